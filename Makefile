@@ -1,0 +1,34 @@
+# Every target bootstraps .venv when it is missing, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench browser-deps clean
+
+$(STAMP): pyproject.toml client_sdk/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,lint]' -e ./client_sdk
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/woz demo
+
+browser-deps:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check woz operator_console client_sdk tests examples bench
+	$(BIN)/ruff format --check woz operator_console client_sdk tests examples bench
+	$(BIN)/mypy
+
+test: $(STAMP) browser-deps lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Client for apps that talk to a woz server (grows with the research features)."""

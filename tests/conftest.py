@@ -1,0 +1,110 @@
+"""Shared fixtures: a live woz on a real socket, keys, and scripted operators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+import pytest
+from aiohttp.test_utils import TestServer
+
+from woz.app import create_app
+from woz.auth import create_key
+from woz.config import Settings
+from woz.context import STORE
+from woz.models.study import Study
+from woz.store.base import Store
+from woz.study import parse_study
+from woz.testing import ScriptedOperator
+
+STUDY_TOML = """
+[study]
+id = "test-study"
+title = "A test study"
+
+[[personas]]
+id = "wizard"
+display_name = "Wizard"
+
+[[personas]]
+id = "org/wizard-live"
+live = true
+
+[routing]
+answer_timeout_s = 30
+reconnect_grace_s = 1
+queue_limit = 50
+
+[pacing]
+tokens_per_second = 0
+first_token_delay_ms = 0
+
+[[snippets]]
+key = "1"
+label = "Hi"
+text = "Hello there!"
+"""
+
+
+@dataclass
+class Woz:
+    """A running woz: its URLs, an app key, and a way to make operators."""
+
+    server: TestServer
+    study: Study
+    app_key: str
+    operator_token: str
+    make_operator: Callable[..., Awaitable[ScriptedOperator]]
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def store(self) -> Store:
+        return self.server.app[STORE]
+
+
+@pytest.fixture
+def study_toml() -> str:
+    return STUDY_TOML
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data=tmp_path / "data", keepalive_s=0.5, disconnect_poll_s=0.05)
+
+
+@pytest.fixture
+async def woz(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, study_toml: str
+) -> AsyncIterator[Woz]:
+    study = parse_study(study_toml)
+    server = await aiohttp_server(create_app(study, settings))
+    store = server.app[STORE]
+    _, app_key = await create_key(store, study.id, "app", "test app")
+    _, operator_token = await create_key(store, study.id, "operator", "Olive")
+    operators: list[ScriptedOperator] = []
+
+    async def make_operator(token: str | None = None) -> ScriptedOperator:
+        op = ScriptedOperator(str(server.make_url("")), token or operator_token)
+        await op.connect()
+        operators.append(op)
+        return op
+
+    yield Woz(server, study, app_key, operator_token, make_operator)
+    for op in operators:
+        await op.close()
+
+
+@pytest.fixture
+async def openai_client(woz: Woz) -> AsyncIterator[openai.AsyncOpenAI]:
+    """The official SDK pointed at woz, without retries unless a test asks for them."""
+    async with openai.AsyncOpenAI(base_url=woz.base_url, api_key=woz.app_key, max_retries=0) as c:
+        yield c

@@ -1,0 +1,52 @@
+"""The AI-looking HTTP API: dialect facades under `/v1/`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from woz.api.errors import api_errors
+from woz.api.models import list_models, retrieve_model
+from woz.api.openai_chat import create_chat_completion
+from woz.auth import bearer_token
+from woz.context import APP_KEY, KEYS
+from woz.errors import ErrorKind, WozError
+
+
+@web.middleware
+async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every `/v1/` request carries an app key: `Authorization: Bearer` or `x-api-key`."""
+    if request.path.startswith("/v1/"):
+        token = bearer_token(request.headers.get("Authorization")) or request.headers.get(
+            "x-api-key"
+        )
+        if not token:
+            raise WozError(
+                ErrorKind.AUTHENTICATION,
+                "No API key given: send 'Authorization: Bearer <app key>'.",
+                code="missing_api_key",
+            )
+        info = await request.app[KEYS].verify(token, "app")
+        if info is None:
+            raise WozError(
+                ErrorKind.AUTHENTICATION,
+                "Incorrect API key provided. Create one with `woz keys create --role app`.",
+                code="invalid_api_key",
+            )
+        request[APP_KEY] = info
+        with structlog.contextvars.bound_contextvars(app_key=info.id):
+            authed: web.StreamResponse = await handler(request)
+            return authed
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+def setup_api(app: web.Application) -> None:
+    app.router.add_post("/v1/chat/completions", create_chat_completion)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model:.+}", retrieve_model)
+
+
+__all__ = ["api_auth", "api_errors", "setup_api"]

@@ -1,0 +1,133 @@
+"""Rendering errors in the caller's dialect, and the middleware that guarantees it.
+
+Under `/v1/` nothing reaches a client but a well-formed error body of its own
+API: a `WozError`, an aiohttp HTTP error (unknown path, wrong method, body too
+large), or an unexpected exception (logged with its traceback, answered as a
+plain 500 without one).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import structlog
+from aiohttp import web
+
+from woz.errors import ErrorKind, WozError
+
+log = structlog.get_logger(__name__)
+
+Dialect = Literal["openai", "anthropic"]
+
+_OPENAI_TYPES = {
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.AUTHENTICATION: "authentication_error",
+    ErrorKind.PERMISSION: "permission_error",
+    ErrorKind.NOT_FOUND: "invalid_request_error",
+    ErrorKind.CONFLICT: "invalid_request_error",
+    ErrorKind.TOO_LARGE: "invalid_request_error",
+    ErrorKind.RATE_LIMIT: "rate_limit_error",
+    ErrorKind.OVERLOADED: "server_error",
+    ErrorKind.TIMEOUT: "timeout_error",
+    ErrorKind.INTERNAL: "server_error",
+}
+_ANTHROPIC_TYPES = {
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.AUTHENTICATION: "authentication_error",
+    ErrorKind.PERMISSION: "permission_error",
+    ErrorKind.NOT_FOUND: "not_found_error",
+    ErrorKind.CONFLICT: "invalid_request_error",
+    ErrorKind.TOO_LARGE: "request_too_large",
+    ErrorKind.RATE_LIMIT: "rate_limit_error",
+    ErrorKind.OVERLOADED: "overloaded_error",
+    ErrorKind.TIMEOUT: "timeout_error",
+    ErrorKind.INTERNAL: "api_error",
+}
+_FROM_HTTP = {
+    400: ErrorKind.INVALID_REQUEST,
+    401: ErrorKind.AUTHENTICATION,
+    403: ErrorKind.PERMISSION,
+    404: ErrorKind.NOT_FOUND,
+    405: ErrorKind.INVALID_REQUEST,
+    409: ErrorKind.CONFLICT,
+    413: ErrorKind.TOO_LARGE,
+    429: ErrorKind.RATE_LIMIT,
+}
+
+
+def dialect_of(request: web.Request) -> Dialect:
+    """Anthropic for its paths and for clients that announce themselves; else OpenAI."""
+    if request.path.startswith("/v1/messages") or "anthropic-version" in request.headers:
+        return "anthropic"
+    return "openai"
+
+
+def error_body(error: WozError, dialect: Dialect) -> dict[str, Any]:
+    if dialect == "anthropic":
+        return {
+            "type": "error",
+            "error": {"type": _ANTHROPIC_TYPES[error.kind], "message": error.message},
+        }
+    return {
+        "error": {
+            "message": error.message,
+            "type": _OPENAI_TYPES[error.kind],
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+
+
+def error_status(error: WozError, dialect: Dialect) -> int:
+    if dialect == "anthropic" and error.kind is ErrorKind.OVERLOADED:
+        return 529
+    return error.status
+
+
+def error_response(error: WozError, dialect: Dialect) -> web.Response:
+    headers: dict[str, str] = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    if error.retryable is not None:
+        headers["x-should-retry"] = "true" if error.retryable else "false"
+    return web.Response(
+        status=error_status(error, dialect),
+        text=json.dumps(error_body(error, dialect)),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _from_http(exc: web.HTTPException, request: web.Request) -> WozError:
+    kind = _FROM_HTTP.get(exc.status, ErrorKind.INTERNAL)
+    if exc.status == 404:
+        return WozError(kind, f"Unknown path: {request.method} {request.path}", code="unknown_url")
+    if exc.status == 405:
+        return WozError(kind, f"{request.method} is not allowed on {request.path}.", code="method_not_allowed")
+    if exc.status == 413:
+        return WozError(kind, "The request body is too large.", code="request_too_large")
+    return WozError(kind, exc.reason or "Request failed.")
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Turn every failure under /v1/ into the dialect's error body."""
+    if not request.path.startswith("/v1/"):
+        response: web.StreamResponse = await handler(request)
+        return response
+    dialect = dialect_of(request)
+    try:
+        response = await handler(request)
+        return response
+    except WozError as error:
+        log.info("api.error", status=error.status, code=error.code, message=error.message)
+        return error_response(error, dialect)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(_from_http(exc, request), dialect)
+    except Exception:
+        log.exception("api.unexpected_error")
+        internal = WozError(ErrorKind.INTERNAL, "woz hit an internal error; it has been logged.")
+        return error_response(internal, dialect)

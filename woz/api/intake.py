@@ -1,0 +1,111 @@
+"""What every facade does before its dialect-specific work: read the body, find
+the persona, pseudonymise the participant, and key the request for retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from woz.context import STUDY, STUDY_SECRET, app_key
+from woz.errors import ErrorKind, WozError, invalid_request
+from woz.models.study import Persona
+from woz.research.pseudonyms import pseudonym
+
+M = TypeVar("M", bound=BaseModel)
+
+PARTICIPANT_HEADER = "X-Woz-Participant"
+CONVERSATION_HEADER = "X-Woz-Conversation"
+
+
+async def read_json(request: web.Request) -> tuple[dict[str, Any], bytes]:
+    """The body as a JSON object, with its raw bytes (for the retry key)."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise invalid_request(
+            f"We could not parse the JSON body of your request: {exc}.", code="invalid_json"
+        ) from exc
+    if not isinstance(body, dict):
+        raise invalid_request("The request body must be a JSON object.", code="invalid_json")
+    return body, raw
+
+
+def parse_body(model: type[M], body: dict[str, Any]) -> M:
+    """Validate `body`, turning the first problem into a 400 naming its field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = field_path(first["loc"])
+        problem = "is required" if first["type"] == "missing" else f"is invalid: {first['msg']}"
+        raise invalid_request(f"'{param}' {problem}.", param=param) from exc
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`('messages', 0, 'role')` as `messages[0].role`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def find_persona(request: web.Request, model: str) -> Persona:
+    persona = request.app[STUDY].persona(model)
+    if persona is None:
+        raise WozError(
+            ErrorKind.NOT_FOUND,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+            param="model",
+        )
+    return persona
+
+
+class Intake(BaseModel):
+    """The dialect-independent facts about one API request."""
+
+    participant: str | None
+    conversation_id: str
+    scope: str
+    request_key: str
+    received_at: datetime
+
+
+def intake(request: web.Request, raw_body: bytes, external_participant: str | None) -> Intake:
+    """Pseudonymise the participant, scope the conversation, and key the request.
+
+    The request key is the same for an SDK's retry of the same request (same
+    key, same participant and conversation headers, same body bytes), so the
+    retry joins the task in flight.
+    """
+    secret = request.app[STUDY_SECRET]
+    key = app_key(request)
+    external = request.headers.get(PARTICIPANT_HEADER) or external_participant
+    participant = pseudonym(secret, "p", external) if external else None
+    explicit_conversation = request.headers.get(CONVERSATION_HEADER)
+    conversation_id = (
+        pseudonym(secret, "conv", f"{key.id}:{explicit_conversation}")
+        if explicit_conversation
+        else ""
+    )
+    hasher = hashlib.sha256()
+    for part in (key.id, request.path, participant or "", explicit_conversation or ""):
+        hasher.update(part.encode() + b"\0")
+    hasher.update(raw_body)
+    return Intake(
+        participant=participant,
+        conversation_id=conversation_id,
+        scope=f"{key.id}:{participant or ''}",
+        request_key=hasher.hexdigest(),
+        received_at=datetime.now(UTC),
+    )

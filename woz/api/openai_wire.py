@@ -1,0 +1,182 @@
+"""The OpenAI Chat Completions request, parsed into woz's neutral types.
+
+Models accept unknown fields (clients pass `extra_body`), check what woz
+relies on, and convert messages, tools, tool_choice and response_format into
+the dialect-free `Message`, `ToolSpec`, `ToolChoice` and `ResponseFormat`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from woz.errors import invalid_request
+from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FunctionDef(_Open):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    strict: bool | None = None
+
+
+class ToolDef(_Open):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class JsonSchemaFormat(_Open):
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormatDef(_Open):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
+class StreamOptions(_Open):
+    include_usage: bool = False
+
+
+class ChatMessage(_Open):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+
+class ChatCompletionRequest(_Open):
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    tools: list[ToolDef] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool = True
+    response_format: ResponseFormatDef | None = None
+    n: int = Field(default=1, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    user: str | None = None
+    safety_identifier: str | None = None
+
+
+def messages_of(request: ChatCompletionRequest) -> list[Message]:
+    return [_message(m, f"messages[{i}]") for i, m in enumerate(request.messages)]
+
+
+def _message(message: ChatMessage, where: str) -> Message:
+    role = {"developer": "system", "function": "tool"}.get(message.role, message.role)
+    calls = [_tool_call(call, f"{where}.tool_calls[{i}]") for i, call in enumerate(message.tool_calls or [])]
+    return Message(
+        role=role,  # type: ignore[arg-type]
+        content=_parts(message.content, f"{where}.content"),
+        tool_calls=calls,
+        tool_call_id=message.tool_call_id,
+        name=message.name,
+    )
+
+
+def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[ContentPart]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [ContentPart(type="text", text=content)]
+    parts: list[ContentPart] = []
+    for i, part in enumerate(content):
+        kind = part.get("type")
+        if kind in ("text", "refusal"):
+            text = part.get(kind if kind == "refusal" else "text")
+            if not isinstance(text, str):
+                raise invalid_request(f"'{where}[{i}].text' must be a string.", param=f"{where}[{i}].text")
+            parts.append(ContentPart(type="text", text=text))
+        elif kind == "image_url":
+            url = (part.get("image_url") or {}).get("url")
+            if not isinstance(url, str) or not url.startswith(("https://", "http://", "data:image/")):
+                raise invalid_request(
+                    f"'{where}[{i}].image_url.url' must be an http(s) or data:image URL.",
+                    param=f"{where}[{i}].image_url.url",
+                )
+            parts.append(ContentPart(type="image", url=url))
+        elif kind == "input_audio":
+            audio = part.get("input_audio") or {}
+            fmt = audio.get("format", "wav")
+            parts.append(
+                ContentPart(type="audio", url=f"data:audio/{fmt};base64,{audio.get('data', '')}")
+            )
+        elif kind == "file":
+            file = part.get("file") or {}
+            parts.append(ContentPart(type="file", url=file.get("file_data"), text=file.get("filename")))
+        else:
+            raise invalid_request(
+                f"'{where}[{i}].type' {kind!r} is not a supported content part type.",
+                param=f"{where}[{i}].type",
+            )
+    return parts
+
+
+def _tool_call(call: dict[str, Any], where: str) -> ToolCall:
+    function = call.get("function") or {}
+    name = function.get("name")
+    if not isinstance(name, str):
+        raise invalid_request(f"'{where}.function.name' is required.", param=f"{where}.function.name")
+    arguments = function.get("arguments", "{}")
+    return ToolCall(id=str(call.get("id") or ""), name=name, arguments=str(arguments))
+
+
+def tools_of(request: ChatCompletionRequest) -> list[ToolSpec]:
+    return [
+        ToolSpec(name=t.function.name, description=t.function.description, parameters=t.function.parameters)
+        for t in request.tools or []
+    ]
+
+
+def tool_choice_of(request: ChatCompletionRequest) -> ToolChoice:
+    choice = request.tool_choice
+    names = {t.function.name for t in request.tools or []}
+    if choice is None or choice == "auto":
+        return ToolChoice(mode="auto")
+    if choice in ("none", "required"):
+        if choice == "required" and not names:
+            raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
+        return ToolChoice(mode=choice)  # type: ignore[arg-type]
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        name = (choice.get("function") or {}).get("name")
+        if name not in names:
+            raise invalid_request(
+                f"tool_choice names {name!r}, which is not one of the request's tools.",
+                param="tool_choice",
+            )
+        return ToolChoice(mode="named", name=name)
+    raise invalid_request(
+        "'tool_choice' must be 'auto', 'none', 'required' or a function.", param="tool_choice"
+    )
+
+
+def response_format_of(request: ChatCompletionRequest) -> ResponseFormat:
+    fmt = request.response_format
+    if fmt is None or fmt.type == "text":
+        return ResponseFormat()
+    if fmt.type == "json_object":
+        return ResponseFormat(type="json_object")
+    if fmt.json_schema is None:
+        raise invalid_request(
+            "'response_format.json_schema' is required for type json_schema.",
+            param="response_format.json_schema",
+        )
+    return ResponseFormat(
+        type="json_schema",
+        name=fmt.json_schema.name,
+        json_schema=fmt.json_schema.schema_ or {},
+        strict=bool(fmt.json_schema.strict),
+    )

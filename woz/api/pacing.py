@@ -1,0 +1,49 @@
+"""Making a finished human answer read like a model's output.
+
+Text is cut into model-like tokens (a word with its leading space, punctuation
+apart, long words in pieces of four characters); `paced` yields them at the
+study's tokens per second after its first-token delay, batching the tokens
+that fall due together so a fast rate does not mean one write per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+
+_TOKEN = re.compile(r"\s*[A-Za-z0-9\u00C0-\uFFFF]{1,4}|\s*[^\sA-Za-z0-9\u00C0-\uFFFF]|\s+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Pieces that join back to `text` exactly."""
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    """An estimate of a model's token count, good enough for `usage`."""
+    return len(split_tokens(text))
+
+
+async def paced(
+    text: str, tokens_per_second: float, first_token_delay_s: float
+) -> AsyncIterator[str]:
+    """Yield `text` in pieces on the study's schedule; all at once when the rate is 0."""
+    tokens = split_tokens(text)
+    if not tokens:
+        return
+    if first_token_delay_s > 0:
+        await asyncio.sleep(first_token_delay_s)
+    if tokens_per_second <= 0:
+        yield text
+        return
+    start = time.monotonic()
+    sent = 0
+    while sent < len(tokens):
+        due = min(len(tokens), int((time.monotonic() - start) * tokens_per_second) + 1)
+        if due > sent:
+            yield "".join(tokens[sent:due])
+            sent = due
+        if sent < len(tokens):
+            await asyncio.sleep(max(0.0, start + sent / tokens_per_second - time.monotonic()))

@@ -1,0 +1,93 @@
+"""The application factory: one study, its store, dispatcher and routes.
+
+Resources live in `cleanup_ctx`, opened when the app starts and closed in
+reverse order when it stops, so a test server and `woz serve` share one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from woz.api import api_auth, api_errors, setup_api
+from woz.auth import KeyRing
+from woz.config import Settings
+from woz.console import console_headers, setup_console
+from woz.context import (
+    DISPATCHER,
+    KEYS,
+    RECORDER,
+    REQUEST_ID,
+    SETTINGS,
+    STORE,
+    STUDY,
+    STUDY_SECRET,
+)
+from woz.dispatch.memory import MemoryDispatcher
+from woz.models.study import Study
+from woz.models.task import new_id
+from woz.operators import setup_operators
+from woz.recording import StoreRecorder
+from woz.store.base import Store
+from woz.store.sqlite import SQLiteStore
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(study: Study, settings: Settings, store: Store | None = None) -> web.Application:
+    """A woz server for `study`. With no `store`, SQLite in `settings.data`."""
+    app = web.Application(
+        client_max_size=settings.max_body_mib * 1024 * 1024,
+        middlewares=[request_context, console_headers, api_errors, api_auth],
+    )
+    app[SETTINGS] = settings
+    app[STUDY] = study
+    app[STORE] = store if store is not None else SQLiteStore(settings.database)
+    app.cleanup_ctx.append(_resources)
+    app.on_response_prepare.append(_request_id_header)
+    setup_api(app)
+    setup_operators(app)
+    setup_console(app)
+    return app
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    store = app[STORE]
+    study = app[STUDY]
+    await store.open()
+    secret = await store.study_secret(study.id, study.study.title)
+    app[STUDY_SECRET] = secret
+    app[KEYS] = KeyRing(store, study.id)
+    app[RECORDER] = StoreRecorder(store, study, secret)
+    dispatcher = MemoryDispatcher(study.routing, app[RECORDER])
+    app[DISPATCHER] = dispatcher
+    log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
+    try:
+        yield
+    finally:
+        await dispatcher.close()
+        await store.close()
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Give every request an id, bound into every log line it causes."""
+    request_id = new_id("req_", 12)
+    request[REQUEST_ID] = request_id
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        response: web.StreamResponse = await handler(request)
+        return response
+
+
+async def _request_id_header(request: web.Request, response: web.StreamResponse) -> None:
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        response.headers["x-request-id"] = request_id
+        if request.path.startswith("/v1/messages"):
+            response.headers["request-id"] = request_id
+
+
+__all__ = ["create_app"]

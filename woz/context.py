@@ -1,0 +1,29 @@
+"""Typed keys for what the application and each request carry."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from woz.auth import KeyRing
+from woz.config import Settings
+from woz.dispatch.base import Dispatcher
+from woz.models.keys import KeyInfo
+from woz.models.study import Study
+from woz.recording import StoreRecorder
+from woz.store.base import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+STUDY = web.AppKey("study", Study)
+STORE = web.AppKey("store", Store)
+STUDY_SECRET = web.AppKey("study_secret", bytes)
+KEYS = web.AppKey("keys", KeyRing)
+RECORDER = web.AppKey("recorder", StoreRecorder)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+APP_KEY = web.RequestKey("app_key", KeyInfo)
+
+
+def app_key(request: web.Request) -> KeyInfo:
+    """The verified app key of an API request (set by the auth middleware)."""
+    return request[APP_KEY]

@@ -1,0 +1,151 @@
+"""The Dispatcher protocol and the types that cross it.
+
+The dispatcher knows tasks and operators, never wire formats. Facades submit
+tasks and await a `Delivery`; the operator hub forwards operator actions and
+receives frames through an `OperatorLink`. A Redis-backed dispatcher can
+implement the same protocol for several woz processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from woz.models.record import Timings
+from woz.models.task import Answer, Task
+
+
+class QueueStatus(BaseModel):
+    waiting: int
+    operators_online: int
+    oldest_wait_s: float
+
+
+class Rejected(Exception):
+    """An operator action refused, with a code the console can show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A committed answer, ready to render: the record already exists."""
+
+    answer: Answer
+    record_id: str
+
+
+@dataclass(frozen=True)
+class OperatorIdentity:
+    key_id: str
+    display_name: str
+
+
+class OperatorLink(Protocol):
+    """One connected operator, as the dispatcher sees it. Sends never block."""
+
+    def send_assigned(self, task: Task) -> None: ...
+
+    def send_revoked(self, task_id: str, reason: str) -> None: ...
+
+    def send_queue(self, status: QueueStatus) -> None: ...
+
+
+class TaskHandle:
+    """One API request's hold on a task; several handles may share a task (retries).
+
+    `outcome` resolves with a `Delivery`, or fails with a `WozError` (such as an
+    expired task). In live mode `draft` follows the operator's typing; await
+    `draft_changed()` to be woken on the next change.
+    """
+
+    def __init__(self, task: Task, outcome: asyncio.Future[Delivery], drafts: DraftFeed) -> None:
+        self.task = task
+        self.outcome = outcome
+        self._drafts = drafts
+
+    @property
+    def draft(self) -> str:
+        return self._drafts.text
+
+    async def draft_changed(self) -> None:
+        await self._drafts.changed()
+
+    def mark_streamed(self, text: str) -> None:
+        """Live mode: `text` has reached the participant and can no longer change."""
+        self._drafts.streamed = text
+
+
+class DraftFeed:
+    """The latest draft of a task and a way to wait for the next one."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.streamed = ""
+        self._event = asyncio.Event()
+
+    def update(self, text: str) -> None:
+        self.text = text
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def changed(self) -> None:
+        await self._event.wait()
+
+
+class Recorder(Protocol):
+    """Turns task outcomes into durable records; every method returns after commit."""
+
+    async def answered(
+        self, task: Task, operator_key_id: str | None, answer: Answer, timings: Timings
+    ) -> str:
+        """Commit an answered task; returns the record id."""
+
+    async def unanswered(
+        self, task: Task, operator_key_id: str | None, status: str, timings: Timings
+    ) -> None: ...
+
+    async def delivered(self, record_id: str, ok: bool, at: datetime) -> None: ...
+
+
+class Dispatcher(Protocol):
+    async def submit(self, task: Task) -> TaskHandle:
+        """Queue `task`, or join the task in flight for the same request key.
+
+        Raises `Unavailable` at once when no operator is online or the queue is full.
+        """
+
+    async def finish(self, handle: TaskHandle, delivered: bool) -> None:
+        """The request behind `handle` ended: delivered, or its client left."""
+
+    def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
+        """An operator's socket opened; its held tasks are sent to it again."""
+
+    def disconnect(self, operator_key_id: str, link: OperatorLink) -> None:
+        """The socket closed: the operator's tasks wait out the reconnect grace."""
+
+    def ready(self, operator_key_id: str, capacity: int) -> None: ...
+
+    def pause(self, operator_key_id: str) -> None: ...
+
+    def typing(self, operator_key_id: str, task_id: str, text: str) -> None: ...
+
+    async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
+        """Commit the operator's answer and wake the waiting request; returns the record id.
+
+        Raises `Rejected` for an unknown task, a lost lease, a second answer, or an
+        answer that breaks the task's schema or tool choice.
+        """
+
+    def release(self, operator_key_id: str, task_id: str) -> None: ...
+
+    def status(self) -> QueueStatus: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,451 @@
+"""The in-memory dispatcher: one process, every task and operator in dicts.
+
+All state changes happen synchronously on the event loop, so no two actions
+interleave halfway; the only awaits are the store commits in `reply`, deadline
+expiry and delivery, guarded by the `answering` flag of the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from woz.dispatch.base import (
+    Delivery,
+    DraftFeed,
+    OperatorIdentity,
+    OperatorLink,
+    QueueStatus,
+    Recorder,
+    Rejected,
+    TaskHandle,
+)
+from woz.dispatch.conversations import ConversationIndex
+from woz.dispatch.policies import OperatorLoad, choose_operator
+from woz.dispatch.validation import check_reply
+from woz.errors import TaskExpired, Unavailable
+from woz.models.record import RecordStatus, Timings
+from woz.models.study import RoutingSection
+from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task
+
+log = structlog.get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Operator(OperatorLoad):
+    display_name: str = ""
+    link: OperatorLink | None = None
+    ready: bool = False
+    grace: asyncio.TimerHandle | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.ready and self.link is not None
+
+
+@dataclass
+class _TaskState:
+    task: Task
+    outcome: asyncio.Future[Delivery]
+    drafts: DraftFeed = field(default_factory=DraftFeed)
+    waiters: int = 1
+    operator: str | None = None
+    queued_at: float = 0.0
+    assigned_at: datetime | None = None
+    first_keystroke_at: datetime | None = None
+    answering: bool = False
+    finished: bool = False
+    delivered: bool = False
+    record_id: str | None = None
+    declined_by: set[str] = field(default_factory=set)
+    deadline: asyncio.TimerHandle | None = None
+    cleanup: asyncio.TimerHandle | None = None
+
+    def timings(self) -> Timings:
+        return Timings(
+            received_at=self.task.received_at,
+            assigned_at=self.assigned_at,
+            first_keystroke_at=self.first_keystroke_at,
+            answered_at=_now(),
+            attempts=self.task.attempt,
+        )
+
+
+class MemoryDispatcher:
+    """`Dispatcher` for a single woz process."""
+
+    def __init__(self, routing: RoutingSection, recorder: Recorder) -> None:
+        self._routing = routing
+        self._recorder = recorder
+        self._tasks: dict[str, _TaskState] = {}
+        self._by_request: dict[str, str] = {}
+        self._queue: OrderedDict[str, None] = OrderedDict()
+        self._operators: dict[str, _Operator] = {}
+        self._conversations = ConversationIndex()
+        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._background: set[asyncio.Task[None]] = set()
+        self._broadcast_pending = False
+
+    # -- the facade's side ---------------------------------------------------
+
+    async def submit(self, task: Task) -> TaskHandle:
+        joined = self._join(task.request_key)
+        if joined is not None:
+            return joined
+        if not any(op.ready for op in self._operators.values()):
+            raise Unavailable(
+                "No operator is online to answer right now.",
+                code="no_operator_online",
+                retry_after=self._routing.retry_after_s,
+            )
+        if len(self._queue) >= self._routing.queue_limit:
+            raise Unavailable(
+                "The queue of requests waiting for an operator is full.",
+                code="queue_full",
+                retry_after=self._routing.retry_after_s,
+            )
+        if not task.conversation_id:
+            task.conversation_id = self._conversations.resolve(task.scope, task.messages)
+        task.deadline = task.received_at + timedelta(seconds=self._routing.answer_timeout_s)
+        loop = asyncio.get_running_loop()
+        state = _TaskState(task=task, outcome=loop.create_future())
+        state.outcome.add_done_callback(_consume_exception)
+        state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
+        self._tasks[task.id] = state
+        self._by_request[task.request_key] = task.id
+        self._enqueue(state)
+        log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
+        self._pump()
+        return TaskHandle(task, state.outcome, state.drafts)
+
+    def _join(self, request_key: str) -> TaskHandle | None:
+        """A retry of a request in flight (or recently answered) joins its task."""
+        task_id = self._by_request.get(request_key)
+        state = self._tasks.get(task_id) if task_id else None
+        if state is None:
+            return None
+        if state.waiters == 0 and not state.finished and not state.answering:
+            # Its client left and the task was taken back; the retry revives it.
+            if state.cleanup is not None:
+                state.cleanup.cancel()
+            self._enqueue(state, front=True)
+        state.waiters += 1
+        log.info("task.joined", task_id=state.task.id, waiters=state.waiters)
+        self._pump()
+        return TaskHandle(state.task, state.outcome, state.drafts)
+
+    async def finish(self, handle: TaskHandle, delivered: bool) -> None:
+        state = self._tasks.get(handle.task.id)
+        if state is None:
+            return
+        state.waiters -= 1
+        if delivered and state.record_id and not state.delivered:
+            state.delivered = True
+            await self._recorder.delivered(state.record_id, True, _now())
+            return
+        if state.waiters > 0 or delivered:
+            return
+        if state.finished:
+            if state.record_id and not state.delivered:
+                await self._recorder.delivered(state.record_id, False, _now())
+            return
+        if state.answering:
+            return  # the reply being committed will find no waiter and mark it client_gone
+        log.info("task.client_gone", task_id=state.task.id)
+        self._take_back(state, "client_gone")
+        state.cleanup = asyncio.get_running_loop().call_later(
+            self._routing.retry_ttl_s, self._forget, state.task.id
+        )
+        await self._recorder.unanswered(
+            state.task, state.operator, RecordStatus.CLIENT_GONE, state.timings()
+        )
+
+    # -- the operator hub's side -----------------------------------------------
+
+    def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
+        op = self._operators.get(operator.key_id)
+        if op is None:
+            op = _Operator(key_id=operator.key_id, capacity=1, display_name=operator.display_name)
+            self._operators[operator.key_id] = op
+        if op.grace is not None:
+            op.grace.cancel()
+            op.grace = None
+        op.link = link
+        for task_id in sorted(op.held, key=lambda t: self._tasks[t].queued_at):
+            state = self._tasks[task_id]
+            link.send_assigned(self._with_draft(state))
+        link.send_queue(self.status())
+        log.info("operator.connected", operator=operator.key_id, held=len(op.held))
+        self._pump()
+
+    def disconnect(self, operator_key_id: str, link: OperatorLink) -> None:
+        op = self._operators.get(operator_key_id)
+        if op is None or op.link is not link:
+            return  # a newer connection replaced this one
+        op.link = None
+        if not op.held:
+            del self._operators[operator_key_id]
+        else:
+            op.grace = asyncio.get_running_loop().call_later(
+                self._routing.reconnect_grace_s, self._grace_over, operator_key_id
+            )
+        log.info("operator.disconnected", operator=operator_key_id, held=len(op.held))
+        self._schedule_broadcast()
+
+    def ready(self, operator_key_id: str, capacity: int) -> None:
+        op = self._operators.get(operator_key_id)
+        if op is not None:
+            op.ready = True
+            op.capacity = max(1, capacity)
+            self._pump()
+
+    def pause(self, operator_key_id: str) -> None:
+        op = self._operators.get(operator_key_id)
+        if op is not None:
+            op.ready = False
+            self._schedule_broadcast()
+
+    def typing(self, operator_key_id: str, task_id: str, text: str) -> None:
+        state = self._held_by(operator_key_id, task_id)
+        if state.first_keystroke_at is None and text:
+            state.first_keystroke_at = _now()
+        state.drafts.update(text)
+
+    async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
+        state = self._held_by(operator_key_id, task_id)
+        answer = check_reply(state.task, answer)
+        streamed = state.drafts.streamed
+        if streamed and not (answer.content or "").startswith(streamed):
+            raise Rejected(
+                "live_text_sent",
+                f"The participant has already seen {streamed!r}; the reply must start with it.",
+            )
+        state.answering = True
+        try:
+            record_id = await self._recorder.answered(
+                state.task, operator_key_id, answer, state.timings()
+            )
+        except Exception as exc:
+            state.answering = False
+            log.exception("record.commit_failed", task_id=task_id)
+            raise Rejected("store_error", "The answer could not be saved; try again.") from exc
+        self._complete(state, Delivery(answer, record_id))
+        return record_id
+
+    def release(self, operator_key_id: str, task_id: str) -> None:
+        state = self._held_by(operator_key_id, task_id)
+        self._unassign(state)
+        state.declined_by.add(operator_key_id)
+        state.task.draft = state.drafts.text or state.task.draft
+        self._enqueue(state, front=True)
+        self._pump()
+
+    def status(self) -> QueueStatus:
+        oldest = next(iter(self._queue), None)
+        return QueueStatus(
+            waiting=len(self._queue),
+            operators_online=sum(1 for op in self._operators.values() if op.ready),
+            oldest_wait_s=round(time.monotonic() - self._tasks[oldest].queued_at, 3)
+            if oldest
+            else 0.0,
+        )
+
+    async def close(self) -> None:
+        for state in self._tasks.values():
+            for timer in (state.deadline, state.cleanup):
+                if timer is not None:
+                    timer.cancel()
+            if not state.outcome.done():
+                state.outcome.set_exception(
+                    Unavailable("woz is shutting down.", code="shutting_down", retry_after=5)
+                )
+        for op in self._operators.values():
+            if op.grace is not None:
+                op.grace.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- internals -------------------------------------------------------------
+
+    def _held_by(self, operator_key_id: str, task_id: str) -> _TaskState:
+        state = self._tasks.get(task_id)
+        if state is None:
+            raise Rejected("unknown_task", "That task does not exist (any more).")
+        if state.finished or state.answering:
+            raise Rejected("already_answered", "That task has already been answered.")
+        if state.operator != operator_key_id:
+            raise Rejected("lease_lost", "That task is no longer assigned to you.")
+        return state
+
+    def _enqueue(self, state: _TaskState, front: bool = False) -> None:
+        state.queued_at = state.queued_at or time.monotonic()
+        self._queue[state.task.id] = None
+        if front:
+            self._queue.move_to_end(state.task.id, last=False)
+        self._schedule_broadcast()
+
+    def _pump(self) -> None:
+        """Assign waiting tasks, oldest first, while some operator has a free slot."""
+        for task_id in list(self._queue):
+            candidates = [op for op in self._operators.values() if op.reachable and op.free > 0]
+            if not candidates:
+                break
+            state = self._tasks[task_id]
+            owner = self._owners.get(state.task.conversation_id)
+            op = choose_operator(candidates, owner, state.declined_by)
+            if op is None:
+                break
+            assert isinstance(op, _Operator) and op.link is not None
+            del self._queue[task_id]
+            state.operator = op.key_id
+            state.assigned_at = state.assigned_at or _now()
+            op.held.add(task_id)
+            op.last_assigned = time.monotonic()
+            self._set_owner(state.task.conversation_id, op.key_id)
+            op.link.send_assigned(self._with_draft(state))
+            log.info("task.assigned", task_id=task_id, operator=op.key_id)
+        self._schedule_broadcast()
+
+    def _with_draft(self, state: _TaskState) -> Task:
+        if state.drafts.text:
+            return state.task.model_copy(update={"draft": state.drafts.text})
+        return state.task
+
+    def _set_owner(self, conversation_id: str, operator_key_id: str) -> None:
+        self._owners[conversation_id] = operator_key_id
+        self._owners.move_to_end(conversation_id)
+        while len(self._owners) > 100_000:
+            self._owners.popitem(last=False)
+
+    def _unassign(self, state: _TaskState) -> _Operator | None:
+        op = self._operators.get(state.operator or "")
+        if op is not None:
+            op.held.discard(state.task.id)
+        state.operator = None
+        return op
+
+    def _take_back(self, state: _TaskState, reason: str) -> None:
+        """Withdraw a task from its operator (telling them why) and from the queue."""
+        self._queue.pop(state.task.id, None)
+        holder = state.operator
+        op = self._unassign(state)
+        state.operator = holder  # kept for the record
+        if op is not None and op.link is not None:
+            op.link.send_revoked(state.task.id, reason)
+        self._schedule_broadcast()
+        self._pump()
+
+    def _complete(self, state: _TaskState, delivery: Delivery) -> None:
+        holder = state.operator
+        self._unassign(state)
+        state.operator = holder
+        state.answering = False
+        state.finished = True
+        state.record_id = delivery.record_id
+        if state.deadline is not None:
+            state.deadline.cancel()
+        history = [*state.task.messages, _as_message(delivery.answer)]
+        self._conversations.remember(state.task.scope, history, state.task.conversation_id)
+        state.outcome.set_result(delivery)
+        state.cleanup = asyncio.get_running_loop().call_later(
+            self._routing.retry_ttl_s, self._forget, state.task.id
+        )
+        if state.waiters == 0:
+            self._spawn(self._recorder.delivered(delivery.record_id, False, _now()))
+        self._pump()
+
+    def _on_deadline(self, task_id: str) -> None:
+        state = self._tasks.get(task_id)
+        if state is None or state.finished or state.answering:
+            return
+        if state.waiters == 0:
+            self._forget(task_id)
+            return
+        state.answering = True
+        self._take_back(state, "expired")
+        self._spawn(self._expire(state))
+
+    async def _expire(self, state: _TaskState) -> None:
+        log.info("task.expired", task_id=state.task.id, on_timeout=self._routing.on_timeout)
+        if self._routing.on_timeout == "fallback":
+            answer = Answer(content=self._routing.fallback_text, produced_by=ProducedBy.FALLBACK)
+            record_id = await self._recorder.answered(state.task, None, answer, state.timings())
+            self._complete(state, Delivery(answer, record_id))
+            return
+        await self._recorder.unanswered(
+            state.task, state.operator, RecordStatus.EXPIRED, state.timings()
+        )
+        state.answering = False
+        state.finished = True
+        self._by_request.pop(state.task.request_key, None)  # a retry starts afresh
+        state.outcome.set_exception(TaskExpired())
+        self._forget(state.task.id)
+
+    def _grace_over(self, operator_key_id: str) -> None:
+        op = self._operators.pop(operator_key_id, None)
+        if op is None:
+            return
+        log.info("operator.grace_over", operator=operator_key_id, reassigning=len(op.held))
+        for task_id in sorted(op.held, key=lambda t: self._tasks[t].queued_at, reverse=True):
+            state = self._tasks[task_id]
+            state.operator = None
+            state.task.attempt += 1
+            state.task.draft = state.drafts.text or state.task.draft
+            self._enqueue(state, front=True)
+        op.held.clear()
+        self._pump()
+
+    def _forget(self, task_id: str) -> None:
+        state = self._tasks.pop(task_id, None)
+        if state is None:
+            return
+        self._queue.pop(task_id, None)
+        if self._by_request.get(state.task.request_key) == task_id:
+            del self._by_request[state.task.request_key]
+        for timer in (state.deadline, state.cleanup):
+            if timer is not None:
+                timer.cancel()
+
+    def _schedule_broadcast(self) -> None:
+        if not self._broadcast_pending:
+            self._broadcast_pending = True
+            asyncio.get_running_loop().call_soon(self._broadcast)
+
+    def _broadcast(self) -> None:
+        self._broadcast_pending = False
+        status = self.status()
+        for op in self._operators.values():
+            if op.link is not None:
+                op.link.send_queue(status)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+
+
+def _as_message(answer: Answer) -> Message:
+    content = [ContentPart(type="text", text=answer.content)] if answer.content else []
+    return Message(role="assistant", content=content, tool_calls=answer.tool_calls)
+
+
+def _consume_exception(future: asyncio.Future[Delivery]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("dispatcher.background_failed", error=repr(task.exception()))

@@ -1,0 +1,1 @@
+"""Pydantic types at woz's edges: tasks, records, protocol frames, the study file."""

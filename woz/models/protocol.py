@@ -1,0 +1,92 @@
+"""Operator protocol v1 (DESIGN 4.2): the frames an operator may send, and the
+views of tasks the server sends. One JSON object per text frame, with a `type`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from woz.models.task import Task, ToolCall
+
+PROTOCOL_VERSION = 1
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReadyFrame(_Frame):
+    type: Literal["ready"]
+    capacity: int = Field(default=1, ge=1, le=50)
+
+
+class PauseFrame(_Frame):
+    type: Literal["pause"]
+
+
+class TypingFrame(_Frame):
+    type: Literal["typing"]
+    task_id: str
+    text: str = Field(max_length=200_000)
+
+
+class ReplyToolCall(_Frame):
+    name: str = Field(min_length=1)
+    arguments: str | dict[str, Any] = "{}"
+    id: str | None = None
+
+    @field_validator("arguments", mode="after")
+    @classmethod
+    def _as_json_text(cls, value: str | dict[str, Any]) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def to_call(self) -> ToolCall:
+        assert isinstance(self.arguments, str)
+        if self.id:
+            return ToolCall(id=self.id, name=self.name, arguments=self.arguments)
+        return ToolCall(name=self.name, arguments=self.arguments)
+
+
+class ReplyFrame(_Frame):
+    type: Literal["reply"]
+    task_id: str
+    content: str | None = Field(default=None, max_length=1_000_000)
+    tool_calls: list[ReplyToolCall] | None = None
+    finish_reason: Literal["stop", "length", "content_filter"] | None = None
+
+
+class ReleaseFrame(_Frame):
+    type: Literal["release"]
+    task_id: str
+
+
+OperatorFrame = Annotated[
+    ReadyFrame | PauseFrame | TypingFrame | ReplyFrame | ReleaseFrame,
+    Field(discriminator="type"),
+]
+OPERATOR_FRAME: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    """The task as an operator sees it in `task.assigned`."""
+    return {
+        "id": task.id,
+        "conversation_id": task.conversation_id,
+        "participant": task.participant,
+        "persona": task.persona,
+        "api": task.api,
+        "messages": [m.model_dump(mode="json", exclude_none=True) for m in task.messages],
+        "tools": [t.model_dump(mode="json", exclude_none=True) for t in task.tools],
+        "tool_choice": task.tool_choice.model_dump(mode="json"),
+        "parallel_tool_calls": task.parallel_tool_calls,
+        "response_format": task.response_format.model_dump(mode="json"),
+        "stream": task.stream,
+        "live": task.live,
+        "max_tokens": task.max_tokens,
+        "deadline": task.deadline.isoformat() if task.deadline else None,
+        "draft": task.draft,
+        "attempt": task.attempt,
+    }

@@ -1,0 +1,66 @@
+"""The durable record of one task (DESIGN 4.5).
+
+Provenance and disclosure are fields of the record itself, so that no export
+can carry the text without saying who wrote it and what the participant was told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from woz.models.task import Answer, Message, ProducedBy, ToolChoice, ToolSpec, ResponseFormat
+
+
+class RecordStatus(StrEnum):
+    """Where the task ended. `answered` is the short window between commit and delivery."""
+
+    ANSWERED = "answered"
+    DELIVERED = "delivered"
+    CLIENT_GONE = "client_gone"
+    EXPIRED = "expired"
+
+
+class Timings(BaseModel):
+    received_at: datetime
+    assigned_at: datetime | None = None
+    first_keystroke_at: datetime | None = None
+    answered_at: datetime | None = None
+    delivered_at: datetime | None = None
+    attempts: int = 1
+
+
+class Record(BaseModel):
+    """One task with its answer (if any), provenance, disclosure and timings."""
+
+    id: str
+    task_id: str
+    study_id: str
+    persona: str
+    api: str
+    conversation_id: str
+    participant: str | None
+    consent_id: str | None = None
+    operator: str | None
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    tool_choice: ToolChoice = Field(default_factory=ToolChoice)
+    response_format: ResponseFormat = Field(default_factory=ResponseFormat)
+    answer: Answer | None
+    produced_by: ProducedBy | None
+    synthetic: bool = False
+    draft: str | None = None
+    draft_source: str | None = None
+    presented_as: Literal["ai", "human"]
+    deception: Literal["none", "partial", "concealed"]
+    debriefed: bool = False
+    debriefed_at: datetime | None = None
+    withdrawn: bool = False
+    permitted_uses: list[str]
+    license: str
+    timings: Timings
+    status: RecordStatus
+    request: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,129 @@
+"""The study file's schema (DESIGN 4.3).
+
+Every table forbids unknown keys, so a typo is refused instead of silently
+ignored. Secrets never live in a study file: keys are created with
+`woz keys create` and the pseudonymisation secret is generated into the store.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PermittedUse = Literal[
+    "in_study_analysis",
+    "publication_excerpts",
+    "internal_model_training",
+    "public_dataset_release",
+    "commercial_use",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentSection(_Strict):
+    text: str = ""
+    version: str = "1"
+
+
+class DebriefSection(_Strict):
+    policy: Literal["none", "end_of_session", "end_of_study"] = "end_of_session"
+    text: str = ""
+    deadline_days: int = Field(default=14, ge=0)
+    reconsent_required: bool = False
+
+
+class StudySection(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    title: str
+    description: str = ""
+    deception: Literal["none", "partial", "concealed"] = "none"
+    deception_justification: str = ""
+    irb_protocol: str = ""
+    consent_required: bool = False
+    consent: ConsentSection = Field(default_factory=ConsentSection)
+    debrief: DebriefSection = Field(default_factory=DebriefSection)
+    data_license: str = "CC-BY-4.0"
+    permitted_uses: list[PermittedUse] = Field(default_factory=lambda: ["in_study_analysis"])
+
+
+class Persona(_Strict):
+    """A "model" the study exposes; apps name it in the request's `model` field."""
+
+    id: str = Field(min_length=1, max_length=128)
+    display_name: str = ""
+    mode: Literal["human", "assist", "model"] = "human"
+    live: bool = False
+    presented_as: Literal["ai", "human"] = "ai"
+    guide: str = ""
+
+
+class RoutingSection(_Strict):
+    answer_timeout_s: float = Field(default=300.0, gt=0)
+    on_timeout: Literal["fallback", "error"] = "error"
+    fallback_text: str = "Sorry, I can't answer that right now. Please try again."
+    queue_limit: int = Field(default=1000, ge=1)
+    reconnect_grace_s: float = Field(default=10.0, ge=0)
+    retry_ttl_s: float = Field(default=600.0, ge=0)
+    retry_after_s: int = Field(default=5, ge=1)
+
+
+class PacingSection(_Strict):
+    """How a finished answer is streamed. `tokens_per_second = 0` sends it at once."""
+
+    tokens_per_second: float = Field(default=40.0, ge=0)
+    first_token_delay_ms: int = Field(default=300, ge=0)
+
+
+class Snippet(_Strict):
+    key: str = ""
+    label: str
+    text: str
+
+
+class PrivacySection(_Strict):
+    redact: list[Literal["email", "phone", "payment_card", "iban", "ip_address"]] = Field(
+        default_factory=list
+    )
+    keep_raw: bool = False
+
+
+class LaborSection(_Strict):
+    pay_rate: float = Field(default=0.0, ge=0)
+    currency: str = "USD"
+    pay_floor: float = Field(default=0.0, ge=0)
+
+
+class Study(_Strict):
+    """A whole study file."""
+
+    study: StudySection
+    personas: list[Persona] = Field(min_length=1)
+    routing: RoutingSection = Field(default_factory=RoutingSection)
+    pacing: PacingSection = Field(default_factory=PacingSection)
+    snippets: list[Snippet] = Field(default_factory=list)
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
+    labor: LaborSection = Field(default_factory=LaborSection)
+
+    @model_validator(mode="after")
+    def _unique_persona_ids(self) -> Study:
+        seen: set[str] = set()
+        for persona in self.personas:
+            if persona.id in seen:
+                raise ValueError(f"persona id {persona.id!r} is used twice")
+            seen.add(persona.id)
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.study.id
+
+    @property
+    def title(self) -> str:
+        return self.study.title
+
+    def persona(self, persona_id: str) -> Persona | None:
+        return next((p for p in self.personas if p.id == persona_id), None)

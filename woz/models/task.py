@@ -1,0 +1,126 @@
+"""Dialect-neutral tasks and answers.
+
+A facade (OpenAI, Anthropic, ...) parses its wire format into a `Task`; the
+dispatcher carries it to an operator; the operator's reply becomes an `Answer`
+that the facade renders back. Nothing here knows a wire format.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+
+
+def new_id(prefix: str, nbytes: int = 12) -> str:
+    """A random identifier with a readable prefix, such as `task_3f9a...`."""
+    return f"{prefix}{secrets.token_hex(nbytes)}"
+
+
+class ProducedBy(StrEnum):
+    """Who wrote the text of a record (DESIGN 4.5)."""
+
+    HUMAN = "human"
+    MODEL = "model"
+    HUMAN_EDITED_MODEL_DRAFT = "human_edited_model_draft"
+    FALLBACK = "fallback"
+
+
+class ContentPart(BaseModel):
+    """One part of a message: text, or a reference to an image or audio clip."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["text", "image", "audio", "file"]
+    text: str | None = None
+    url: str | None = None
+    media_type: str | None = None
+
+
+class ToolCall(BaseModel):
+    """A function call chosen by the operator; `arguments` is a JSON string."""
+
+    id: str = Field(default_factory=lambda: new_id("call_"))
+    name: str
+    arguments: str = "{}"
+
+
+class Message(BaseModel):
+    """A conversation turn, normalised whatever dialect the app used."""
+
+    role: Role
+    content: list[ContentPart] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        """The message's text parts joined, for hashing, counting and display."""
+        return "".join(part.text or "" for part in self.content if part.type == "text")
+
+
+class ToolSpec(BaseModel):
+    """A function the app offers; `parameters` is its JSON schema."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolChoice(BaseModel):
+    """What the app allows: any answer, a tool call required, one named tool, or no tools."""
+
+    mode: Literal["auto", "required", "none", "named"] = "auto"
+    name: str | None = None
+
+
+class ResponseFormat(BaseModel):
+    """Plain text, any JSON object, or JSON valid against `json_schema`."""
+
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    name: str | None = None
+    json_schema: dict[str, Any] | None = None
+    strict: bool = False
+
+
+class Task(BaseModel):
+    """One API request waiting for a human answer."""
+
+    id: str = Field(default_factory=lambda: new_id("task_"))
+    study_id: str
+    persona: str
+    api: str
+    conversation_id: str = ""
+    participant: str | None = None
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    tool_choice: ToolChoice = Field(default_factory=ToolChoice)
+    parallel_tool_calls: bool = True
+    response_format: ResponseFormat = Field(default_factory=ResponseFormat)
+    stream: bool = False
+    live: bool = False
+    max_tokens: int | None = None
+    received_at: datetime
+    deadline: datetime | None = None
+    draft: str | None = None
+    attempt: int = 1
+    request_key: str
+    scope: str = ""
+    request: dict[str, Any] = Field(default_factory=dict)
+
+
+class Answer(BaseModel):
+    """What goes back to the app: text or tool calls, and who produced it."""
+
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    finish_reason: FinishReason = "stop"
+    produced_by: ProducedBy = ProducedBy.HUMAN
+    draft: str | None = None
+    draft_source: str | None = None

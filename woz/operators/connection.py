@@ -1,0 +1,58 @@
+"""One operator's websocket, as an `OperatorLink` the dispatcher can send to.
+
+Sends are queued and written by a single writer task, so the dispatcher never
+waits on a slow socket and frames keep their order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from woz.dispatch.base import QueueStatus
+from woz.models.protocol import task_view
+from woz.models.task import Task
+
+log = structlog.get_logger(__name__)
+
+
+class OperatorConnection:
+    def __init__(self, ws: web.WebSocketResponse, operator_key_id: str) -> None:
+        self.ws = ws
+        self.operator_key_id = operator_key_id
+        self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop())
+
+    async def stop(self) -> None:
+        """Flush what is queued, then stop writing."""
+        self._outbox.put_nowait(None)
+        if self._writer is not None:
+            await self._writer
+
+    def send(self, frame_type: str, **payload: Any) -> None:
+        self._outbox.put_nowait({"type": frame_type, **payload})
+
+    def send_assigned(self, task: Task) -> None:
+        self.send("task.assigned", task=task_view(task))
+
+    def send_revoked(self, task_id: str, reason: str) -> None:
+        self.send("task.revoked", task_id=task_id, reason=reason)
+
+    def send_queue(self, status: QueueStatus) -> None:
+        self.send("queue", **status.model_dump())
+
+    async def _write_loop(self) -> None:
+        while (frame := await self._outbox.get()) is not None:
+            if self.ws.closed:
+                continue
+            try:
+                await self.ws.send_str(json.dumps(frame, separators=(",", ":")))
+            except (ConnectionResetError, RuntimeError):
+                log.info("operator.write_failed", operator=self.operator_key_id)

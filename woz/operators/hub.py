@@ -1,0 +1,161 @@
+"""`GET /operator/ws`: operators connect, receive tasks and answer them.
+
+Programs authenticate with `Authorization: Bearer <operator token>`; browsers
+with the console's session cookie, and then only from an allowed Origin (the
+server's own, or `WOZ_ALLOWED_ORIGINS`). Both are checked before the upgrade.
+A malformed frame is answered with an `error` frame; the connection stays.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from aiohttp import WSMsgType, web
+from pydantic import ValidationError
+
+from woz.auth import bearer_token, hash_token
+from woz.context import DISPATCHER, KEYS, RECORDER, SETTINGS, STORE, STUDY
+from woz.dispatch.base import OperatorIdentity, Rejected
+from woz.models.keys import KeyInfo
+from woz.models.protocol import (
+    OPERATOR_FRAME,
+    PROTOCOL_VERSION,
+    PauseFrame,
+    ReadyFrame,
+    ReleaseFrame,
+    ReplyFrame,
+    TypingFrame,
+)
+from woz.models.task import Answer
+from woz.operators.connection import OperatorConnection
+
+log = structlog.get_logger(__name__)
+
+SESSION_COOKIE = "woz_console"
+CONNECTIONS = web.AppKey("operator_connections", dict[str, OperatorConnection])
+
+
+def _refuse(status: int, message: str) -> web.HTTPException:
+    exc_class = web.HTTPUnauthorized if status == 401 else web.HTTPForbidden
+    return exc_class(text=json.dumps({"error": {"message": message}}), content_type="application/json")
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in request.app[SETTINGS].allowed_origins
+
+
+async def authenticate_operator(request: web.Request) -> KeyInfo:
+    """The operator key behind this request, or an HTTP error before any upgrade."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        info = await request.app[KEYS].verify(token, "operator")
+        if info is None:
+            raise _refuse(401, "Unknown operator token.")
+        return info
+    session = request.cookies.get(SESSION_COOKIE)
+    if session is None:
+        raise _refuse(401, "Log in with the operator link first.")
+    if not _origin_allowed(request):
+        raise _refuse(403, "This origin may not open the operator console.")
+    info = await request.app[STORE].console_session(hash_token(session))
+    if info is None or info.study_id != request.app[STUDY].id:
+        raise _refuse(401, "The console session has expired; log in again.")
+    return info
+
+
+async def operator_socket(request: web.Request) -> web.WebSocketResponse:
+    key = await authenticate_operator(request)
+    settings = request.app[SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat_s, max_msg_size=4 * 1024 * 1024)
+    await ws.prepare(request)
+    connection = OperatorConnection(ws, key.id)
+    connection.start()
+    connections = request.app[CONNECTIONS]
+    previous = connections.get(key.id)
+    connections[key.id] = connection
+    if previous is not None:
+        previous.send("error", code="replaced", message="This operator connected elsewhere.")
+        await previous.stop()
+        await previous.ws.close()
+    structlog.contextvars.bind_contextvars(operator=key.id)
+    study = request.app[STUDY]
+    connection.send(
+        "hello",
+        protocol=PROTOCOL_VERSION,
+        operator={"id": request.app[RECORDER].operator_pseudonym(key.id), "display_name": key.name},
+        study={"id": study.id, "title": study.title},
+        snippets=[s.model_dump() for s in study.snippets],
+        personas=[
+            {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
+            for p in study.personas
+        ],
+    )
+    dispatcher = request.app[DISPATCHER]
+    dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await _handle(request, connection, message.data)
+            elif message.type == WSMsgType.BINARY:
+                connection.send("error", code="bad_frame", message="Send text frames of JSON.")
+    finally:
+        dispatcher.disconnect(key.id, connection)
+        if connections.get(key.id) is connection:
+            del connections[key.id]
+        await connection.stop()
+    return ws
+
+
+async def _handle(request: web.Request, connection: OperatorConnection, data: str) -> None:
+    try:
+        raw: Any = json.loads(data)
+    except json.JSONDecodeError as exc:
+        connection.send("error", code="bad_frame", message=f"Not JSON: {exc.msg}.")
+        return
+    try:
+        frame = OPERATOR_FRAME.validate_python(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "frame"
+        connection.send("error", code="bad_frame", message=f"{where}: {problem['msg']}")
+        return
+    dispatcher = request.app[DISPATCHER]
+    operator = connection.operator_key_id
+    try:
+        if isinstance(frame, ReadyFrame):
+            dispatcher.ready(operator, frame.capacity)
+        elif isinstance(frame, PauseFrame):
+            dispatcher.pause(operator)
+        elif isinstance(frame, TypingFrame):
+            dispatcher.typing(operator, frame.task_id, frame.text)
+        elif isinstance(frame, ReleaseFrame):
+            dispatcher.release(operator, frame.task_id)
+        elif isinstance(frame, ReplyFrame):
+            answer = Answer(
+                content=frame.content,
+                tool_calls=[call.to_call() for call in frame.tool_calls or []],
+                finish_reason=frame.finish_reason or "stop",
+            )
+            record_id = await dispatcher.reply(operator, frame.task_id, answer)
+            connection.send("reply.ack", task_id=frame.task_id, record_id=record_id)
+    except Rejected as rejected:
+        task_id = getattr(frame, "task_id", None)
+        if isinstance(frame, ReplyFrame):
+            connection.send(
+                "reply.rejected",
+                task_id=task_id,
+                error={"code": rejected.code, "message": rejected.message},
+            )
+        else:
+            connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
+
+
+def setup_operators(app: web.Application) -> None:
+    app[CONNECTIONS] = {}
+    app.router.add_get("/operator/ws", operator_socket)

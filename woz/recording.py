@@ -1,0 +1,91 @@
+"""Building records from task outcomes and committing them (the dispatcher's `Recorder`).
+
+This is where a task becomes a record with its provenance and disclosure
+fields, taken from the study: who produced the text, what the participant was
+told (the persona's `presented_as`), the deception design, permitted uses and
+license. Operators appear only as per-study pseudonyms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from woz.models.record import Record, RecordStatus, Timings
+from woz.models.study import Study
+from woz.models.task import Answer, ProducedBy, Task
+from woz.research.pseudonyms import pseudonym
+from woz.store.base import Store
+
+
+def record_id_for(task_id: str) -> str:
+    """One record per task: the record id is derived from the task id."""
+    return "rec_" + task_id.removeprefix("task_")
+
+
+class StoreRecorder:
+    """`Recorder` that writes to a `Store`; each method returns after the commit."""
+
+    def __init__(self, store: Store, study: Study, secret: bytes) -> None:
+        self._store = store
+        self._study = study
+        self._secret = secret
+
+    def operator_pseudonym(self, operator_key_id: str) -> str:
+        return pseudonym(self._secret, "op", operator_key_id)
+
+    def _record(
+        self,
+        task: Task,
+        operator_key_id: str | None,
+        answer: Answer | None,
+        status: RecordStatus,
+        timings: Timings,
+    ) -> Record:
+        persona = self._study.persona(task.persona)
+        produced_by = answer.produced_by if answer else None
+        return Record(
+            id=record_id_for(task.id),
+            task_id=task.id,
+            study_id=task.study_id,
+            persona=task.persona,
+            api=task.api,
+            conversation_id=task.conversation_id,
+            participant=task.participant,
+            operator=self.operator_pseudonym(operator_key_id) if operator_key_id else None,
+            messages=task.messages,
+            tools=task.tools,
+            tool_choice=task.tool_choice,
+            response_format=task.response_format,
+            answer=answer,
+            produced_by=produced_by,
+            synthetic=produced_by in (ProducedBy.MODEL, ProducedBy.HUMAN_EDITED_MODEL_DRAFT),
+            draft=answer.draft if answer else None,
+            draft_source=answer.draft_source if answer else None,
+            presented_as=persona.presented_as if persona else "ai",
+            deception=self._study.study.deception,
+            permitted_uses=list(self._study.study.permitted_uses),
+            license=self._study.study.data_license,
+            timings=timings,
+            status=status,
+            request=task.request,
+        )
+
+    async def answered(
+        self, task: Task, operator_key_id: str | None, answer: Answer, timings: Timings
+    ) -> str:
+        record = self._record(task, operator_key_id, answer, RecordStatus.ANSWERED, timings)
+        await self._store.commit_record(record)
+        return record.id
+
+    async def unanswered(
+        self, task: Task, operator_key_id: str | None, status: str, timings: Timings
+    ) -> None:
+        record = self._record(task, operator_key_id, None, RecordStatus(status), timings)
+        record.timings.answered_at = None
+        await self._store.commit_record(record)
+
+    async def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
+        if ok:
+            await self._store.set_record_status(record_id, RecordStatus.DELIVERED, at)
+        else:
+            await self._store.set_record_status(record_id, RecordStatus.CLIENT_GONE)

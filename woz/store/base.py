@@ -1,0 +1,50 @@
+"""The Store protocol: everything woz persists goes through these methods.
+
+Contract shared by every implementation:
+- `commit_record` returns only once the record is durable; callers rely on it
+  to keep the invariant "committed before a byte reaches the client".
+- Tokens are passed in already hashed; a store never sees a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from woz.models.keys import KeyInfo, KeyRole
+from woz.models.record import Record, RecordStatus
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Create or migrate the schema; must be called before anything else."""
+
+    async def close(self) -> None: ...
+
+    async def study_secret(self, study_id: str, title: str) -> bytes:
+        """The study's pseudonymisation secret, created on first use."""
+
+    async def add_key(
+        self, key_id: str, study_id: str, role: KeyRole, name: str, token_hash: str
+    ) -> KeyInfo: ...
+
+    async def key_by_hash(self, token_hash: str) -> KeyInfo | None: ...
+
+    async def list_keys(self, study_id: str) -> Sequence[KeyInfo]: ...
+
+    async def add_console_session(self, session_hash: str, key_id: str, expires_at: datetime) -> None: ...
+
+    async def console_session(self, session_hash: str) -> KeyInfo | None:
+        """The operator key behind a live console session, or None if unknown or expired."""
+
+    async def commit_record(self, record: Record) -> None:
+        """Durably insert or replace `record`."""
+
+    async def set_record_status(
+        self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
+    ) -> None: ...
+
+    async def get_record(self, record_id: str) -> Record | None: ...
+
+    async def list_records(self, study_id: str) -> Sequence[Record]: ...
