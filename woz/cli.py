@@ -46,8 +46,11 @@ def demo_study_path() -> Path:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: value
-        for name, value in (("data", args.data), ("host", getattr(args, "host", None)),
-                            ("port", getattr(args, "port", None)))
+        for name, value in (
+            ("data", args.data),
+            ("host", getattr(args, "host", None)),
+            ("port", getattr(args, "port", None)),
+        )
         if value is not None
     }
     return Settings(**overrides)
@@ -105,18 +108,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
     persona = study.personas[0].id
     banner = [
         "",
-        f"  API base URL      {{base}}/v1",
+        "  API base URL      {base}/v1",
         f"  App key           {app_token}",
         f"  Operator console  {{base}}/console/login?token={operator_token}",
         f"  Models            {', '.join(p.id for p in study.personas)}",
         "",
         "Open the console link, then call the API, for example:",
         "",
-        "  .venv/bin/python -c \"from openai import OpenAI; "
+        '  .venv/bin/python -c "from openai import OpenAI; '
         f"c = OpenAI(base_url='{{base}}/v1', api_key='{app_token}'); "
         f"print(c.chat.completions.create(model='{persona}', "
         "messages=[{'role': 'user', 'content': 'A gift idea for my sister?'}])"
-        ".choices[0].message.content)\"",
+        '.choices[0].message.content)"',
         "",
         f"Data is kept in {settings.data.resolve()}",
     ]

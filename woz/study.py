@@ -99,9 +99,7 @@ def find_line(text: str, loc: tuple[object, ...]) -> int | None:
                 return number
             if header.group(1):
                 array_counts[name] = array_counts.get(name, -1) + 1
-            if table == wanted_table and (
-                index is None or array_counts.get(name, -1) == index
-            ):
+            if table == wanted_table and (index is None or array_counts.get(name, -1) == index):
                 table_line = number
             continue
         match = _KEY.match(line)

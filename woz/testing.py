@@ -105,9 +105,7 @@ class ScriptedOperator:
         assert self._connection is not None, "connect first"
         await self._connection.send(text)
 
-    async def expect(
-        self, frame_type: str, *, timeout: float | None = None, **match: Any
-    ) -> Frame:
+    async def expect(self, frame_type: str, *, timeout: float | None = None, **match: Any) -> Frame:
         """The next unread frame of `frame_type` (and matching fields), waiting for it."""
 
         def find() -> Frame | None:

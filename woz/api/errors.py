@@ -104,7 +104,9 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> WozError:
     if exc.status == 404:
         return WozError(kind, f"Unknown path: {request.method} {request.path}", code="unknown_url")
     if exc.status == 405:
-        return WozError(kind, f"{request.method} is not allowed on {request.path}.", code="method_not_allowed")
+        return WozError(
+            kind, f"{request.method} is not allowed on {request.path}.", code="method_not_allowed"
+        )
     if exc.status == 413:
         return WozError(kind, "The request body is too large.", code="request_too_large")
     return WozError(kind, exc.reason or "Request failed.")

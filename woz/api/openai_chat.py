@@ -69,7 +69,9 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
 class _Completion:
     """One request's rendering, streaming or not, and its report back to the dispatcher."""
 
-    def __init__(self, request: web.Request, handle: TaskHandle, chat: ChatCompletionRequest) -> None:
+    def __init__(
+        self, request: web.Request, handle: TaskHandle, chat: ChatCompletionRequest
+    ) -> None:
         self.request = request
         self.handle = handle
         self.chat = chat
@@ -141,8 +143,12 @@ class _Completion:
                 await events.data(self._chunk({"content": piece}))
                 delay = 0.0
         for index, call in enumerate(answer.tool_calls):
-            head = {"index": index, "id": call.id, "type": "function",
-                    "function": {"name": call.name, "arguments": ""}}
+            head = {
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             await events.data(self._chunk({"tool_calls": [head]}))
             async for piece in paced(call.arguments, rate, delay):
                 delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
@@ -205,7 +211,11 @@ class _Completion:
         }
         if answer.tool_calls:
             message["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
                 for c in answer.tool_calls
             ]
         return {
@@ -225,4 +235,3 @@ class _Completion:
             "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
         }
-

@@ -77,9 +77,12 @@ def messages_of(request: ChatCompletionRequest) -> list[Message]:
 
 def _message(message: ChatMessage, where: str) -> Message:
     role = {"developer": "system", "function": "tool"}.get(message.role, message.role)
-    calls = [_tool_call(call, f"{where}.tool_calls[{i}]") for i, call in enumerate(message.tool_calls or [])]
+    calls = [
+        _tool_call(call, f"{where}.tool_calls[{i}]")
+        for i, call in enumerate(message.tool_calls or [])
+    ]
     return Message(
-        role=role,  # type: ignore[arg-type]
+        role=role,
         content=_parts(message.content, f"{where}.content"),
         tool_calls=calls,
         tool_call_id=message.tool_call_id,
@@ -98,11 +101,15 @@ def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[Conte
         if kind in ("text", "refusal"):
             text = part.get(kind if kind == "refusal" else "text")
             if not isinstance(text, str):
-                raise invalid_request(f"'{where}[{i}].text' must be a string.", param=f"{where}[{i}].text")
+                raise invalid_request(
+                    f"'{where}[{i}].text' must be a string.", param=f"{where}[{i}].text"
+                )
             parts.append(ContentPart(type="text", text=text))
         elif kind == "image_url":
             url = (part.get("image_url") or {}).get("url")
-            if not isinstance(url, str) or not url.startswith(("https://", "http://", "data:image/")):
+            if not isinstance(url, str) or not url.startswith(
+                ("https://", "http://", "data:image/")
+            ):
                 raise invalid_request(
                     f"'{where}[{i}].image_url.url' must be an http(s) or data:image URL.",
                     param=f"{where}[{i}].image_url.url",
@@ -116,7 +123,9 @@ def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[Conte
             )
         elif kind == "file":
             file = part.get("file") or {}
-            parts.append(ContentPart(type="file", url=file.get("file_data"), text=file.get("filename")))
+            parts.append(
+                ContentPart(type="file", url=file.get("file_data"), text=file.get("filename"))
+            )
         else:
             raise invalid_request(
                 f"'{where}[{i}].type' {kind!r} is not a supported content part type.",
@@ -129,14 +138,20 @@ def _tool_call(call: dict[str, Any], where: str) -> ToolCall:
     function = call.get("function") or {}
     name = function.get("name")
     if not isinstance(name, str):
-        raise invalid_request(f"'{where}.function.name' is required.", param=f"{where}.function.name")
+        raise invalid_request(
+            f"'{where}.function.name' is required.", param=f"{where}.function.name"
+        )
     arguments = function.get("arguments", "{}")
     return ToolCall(id=str(call.get("id") or ""), name=name, arguments=str(arguments))
 
 
 def tools_of(request: ChatCompletionRequest) -> list[ToolSpec]:
     return [
-        ToolSpec(name=t.function.name, description=t.function.description, parameters=t.function.parameters)
+        ToolSpec(
+            name=t.function.name,
+            description=t.function.description,
+            parameters=t.function.parameters,
+        )
         for t in request.tools or []
     ]
 
@@ -149,7 +164,7 @@ def tool_choice_of(request: ChatCompletionRequest) -> ToolChoice:
     if choice in ("none", "required"):
         if choice == "required" and not names:
             raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
-        return ToolChoice(mode=choice)  # type: ignore[arg-type]
+        return ToolChoice(mode=choice)
     if isinstance(choice, dict) and choice.get("type") == "function":
         name = (choice.get("function") or {}).get("name")
         if name not in names:

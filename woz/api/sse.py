@@ -6,6 +6,7 @@ can stop work and revoke the task instead of writing into a dead socket.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -56,10 +57,8 @@ class EventStream:
         await self._write(f": {text}\n\n")
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
             await self.response.write_eof()
-        except (ConnectionResetError, RuntimeError):
-            pass
 
 
 def client_gone(request: web.Request) -> bool:

@@ -52,7 +52,7 @@ async def await_delivery(
             draft_seen = handle.draft
             await on_draft(draft_seen)
             last_output = time.monotonic()
-        if keepalive is not None and keepalive_s is not None:
-            if time.monotonic() - last_output >= keepalive_s:
-                await keepalive()
-                last_output = time.monotonic()
+        due = keepalive_s is not None and time.monotonic() - last_output >= keepalive_s
+        if keepalive is not None and due:
+            await keepalive()
+            last_output = time.monotonic()

@@ -79,4 +79,6 @@ def _validate(value: Any, schema: dict[str, Any], what: str) -> None:
         raise Rejected("bad_schema", f"The app's schema is invalid: {exc.message}") from exc
     except jsonschema.ValidationError as exc:
         where = "/".join(str(part) for part in exc.absolute_path) or "top level"
-        raise Rejected("schema_violation", f"{what} breaks the schema at {where}: {exc.message}") from exc
+        raise Rejected(
+            "schema_violation", f"{what} breaks the schema at {where}: {exc.message}"
+        ) from exc

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from woz.models.task import Answer, Message, ProducedBy, ToolChoice, ToolSpec, ResponseFormat
+from woz.models.task import Answer, Message, ProducedBy, ResponseFormat, ToolChoice, ToolSpec
 
 
 class RecordStatus(StrEnum):

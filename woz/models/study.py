@@ -20,6 +20,10 @@ PermittedUse = Literal[
 ]
 
 
+def _default_uses() -> list[PermittedUse]:
+    return ["in_study_analysis"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +51,7 @@ class StudySection(_Strict):
     consent: ConsentSection = Field(default_factory=ConsentSection)
     debrief: DebriefSection = Field(default_factory=DebriefSection)
     data_license: str = "CC-BY-4.0"
-    permitted_uses: list[PermittedUse] = Field(default_factory=lambda: ["in_study_analysis"])
+    permitted_uses: list[PermittedUse] = Field(default_factory=_default_uses)
 
 
 class Persona(_Strict):

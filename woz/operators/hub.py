@@ -39,7 +39,9 @@ CONNECTIONS = web.AppKey("operator_connections", dict[str, OperatorConnection])
 
 def _refuse(status: int, message: str) -> web.HTTPException:
     exc_class = web.HTTPUnauthorized if status == 401 else web.HTTPForbidden
-    return exc_class(text=json.dumps({"error": {"message": message}}), content_type="application/json")
+    return exc_class(
+        text=json.dumps({"error": {"message": message}}), content_type="application/json"
+    )
 
 
 def _origin_allowed(request: web.Request) -> bool:

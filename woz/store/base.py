@@ -33,7 +33,9 @@ class Store(Protocol):
 
     async def list_keys(self, study_id: str) -> Sequence[KeyInfo]: ...
 
-    async def add_console_session(self, session_hash: str, key_id: str, expires_at: datetime) -> None: ...
+    async def add_console_session(
+        self, session_hash: str, key_id: str, expires_at: datetime
+    ) -> None: ...
 
     async def console_session(self, session_hash: str) -> KeyInfo | None:
         """The operator key behind a live console session, or None if unknown or expired."""
