@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,26 @@ class Woz:
 
 
 @pytest.fixture
-def study_toml() -> str:
-    return STUDY_TOML
+def study_toml(request: pytest.FixtureRequest) -> str:
+    """The test study. Parametrize indirectly with a TOML string to replace it, or
+    with `{"routing.queue_limit": "1"}` to set values (TOML literals) in its tables."""
+    param = getattr(request, "param", None)
+    if isinstance(param, str):
+        return param
+    return with_values(STUDY_TOML, param or {})
+
+
+def with_values(toml: str, values: dict[str, str]) -> str:
+    """`toml` with `table.key = value` set, replacing the key if the table has it."""
+    for dotted, value in values.items():
+        table, key = dotted.rsplit(".", 1)
+        header = f"[{table}]\n"
+        start = toml.index(header) + len(header)
+        end = toml.find("\n[", start)
+        end = len(toml) if end == -1 else end
+        body = re.sub(rf"(?m)^{re.escape(key)} = .*\n", "", toml[start:end])
+        toml = toml[:start] + f"{key} = {value}\n" + body + toml[end:]
+    return toml
 
 
 @pytest.fixture

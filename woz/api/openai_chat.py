@@ -8,6 +8,7 @@ comments. The answer is committed before its first byte is written.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -81,24 +82,24 @@ class _Completion:
         self.pacing = request.app[STUDY].pacing
         self.dispatcher = request.app[DISPATCHER]
 
-    async def respond(self) -> web.Response:
+    async def respond(self) -> web.StreamResponse:
+        delivered = False
         try:
             delivery = await await_delivery(
                 self.request, self.handle, poll_s=self.settings.disconnect_poll_s
             )
+            response = web.json_response(self._completion(delivery))
+            await response.prepare(self.request)
+            await response.write_eof()
+            delivered = True
+            return response
         except ClientGone:
-            await self.dispatcher.finish(self.handle, delivered=False)
             return web.Response(status=499)  # nobody is listening; the status is for the log
-        except WozError:
-            await self.dispatcher.finish(self.handle, delivered=False)
-            raise
-        response = web.json_response(self._completion(delivery))
-        await self.dispatcher.finish(self.handle, delivered=True)
-        return response
+        finally:
+            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
 
     async def stream(self) -> web.StreamResponse:
         events = EventStream(self.request)
-        await events.open()
         streamed = ""
 
         async def on_draft(draft: str) -> None:
@@ -111,6 +112,7 @@ class _Completion:
 
         delivered = False
         try:
+            await events.open()
             await events.data(self._chunk({"role": "assistant", "content": "", "refusal": None}))
             try:
                 delivery = await await_delivery(
@@ -131,7 +133,7 @@ class _Completion:
         except ClientGone:
             pass
         finally:
-            await self.dispatcher.finish(self.handle, delivered=delivered)
+            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
         return events.response
 
     async def _stream_answer(self, events: EventStream, answer: Answer, already_sent: str) -> None:

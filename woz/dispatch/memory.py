@@ -60,7 +60,8 @@ class _TaskState:
     outcome: asyncio.Future[Delivery]
     drafts: DraftFeed = field(default_factory=DraftFeed)
     waiters: int = 1
-    operator: str | None = None
+    operator: str | None = None  # who holds the lease now
+    last_operator: str | None = None  # who held it last, for the record
     queued_at: float = 0.0
     assigned_at: datetime | None = None
     first_keystroke_at: datetime | None = None
@@ -168,7 +169,7 @@ class MemoryDispatcher:
             self._routing.retry_ttl_s, self._forget, state.task.id
         )
         await self._recorder.unanswered(
-            state.task, state.operator, RecordStatus.CLIENT_GONE, state.timings()
+            state.task, state.last_operator, RecordStatus.CLIENT_GONE, state.timings()
         )
 
     # -- the operator hub's side -----------------------------------------------
@@ -232,13 +233,18 @@ class MemoryDispatcher:
                 f"The participant has already seen {streamed!r}; the reply must start with it.",
             )
         state.answering = True
+        # Shielded: an operator socket that drops mid-commit must not leave the
+        # task half answered; the commit and the wake-up finish together.
+        return await asyncio.shield(self._commit_reply(state, operator_key_id, answer))
+
+    async def _commit_reply(self, state: _TaskState, operator_key_id: str, answer: Answer) -> str:
         try:
             record_id = await self._recorder.answered(
                 state.task, operator_key_id, answer, state.timings()
             )
         except Exception as exc:
             state.answering = False
-            log.exception("record.commit_failed", task_id=task_id)
+            log.exception("record.commit_failed", task_id=state.task.id)
             raise Rejected("store_error", "The answer could not be saved; try again.") from exc
         self._complete(state, Delivery(answer, record_id))
         return record_id
@@ -332,24 +338,21 @@ class MemoryDispatcher:
         op = self._operators.get(state.operator or "")
         if op is not None:
             op.held.discard(state.task.id)
+        state.last_operator = state.operator or state.last_operator
         state.operator = None
         return op
 
     def _take_back(self, state: _TaskState, reason: str) -> None:
         """Withdraw a task from its operator (telling them why) and from the queue."""
         self._queue.pop(state.task.id, None)
-        holder = state.operator
         op = self._unassign(state)
-        state.operator = holder  # kept for the record
         if op is not None and op.link is not None:
             op.link.send_revoked(state.task.id, reason)
         self._schedule_broadcast()
         self._pump()
 
     def _complete(self, state: _TaskState, delivery: Delivery) -> None:
-        holder = state.operator
         self._unassign(state)
-        state.operator = holder
         state.answering = False
         state.finished = True
         state.record_id = delivery.record_id
@@ -384,7 +387,7 @@ class MemoryDispatcher:
             self._complete(state, Delivery(answer, record_id))
             return
         await self._recorder.unanswered(
-            state.task, state.operator, RecordStatus.EXPIRED, state.timings()
+            state.task, state.last_operator, RecordStatus.EXPIRED, state.timings()
         )
         state.answering = False
         state.finished = True
