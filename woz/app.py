@@ -47,6 +47,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[STUDY] = study
     app[STORE] = store if store is not None else SQLiteStore(settings.database)
     app.cleanup_ctx.append(_resources)
+    app.on_shutdown.append(_end_waiting_requests)
     app.on_response_prepare.append(_request_id_header)
     setup_api(app)
     setup_operators(app)
@@ -70,6 +71,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     finally:
         await dispatcher.close()
         await store.close()
+
+
+async def _end_waiting_requests(app: web.Application) -> None:
+    """Shutting down: requests still waiting for a human end now, not at their deadline."""
+    await app[DISPATCHER].close()
 
 
 @web.middleware

@@ -268,10 +268,22 @@ class MemoryDispatcher:
         )
 
     async def close(self) -> None:
-        for state in self._tasks.values():
+        """Fail every waiting request (as 503s) and record its task as expired.
+
+        Idempotent: called when the server begins shutting down, so open
+        requests end at once instead of holding the shutdown, and again at cleanup.
+        """
+        for state in list(self._tasks.values()):
             for timer in (state.deadline, state.cleanup):
                 if timer is not None:
                     timer.cancel()
+            if not state.finished and not state.answering:
+                state.finished = True
+                self._spawn(
+                    self._recorder.unanswered(
+                        state.task, state.operator, RecordStatus.EXPIRED, state.timings()
+                    )
+                )
             if not state.outcome.done():
                 state.outcome.set_exception(
                     Unavailable("woz is shutting down.", code="shutting_down", retry_after=5)

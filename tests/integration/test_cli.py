@@ -1,0 +1,134 @@
+"""The `woz` command as a user runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import openai
+
+from woz.store.sqlite import SQLiteStore
+from woz.testing import ScriptedOperator
+
+WOZ = [sys.executable, "-m", "woz"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *WOZ,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
+    """--json prints id, role and token once; the store holds the key without its token."""
+    code, out, _ = await run(
+        "--data",
+        str(tmp_path),
+        "keys",
+        "create",
+        "--study",
+        "s1",
+        "--role",
+        "operator",
+        "--name",
+        "Ada",
+        "--json",
+    )
+    assert code == 0
+    created = json.loads(out)
+    assert created["role"] == "operator" and created["id"].startswith("key_")
+    database = (tmp_path / "woz.db").read_bytes()
+    assert created["token"].encode() not in database
+    store = SQLiteStore(tmp_path / "woz.db")
+    await store.open()
+    try:
+        [key] = await store.list_keys("s1")
+    finally:
+        await store.close()
+    assert key.id == created["id"] and key.name == "Ada"
+
+
+async def test_bad_role_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    code, _, err = await run(
+        "--data", str(tmp_path), "keys", "create", "--study", "s", "--role", "god"
+    )
+    assert code == 2 and "argument --role: invalid choice: 'god'" in err
+
+
+async def test_serve_refuses_a_study_with_a_typo(tmp_path: Path) -> None:
+    """A misspelt field stops `woz serve` with the file, line and field, and no traceback."""
+    study = tmp_path / "study.toml"
+    study.write_text('[study]\nid = "s"\ntitle = "T"\ndeceptoin = "none"\n[[personas]]\nid = "p"\n')
+    code, _, err = await run("--data", str(tmp_path), "serve", "--study", str(study))
+    assert code == 2
+    assert err.strip() == (
+        f"woz: {study}:4: unknown field 'study.deceptoin' (check its spelling; see the study file docs)"
+    )
+    assert "Traceback" not in err
+
+
+async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
+    """`woz demo` prints what a newcomer needs; the printed key and console link work."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *WOZ,
+        "demo",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "WOZ_DATA": str(tmp_path), "WOZ_PORT": str(port)},
+    )
+    assert process.stdout is not None
+    printed = ""
+    try:
+        async with asyncio.timeout(30):
+            while "Operator console" not in printed:
+                printed += (await process.stdout.readline()).decode()
+        base_url = re.search(r"API base URL\s+(\S+)", printed)
+        app_key = re.search(r"App key\s+(\S+)", printed)
+        console = re.search(r"Operator console\s+(\S+)", printed)
+        assert base_url and app_key and console
+        assert base_url[1] == f"http://127.0.0.1:{port}/v1"
+        token = console[1].split("token=")[1]
+        async with ScriptedOperator(f"http://127.0.0.1:{port}", token) as op:
+            assert op.hello["study"]["id"] == "suggest-concierge"
+            await op.ready()
+            async with openai.AsyncOpenAI(base_url=base_url[1], api_key=app_key[1]) as client:
+                call = asyncio.create_task(
+                    client.chat.completions.create(
+                        model="suggest-1", messages=[{"role": "user", "content": "A gift?"}]
+                    )
+                )
+                task = await op.next_task()
+                await op.reply(task["id"], "A silk scarf.")
+                assert (await call).choices[0].message.content == "A silk scarf."
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    store = SQLiteStore(tmp_path / "woz.db")
+    await store.open()
+    try:
+        [record] = await store.list_records("suggest-concierge")
+    finally:
+        await store.close()
+    assert record.answer is not None and record.answer.content == "A silk scarf."
+    assert record.deception == "partial" and record.status == "delivered"

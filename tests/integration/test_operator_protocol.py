@@ -1,0 +1,156 @@
+"""Operator protocol v1 over a real websocket: handshake, auth, bad frames, reply checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import openai
+import pytest
+from pydantic import BaseModel
+
+from tests.conftest import Woz
+
+
+async def test_hello_introduces_operator_study_and_snippets(woz: Woz) -> None:
+    """The first frame tells the operator who they are (pseudonymously) and what to use."""
+    op = await woz.make_operator()
+    hello = op.hello
+    assert hello["protocol"] == 1
+    assert (
+        hello["operator"]["id"].startswith("op_") and hello["operator"]["display_name"] == "Olive"
+    )
+    assert hello["study"] == {"id": "test-study", "title": "A test study"}
+    assert hello["snippets"] == [{"key": "1", "label": "Hi", "text": "Hello there!"}]
+    assert await op.expect("queue") == {
+        "type": "queue",
+        "waiting": 0,
+        "operators_online": 0,
+        "oldest_wait_s": 0.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Cookie": "woz_console=forged"}, 403)],
+)
+async def test_unauthenticated_sockets_are_refused_before_upgrade(
+    woz: Woz, headers: dict[str, str], status: int
+) -> None:
+    """No token, a wrong token, or a cookie from a foreign origin never get a socket."""
+    headers = {**headers, "Origin": "https://evil.example"} if "Cookie" in headers else headers
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(woz.url + "/operator/ws", headers=headers)
+    assert caught.value.status == status
+
+
+async def test_app_key_is_not_an_operator_token(woz: Woz) -> None:
+    """Roles are separate: an app key cannot open the operator socket."""
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(
+                woz.url + "/operator/ws", headers={"Authorization": f"Bearer {woz.app_key}"}
+            )
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not json", "Not JSON"),
+        ('{"type": "dance"}', "type"),
+        ('{"type": "reply"}', "task_id"),
+        ('{"type": "ready", "capacity": 0}', "capacity"),
+        ("[1, 2]", "frame"),
+    ],
+)
+async def test_malformed_frames_get_an_error_and_the_socket_stays(
+    woz: Woz, raw: str, message: str
+) -> None:
+    """A bad frame is answered with an `error` frame; the next good frame still works."""
+    op = await woz.make_operator()
+    await op.send_raw(raw)
+    error = await op.expect("error")
+    assert error["code"] == "bad_frame" and message in error["message"]
+    await op.ready()
+    assert (await op.expect("queue", operators_online=1))["operators_online"] == 1
+
+
+async def test_reply_to_unknown_task_is_rejected(woz: Woz) -> None:
+    """Answering a task one does not hold is refused with a reason."""
+    op = await woz.make_operator()
+    rejected = await op.reply("task_nope", "hello")
+    assert rejected["error"]["code"] == "unknown_task"
+
+
+class Gift(BaseModel):
+    product: str
+    price: float
+
+
+async def test_schema_violations_are_rejected_then_a_valid_reply_parses(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The server checks a json_schema reply; the SDK's parse() gets the valid one."""
+    op = await woz.make_operator()
+    await op.ready()
+    call = asyncio.create_task(
+        openai_client.chat.completions.parse(
+            model="wizard",
+            messages=[{"role": "user", "content": "A gift?"}],
+            response_format=Gift,
+        )
+    )
+    task = await op.next_task()
+    assert task["response_format"]["type"] == "json_schema"
+    bad = await op.reply(task["id"], '{"product": "Scarf"}')
+    assert bad["type"] == "reply.rejected" and bad["error"]["code"] == "schema_violation"
+    assert "price" in bad["error"]["message"]
+    not_json = await op.reply(task["id"], "a scarf")
+    assert not_json["error"]["code"] == "invalid_json"
+    await op.reply(task["id"], '{"product": "Scarf", "price": 120.5}')
+    parsed = (await call).choices[0].message.parsed
+    assert parsed == Gift(product="Scarf", price=120.5)
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+async def test_tool_choice_is_enforced_on_the_reply(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """tool_choice=required refuses text; a valid call reaches the SDK as tool_calls."""
+    op = await woz.make_operator()
+    await op.ready()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard",
+            messages=[{"role": "user", "content": "Weather in Oslo?"}],
+            tools=[WEATHER_TOOL],  # type: ignore[list-item]
+            tool_choice="required",
+        )
+    )
+    task = await op.next_task()
+    assert task["tool_choice"] == {"mode": "required", "name": None}
+    text = await op.reply(task["id"], "It is sunny")
+    assert text["error"]["code"] == "tool_choice_violation"
+    wrong = await op.reply(task["id"], tool_calls=[{"name": "get_weather", "arguments": {}}])
+    assert wrong["error"]["code"] == "schema_violation"
+    await op.reply(task["id"], tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}])
+    message = (await call).choices[0]
+    assert message.finish_reason == "tool_calls"
+    [tool_call] = message.message.tool_calls or []
+    assert tool_call.function.name == "get_weather"
+    assert tool_call.function.arguments == '{"city": "Oslo"}'
+    assert tool_call.id.startswith("call_")
