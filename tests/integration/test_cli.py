@@ -82,7 +82,8 @@ async def test_serve_refuses_a_study_with_a_typo(tmp_path: Path) -> None:
     code, _, err = await run("--data", str(tmp_path), "serve", "--study", str(study))
     assert code == 2
     assert err.strip() == (
-        f"woz: {study}:4: unknown field 'study.deceptoin' (check its spelling; see the study file docs)"
+        f"woz: {study}:4: unknown field 'study.deceptoin' "
+        "(check its spelling; see the study file docs)"
     )
     assert "Traceback" not in err
 

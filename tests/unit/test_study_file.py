@@ -49,7 +49,7 @@ def test_bad_value_in_array_table_points_at_its_line() -> None:
 
 
 def test_missing_required_field() -> None:
-    with pytest.raises(StudyFileError, match="missing required field 'study.title'"):
+    with pytest.raises(StudyFileError, match=r"missing required field 'study\.title'"):
         parse_study('[study]\nid = "x"\n[[personas]]\nid = "p"\n')
 
 
