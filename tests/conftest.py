@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
+from openai.types.chat import ChatCompletion
 
 from woz.app import create_app
 from woz.auth import create_key
@@ -70,6 +73,23 @@ class Woz:
     @property
     def store(self) -> Store:
         return self.server.app[STORE]
+
+    async def ready_operator(self, capacity: int = 1, token: str | None = None) -> ScriptedOperator:
+        """A connected operator who has said `ready`."""
+        op = await self.make_operator(token)
+        await op.ready(capacity)
+        return op
+
+
+def ask(
+    client: openai.AsyncOpenAI, content: str = "Hello?", model: str = "wizard", **kwargs: Any
+) -> asyncio.Task[ChatCompletion]:
+    """Start a chat completion with one user message, in the background."""
+    return asyncio.create_task(
+        client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": content}], **kwargs
+        )
+    )
 
 
 @pytest.fixture

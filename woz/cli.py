@@ -65,7 +65,9 @@ def _load(path: str) -> Study:
 
 async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> None:
     app = create_app(study, settings)
-    runner = web.AppRunner(app, access_log=None)
+    # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
+    # a client that leaves stops its handler at once instead of at the next poll.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

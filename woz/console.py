@@ -16,13 +16,13 @@ from aiohttp import web
 
 from operator_console import STATIC_ROOT
 from woz.auth import hash_token
-from woz.context import KEYS, STORE
+from woz.context import KEYS, STORE, STUDY
 from woz.operators.hub import SESSION_COOKIE
 
 SESSION_HOURS = 12
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "media-src 'self' data: blob: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
 
@@ -61,6 +61,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def session(request: web.Request) -> web.Response:
+    """Whether this browser is logged in, so the console can say why its socket is refused."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    info = await request.app[STORE].console_session(hash_token(cookie)) if cookie else None
+    if info is None or info.study_id != request.app[STUDY].id:
+        message = (
+            "You are not logged in, or your session has expired. "
+            "Open the login link the researcher gave you."
+        )
+        return web.json_response({"logged_in": False, "message": message}, status=401)
+    return web.json_response({"logged_in": True, "display_name": info.name})
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_ROOT / "index.html")
 
@@ -71,6 +84,7 @@ async def to_index(request: web.Request) -> web.StreamResponse:
 
 def setup_console(app: web.Application) -> None:
     app.router.add_get("/console/login", login)
+    app.router.add_get("/console/session", session)
     app.router.add_get("/console", to_index)
     app.router.add_get("/console/", index)
     app.router.add_static("/console/static", STATIC_ROOT, append_version=False)

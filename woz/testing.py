@@ -61,6 +61,7 @@ class ScriptedOperator:
             self.ws_url,
             additional_headers={"Authorization": f"Bearer {self.token}"},
             open_timeout=self.timeout,
+            max_size=64 * 1024 * 1024,  # tasks may carry images and audio
         )
         self._reader = asyncio.create_task(self._read())
         self.hello = await self.expect("hello")

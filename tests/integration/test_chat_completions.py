@@ -7,20 +7,15 @@ import asyncio
 import openai
 import pytest
 
-from tests.conftest import Woz
+from tests.conftest import Woz, ask
 
 
 async def test_non_streaming_answer_is_the_operators_text(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """A plain create() returns the operator's words in a well-formed completion."""
-    op = await woz.make_operator()
-    await op.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Recommend a scarf"}]
-        )
-    )
+    op = await woz.ready_operator()
+    call = ask(openai_client, "Recommend a scarf")
     task = await op.next_task()
     assert task["messages"][-1]["content"][0]["text"] == "Recommend a scarf"
     ack = await op.reply(task["id"], "Try the cashmere one.")
@@ -36,8 +31,7 @@ async def test_streaming_joins_to_the_operators_text(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """Deltas join to the reply; role once, one finish_reason, usage chunk last."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     text = "Here is a longer answer, with punctuation; and several words to split."
 
     async def consume() -> list[openai.types.chat.ChatCompletionChunk]:
@@ -72,15 +66,8 @@ async def test_record_is_committed_with_provenance(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """The answered task is in the store with produced_by, operator pseudonym and timings."""
-    op = await woz.make_operator()
-    await op.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": "Hello"}],
-            user="participant-42",
-        )
-    )
+    op = await woz.ready_operator()
+    call = ask(openai_client, "Hello", user="participant-42")
     task = await op.next_task()
     await op.typing(task["id"], "Hi")
     ack = await op.reply(task["id"], "Hi there")
@@ -163,16 +150,40 @@ async def test_models_list_and_retrieve_with_a_slash(openai_client: openai.Async
 
 async def test_unknown_fields_are_ignored(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
     """extra_body fields a real API might accept do not break the request."""
-    op = await woz.make_operator()
-    await op.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": "hi"}],
-            temperature=0.2,
-            extra_body={"some_vendor_flag": {"nested": True}},
-        )
+    op = await woz.ready_operator()
+    call = ask(
+        openai_client, "hi", temperature=0.2, extra_body={"some_vendor_flag": {"nested": True}}
     )
     task = await op.next_task()
     await op.reply(task["id"], "ok")
     assert (await call).choices[0].message.content == "ok"
+
+
+async def test_large_image_bodies_are_accepted_and_oversized_refused(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A 21 MiB image reaches the operator; past the 32 MiB limit the SDK gets a 413."""
+    op = await woz.ready_operator()
+    image = "data:image/png;base64," + "A" * (21 * 1024 * 1024)
+    content = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": image}},
+    ]
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard",
+            messages=[{"role": "user", "content": content}],  # type: ignore[misc, list-item]
+        )
+    )
+    task = await op.next_task()
+    assert task["messages"][0]["content"][1] == {"type": "image", "url": image}
+    await op.reply(task["id"], "A very large picture.")
+    assert (await call).choices[0].message.content == "A very large picture."
+    content[1] = {"type": "image_url", "image_url": {"url": image * 2}}
+    with pytest.raises(openai.APIStatusError) as caught:
+        await openai_client.chat.completions.create(
+            model="wizard",
+            messages=[{"role": "user", "content": content}],  # type: ignore[misc, list-item]
+        )
+    assert caught.value.status_code == 413
+    assert caught.value.code == "request_too_large"

@@ -7,25 +7,14 @@ import asyncio
 import openai
 import pytest
 
-from tests.conftest import Woz
+from tests.conftest import Woz, ask
 
 HELLO = [{"role": "user", "content": "Hello?"}]
 
 
-def ask(client: openai.AsyncOpenAI, content: str = "Hello?", **kwargs: object) -> asyncio.Task:  # type: ignore[type-arg]
-    return asyncio.create_task(
-        client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": content}],
-            **kwargs,  # type: ignore[arg-type]
-        )
-    )
-
-
 async def test_client_abort_revokes_the_task_within_a_second(woz: Woz) -> None:
     """When the app gives up, the operator is told at once and the record says client_gone."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     app = openai.AsyncOpenAI(base_url=woz.base_url, api_key=woz.app_key, max_retries=0)
     call = ask(app)
     task = await op.next_task()
@@ -77,8 +66,7 @@ async def test_reconnecting_operator_gets_held_task_and_draft_back(
 
 async def test_sdk_retry_joins_the_task_in_flight(woz: Woz) -> None:
     """The SDK's retry after a client timeout attaches to the same task: one human answer."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     async with openai.AsyncOpenAI(
         base_url=woz.base_url, api_key=woz.app_key, timeout=0.5, max_retries=2
     ) as impatient:

@@ -93,8 +93,7 @@ async def test_schema_violations_are_rejected_then_a_valid_reply_parses(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """The server checks a json_schema reply; the SDK's parse() gets the valid one."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     call = asyncio.create_task(
         openai_client.chat.completions.parse(
             model="wizard",
@@ -131,8 +130,7 @@ async def test_tool_choice_is_enforced_on_the_reply(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """tool_choice=required refuses text; a valid call reaches the SDK as tool_calls."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     call = asyncio.create_task(
         openai_client.chat.completions.create(
             model="wizard",

@@ -11,7 +11,7 @@ import aiohttp
 import openai
 import pytest
 
-from tests.conftest import Woz
+from tests.conftest import Woz, ask
 
 FALLBACK = {
     "routing.answer_timeout_s": "0.5",
@@ -40,8 +40,7 @@ async def raw_stream(woz: Woz, body: dict[str, object]) -> AsyncIterator[aiohttp
 
 async def test_stream_sends_role_at_once_then_keepalives_then_done(woz: Woz) -> None:
     """Before any answer exists the client has the role chunk and SSE comment keep-alives."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     body = {"model": "wizard", "stream": True, "messages": [{"role": "user", "content": "hm"}]}
     async with raw_stream(woz, body) as reader:
         first = await asyncio.wait_for(reader.readuntil(b"\n\n"), 5)
@@ -65,8 +64,7 @@ async def test_live_mode_streams_typing_as_it_grows(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """A live persona streams whole words as the operator types them."""
-    op = await woz.make_operator()
-    await op.ready()
+    op = await woz.ready_operator()
     stream = await openai_client.chat.completions.create(
         model="org/wizard-live", messages=[{"role": "user", "content": "hi"}], stream=True
     )
@@ -91,13 +89,8 @@ async def test_timeout_falls_back_and_is_recorded_as_fallback(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """When nobody answers in time the app gets the study's fallback, recorded as such."""
-    op = await woz.make_operator()
-    await op.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "anyone?"}]
-        )
-    )
+    op = await woz.ready_operator()
+    call = ask(openai_client, "anyone?")
     task = await op.next_task()
     revoked = await op.expect("task.revoked", timeout=5)
     assert revoked["reason"] == "expired" and revoked["task_id"] == task["id"]
@@ -112,8 +105,7 @@ async def test_timeout_as_error_is_a_504_not_retried(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """on_timeout = error: a 504 the SDK does not retry, and an expired record."""
-    op = await woz.make_operator()
-    await op.ready()
+    await woz.ready_operator()
     with pytest.raises(openai.APIStatusError) as caught:
         await openai_client.chat.completions.create(
             model="wizard", messages=[{"role": "user", "content": "anyone?"}]
@@ -129,8 +121,7 @@ async def test_timeout_mid_stream_raises_api_error(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """An error after the stream began arrives as an error frame the SDK raises."""
-    op = await woz.make_operator()
-    await op.ready()
+    await woz.ready_operator()
     stream = await openai_client.chat.completions.create(
         model="wizard", messages=[{"role": "user", "content": "anyone?"}], stream=True
     )

@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from woz.api.anthropic_messages import create_message
 from woz.api.errors import api_errors
 from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
@@ -45,6 +46,7 @@ async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/chat/completions", create_chat_completion)
+    app.router.add_post("/v1/messages", create_message)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", retrieve_model)
 

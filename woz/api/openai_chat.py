@@ -8,13 +8,13 @@ comments. The answer is committed before its first byte is written.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from aiohttp import web
 
 from woz.api.errors import error_body
+from woz.api.exchange import Exchange
 from woz.api.intake import find_persona, intake, parse_body, read_json
 from woz.api.openai_wire import (
     ChatCompletionRequest,
@@ -23,11 +23,10 @@ from woz.api.openai_wire import (
     tool_choice_of,
     tools_of,
 )
-from woz.api.pacing import count_tokens, paced, split_tokens
-from woz.api.sse import ClientGone, EventStream
-from woz.api.waiting import await_delivery
-from woz.context import DISPATCHER, SETTINGS, STUDY
-from woz.dispatch.base import Delivery, TaskHandle
+from woz.api.pacing import input_tokens, output_tokens
+from woz.api.sse import EventStream
+from woz.context import DISPATCHER, STUDY
+from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
 from woz.models.task import Answer, Task, new_id
 
@@ -61,89 +60,35 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k not in ("messages", "tools")},
     )
     handle = await request.app[DISPATCHER].submit(task)
-    completion = _Completion(request, handle, chat)
-    if chat.stream:
-        return await completion.stream()
-    return await completion.respond()
+    return await _Completion(request, handle, chat).run()
 
 
-class _Completion:
-    """One request's rendering, streaming or not, and its report back to the dispatcher."""
+class _Completion(Exchange):
+    """One chat completion, streaming or not; the lifecycle is `Exchange`'s."""
 
     def __init__(
         self, request: web.Request, handle: TaskHandle, chat: ChatCompletionRequest
     ) -> None:
-        self.request = request
-        self.handle = handle
+        super().__init__(request, handle)
         self.chat = chat
         self.id = new_id("chatcmpl-", 15)
         self.created = int(time.time())
-        self.settings = request.app[SETTINGS]
-        self.pacing = request.app[STUDY].pacing
-        self.dispatcher = request.app[DISPATCHER]
 
-    async def respond(self) -> web.StreamResponse:
-        delivered = False
-        try:
-            delivery = await await_delivery(
-                self.request, self.handle, poll_s=self.settings.disconnect_poll_s
-            )
-            response = web.json_response(self._completion(delivery))
-            await response.prepare(self.request)
-            await response.write_eof()
-            delivered = True
-            return response
-        except ClientGone:
-            return web.Response(status=499)  # nobody is listening; the status is for the log
-        finally:
-            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
+    def body(self, answer: Answer) -> dict[str, Any]:
+        return self._completion(answer)
 
-    async def stream(self) -> web.StreamResponse:
-        events = EventStream(self.request)
-        streamed = ""
+    async def stream_start(self, events: EventStream) -> None:
+        await events.data(self._chunk({"role": "assistant", "content": "", "refusal": None}))
 
-        async def on_draft(draft: str) -> None:
-            nonlocal streamed
-            stable = draft[: max(draft.rfind(" "), draft.rfind("\n")) + 1]
-            if stable.startswith(streamed) and len(stable) > len(streamed):
-                piece, streamed = stable[len(streamed) :], stable
-                self.handle.mark_streamed(streamed)
-                await events.data(self._chunk({"content": piece}))
+    async def stream_text(self, events: EventStream, piece: str) -> None:
+        await events.data(self._chunk({"content": piece}))
 
-        delivered = False
-        try:
-            await events.open()
-            await events.data(self._chunk({"role": "assistant", "content": "", "refusal": None}))
-            try:
-                delivery = await await_delivery(
-                    self.request,
-                    self.handle,
-                    poll_s=self.settings.disconnect_poll_s,
-                    keepalive_s=self.settings.keepalive_s,
-                    keepalive=events.comment,
-                    on_draft=on_draft if self.handle.task.live else None,
-                )
-            except WozError as error:
-                await events.data(error_body(error, "openai"))
-            else:
-                await self._stream_answer(events, delivery.answer, already_sent=streamed)
-                await events.raw("data: [DONE]\n\n")
-                delivered = True
-            await events.close()
-        except ClientGone:
-            pass
-        finally:
-            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
-        return events.response
+    async def stream_error(self, events: EventStream, error: WozError) -> None:
+        await events.data(error_body(error, "openai"))
 
-    async def _stream_answer(self, events: EventStream, answer: Answer, already_sent: str) -> None:
-        delay = self.pacing.first_token_delay_ms / 1000 if not already_sent else 0.0
-        rate = self.pacing.tokens_per_second
-        if answer.content:
-            rest = answer.content[len(already_sent) :]
-            async for piece in paced(rest, rate, delay):
-                await events.data(self._chunk({"content": piece}))
-                delay = 0.0
+    async def stream_answer(self, events: EventStream, answer: Answer) -> None:
+        async for piece in self.paced(self.unsent_text(answer)):
+            await self.stream_text(events, piece)
         for index, call in enumerate(answer.tool_calls):
             head = {
                 "index": index,
@@ -152,16 +97,16 @@ class _Completion:
                 "function": {"name": call.name, "arguments": ""},
             }
             await events.data(self._chunk({"tool_calls": [head]}))
-            async for piece in paced(call.arguments, rate, delay):
+            async for piece in self.paced(call.arguments):
                 delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
                 await events.data(self._chunk(delta))
-                delay = 0.0
         await events.data(self._chunk({}, finish_reason=answer.finish_reason))
         if self.chat.stream_options and self.chat.stream_options.include_usage:
             usage_chunk = self._chunk_base()
             usage_chunk["choices"] = []
             usage_chunk["usage"] = self._usage(answer)
             await events.data(usage_chunk)
+        await events.raw("data: [DONE]\n\n")
 
     # -- shapes ----------------------------------------------------------------
 
@@ -186,10 +131,8 @@ class _Completion:
         return chunk
 
     def _usage(self, answer: Answer) -> dict[str, Any]:
-        prompt = sum(count_tokens(m.text()) + 4 for m in self.handle.task.messages)
-        completion = count_tokens(answer.content or "") + sum(
-            len(split_tokens(c.name + c.arguments)) for c in answer.tool_calls
-        )
+        prompt = input_tokens(self.task.messages)
+        completion = output_tokens(answer)
         return {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -203,8 +146,7 @@ class _Completion:
             },
         }
 
-    def _completion(self, delivery: Delivery) -> dict[str, Any]:
-        answer = delivery.answer
+    def _completion(self, answer: Answer) -> dict[str, Any]:
         message: dict[str, Any] = {
             "role": "assistant",
             "content": answer.content if not answer.tool_calls else answer.content or None,

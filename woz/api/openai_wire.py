@@ -107,14 +107,7 @@ def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[Conte
             parts.append(ContentPart(type="text", text=text))
         elif kind == "image_url":
             url = (part.get("image_url") or {}).get("url")
-            if not isinstance(url, str) or not url.startswith(
-                ("https://", "http://", "data:image/")
-            ):
-                raise invalid_request(
-                    f"'{where}[{i}].image_url.url' must be an http(s) or data:image URL.",
-                    param=f"{where}[{i}].image_url.url",
-                )
-            parts.append(ContentPart(type="image", url=url))
+            parts.append(image_part(url, f"{where}[{i}].image_url.url"))
         elif kind == "input_audio":
             audio = part.get("input_audio") or {}
             fmt = audio.get("format", "wav")
@@ -132,6 +125,13 @@ def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[Conte
                 param=f"{where}[{i}].type",
             )
     return parts
+
+
+def image_part(url: object, where: str) -> ContentPart:
+    """An image given by an http(s) or `data:image/` URL; anything else is a 400 on `where`."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://", "data:image/")):
+        raise invalid_request(f"'{where}' must be an http(s) or data:image URL.", param=where)
+    return ContentPart(type="image", url=url)
 
 
 def _tool_call(call: dict[str, Any], where: str) -> ToolCall:

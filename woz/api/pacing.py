@@ -3,7 +3,8 @@
 Text is cut into model-like tokens (a word with its leading space, punctuation
 apart, long words in pieces of four characters); `paced` yields them at the
 study's tokens per second after its first-token delay, batching the tokens
-that fall due together so a fast rate does not mean one write per token.
+that fall due together so a fast rate does not mean one write per token. The
+same tokens give every dialect's `usage` its estimated counts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+
+from woz.models.task import Answer, Message
 
 _TOKEN = re.compile(r"\s*[A-Za-z0-9\u00C0-\uFFFF]{1,4}|\s*[^\sA-Za-z0-9\u00C0-\uFFFF]|\s+")
 
@@ -24,6 +27,18 @@ def split_tokens(text: str) -> list[str]:
 def count_tokens(text: str) -> int:
     """An estimate of a model's token count, good enough for `usage`."""
     return len(split_tokens(text))
+
+
+def input_tokens(messages: Sequence[Message]) -> int:
+    """The prompt's estimated size: each message's text plus a few tokens of framing."""
+    return sum(count_tokens(m.text()) + 4 for m in messages)
+
+
+def output_tokens(answer: Answer) -> int:
+    """The answer's estimated size: its text and each tool call's name and arguments."""
+    return count_tokens(answer.content or "") + sum(
+        count_tokens(call.name + call.arguments) for call in answer.tool_calls
+    )
 
 
 async def paced(

@@ -50,3 +50,11 @@ class Store(Protocol):
     async def get_record(self, record_id: str) -> Record | None: ...
 
     async def list_records(self, study_id: str) -> Sequence[Record]: ...
+
+    async def save_response(
+        self, response_id: str, study_id: str, participant: str | None, items_json: str
+    ) -> None:
+        """Durably keep a Responses API response's conversation (an opaque JSON text)."""
+
+    async def get_response(self, response_id: str, study_id: str) -> str | None:
+        """The conversation saved for `response_id` in this study, or None."""

@@ -47,6 +47,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX records_study ON records (study_id, received_at);
     CREATE INDEX records_participant ON records (study_id, participant);
     """,
+    # 2: Responses API responses, kept so `previous_response_id` can continue them.
+    """
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        study_id TEXT NOT NULL,
+        participant TEXT,
+        created_at TEXT NOT NULL,
+        items TEXT NOT NULL
+    );
+    CREATE INDEX responses_participant ON responses (study_id, participant);
+    """,
 ]
 
 

@@ -254,3 +254,23 @@ class SQLiteStore:
             "SELECT body FROM records WHERE study_id = ? ORDER BY received_at", (study_id,)
         )
         return [Record.model_validate_json(row["body"]) for row in rows]
+
+    # -- Responses API conversations -------------------------------------------
+
+    async def save_response(
+        self, response_id: str, study_id: str, participant: str | None, items_json: str
+    ) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO responses (id, study_id, participant, created_at, items)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (response_id, study_id, participant, _now(), items_json),
+            )
+
+        await self._write(insert)
+
+    async def get_response(self, response_id: str, study_id: str) -> str | None:
+        rows = await self._read(
+            "SELECT items FROM responses WHERE id = ? AND study_id = ?", (response_id, study_id)
+        )
+        return str(rows[0]["items"]) if rows else None

@@ -1,0 +1,175 @@
+"""One API request from its submitted task to its last byte: what every facade shares.
+
+A facade parses its wire format into a `Task`, submits it, and hands the
+`TaskHandle` to its subclass of `Exchange`, which only knows how to render:
+`body()` for a plain JSON response, the `stream_*` hooks for server-sent events.
+The base class does the rest the same way for every dialect:
+
+- it waits for the answer, noticing a client that left (aiohttp does not cancel
+  the handler) and, when streaming, sending the dialect's keep-alive;
+- in live mode it streams the stable words of the operator's draft through
+  `stream_text` and tells the dispatcher those words can no longer change;
+- it renders nothing of an answer before the answer is committed (a `Delivery`
+  exists only after the record does);
+- it reports the outcome to the dispatcher exactly once, even when the handler
+  is cancelled at shutdown, so a task is revoked or its record marked delivered;
+- an error after a stream began is sent as the dialect's error frame, never as a
+  broken stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from woz.api.pacing import paced
+from woz.api.sse import ClientGone, EventStream
+from woz.api.waiting import await_delivery
+from woz.context import DISPATCHER, SETTINGS, STUDY
+from woz.dispatch.base import TaskHandle
+from woz.errors import ErrorKind, WozError
+from woz.models.task import Answer
+
+log = structlog.get_logger(__name__)
+
+
+def stable_prefix(draft: str) -> str:
+    """The part of a live draft that ends at a word boundary (the last space or newline).
+
+    The word being typed may still change; the ones before it are sent.
+    """
+    return draft[: max(draft.rfind(" "), draft.rfind("\n")) + 1]
+
+
+class Exchange(ABC):
+    """One request's wait, rendering, and report back to the dispatcher."""
+
+    def __init__(self, request: web.Request, handle: TaskHandle) -> None:
+        self.request = request
+        self.handle = handle
+        self.task = handle.task
+        self.settings = request.app[SETTINGS]
+        self.pacing = request.app[STUDY].pacing
+        self.dispatcher = request.app[DISPATCHER]
+        self.streamed = ""  # live-mode text already sent; the answer starts with it
+        self._first_token_sent = False
+
+    async def run(self) -> web.StreamResponse:
+        """Answer the request, as a stream if the app asked for one."""
+        if self.task.stream:
+            return await self.stream()
+        return await self.respond()
+
+    async def respond(self) -> web.StreamResponse:
+        """The whole answer as one JSON body; a `WozError` goes to the error middleware."""
+        delivered = False
+        try:
+            delivery = await await_delivery(
+                self.request, self.handle, poll_s=self.settings.disconnect_poll_s
+            )
+            await self.on_answer(delivery.answer)
+            response = web.json_response(self.body(delivery.answer))
+            # Written here, not by aiohttp after we return, so that `delivered`
+            # means the bytes went out.
+            await response.prepare(self.request)
+            await response.write_eof()
+            delivered = True
+            return response
+        except ClientGone:
+            return web.Response(status=499)  # nobody is listening; the status is for the log
+        finally:
+            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
+
+    async def stream(self) -> web.StreamResponse:
+        """Headers and the dialect's opening frames at once, then the answer as it comes."""
+        events = EventStream(self.request)
+        delivered = False
+        try:
+            await events.open()
+            await self.stream_start(events)
+            try:
+                delivery = await await_delivery(
+                    self.request,
+                    self.handle,
+                    poll_s=self.settings.disconnect_poll_s,
+                    keepalive_s=self.settings.keepalive_s,
+                    keepalive=lambda: self.stream_keepalive(events),
+                    on_draft=(lambda draft: self._live(events, draft)) if self.task.live else None,
+                )
+                await self.on_answer(delivery.answer)
+                await self.stream_answer(events, delivery.answer)
+                delivered = True
+            except WozError as error:
+                await self.stream_error(events, error)
+            except ClientGone:
+                raise
+            except Exception:  # a bug; the client still gets a well-formed ending
+                log.exception("api.stream_failed", api=self.task.api)
+                internal = WozError(
+                    ErrorKind.INTERNAL, "woz hit an internal error; it has been logged."
+                )
+                await self.stream_error(events, internal)
+            await events.close()
+        except ClientGone:
+            pass
+        finally:
+            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
+        return events.response
+
+    async def _live(self, events: EventStream, draft: str) -> None:
+        stable = stable_prefix(draft)
+        # An operator who deletes words already sent cannot take them back: wait
+        # until the draft grows past what the participant has seen again.
+        if stable.startswith(self.streamed) and len(stable) > len(self.streamed):
+            piece, self.streamed = stable[len(self.streamed) :], stable
+            self.handle.mark_streamed(stable)
+            self._first_token_sent = True
+            await self.stream_text(events, piece)
+
+    async def paced(self, text: str) -> AsyncIterator[str]:
+        """`text` in pieces on the study's schedule.
+
+        The first-token delay is waited once per answer, and not at all after live text.
+        """
+        delay = 0.0 if self._first_token_sent else self.pacing.first_token_delay_ms / 1000
+        async for piece in paced(text, self.pacing.tokens_per_second, delay):
+            self._first_token_sent = True
+            yield piece
+
+    def unsent_text(self, answer: Answer) -> str:
+        """The answer's text that live mode has not streamed yet."""
+        return (answer.content or "")[len(self.streamed) :]
+
+    # -- what a dialect provides -----------------------------------------------
+
+    async def on_answer(self, answer: Answer) -> None:  # noqa: B027 - optional hook
+        """The committed answer arrived; nothing of it has been rendered yet."""
+
+    @abstractmethod
+    def body(self, answer: Answer) -> dict[str, Any]:
+        """The non-streaming response body."""
+
+    @abstractmethod
+    async def stream_start(self, events: EventStream) -> None:
+        """The frames sent at once, before any answer exists."""
+
+    async def stream_keepalive(self, events: EventStream) -> None:
+        """A frame that keeps proxies and clients from timing out while a human thinks."""
+        await events.comment()
+
+    @abstractmethod
+    async def stream_text(self, events: EventStream, piece: str) -> None:
+        """Live mode: `piece` of the answer's text, before the answer is committed."""
+
+    @abstractmethod
+    async def stream_answer(self, events: EventStream, answer: Answer) -> None:
+        """The rest of the answer (after `self.streamed`) and the stream's ending."""
+
+    @abstractmethod
+    async def stream_error(self, events: EventStream, error: WozError) -> None:
+        """An error after the stream began, in the dialect's shape."""
