@@ -1,0 +1,129 @@
+"""The SQLite plumbing every table module shares: one thread, group commit.
+
+All SQLite calls run on one dedicated thread, so the event loop never blocks on
+disk. Writes queue up while the previous transaction commits and are then
+committed together (group commit): each `commit_record` still returns only
+after its own transaction is durable (`synchronous=FULL`), yet a burst of
+answers costs one fsync, not one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from woz.store.migrations import migrate
+
+T = TypeVar("T")
+Write = Callable[[sqlite3.Connection], None]
+
+
+def now_text() -> str:
+    """The current UTC time as stored: ISO 8601 text."""
+    return datetime.now(UTC).isoformat()
+
+
+class SQLiteDatabase:
+    """A SQLite file in WAL mode; `path` may be `:memory:` for throwaway use.
+
+    Table modules subclass this and use `_read` and `_write`; `SQLiteStore`
+    combines them into the whole `Store`.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woz-sqlite")
+        self._connection: sqlite3.Connection | None = None
+        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        await self._on_thread(self._connect)
+
+    def _connect(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=5000")
+        migrate(connection)
+        self._connection = connection
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await self._flusher
+        if self._connection is not None:
+            await self._on_thread(self._connection.close)
+            self._connection = None
+        self._executor.shutdown(wait=True)
+
+    # -- plumbing ------------------------------------------------------------
+
+    async def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("the store is not open")
+        return self._connection
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        def run() -> list[sqlite3.Row]:
+            return self._db().execute(sql, params).fetchall()
+
+        return await self._on_thread(run)
+
+    async def _write(self, write: Write) -> None:
+        """Queue `write` for the next group commit and wait until it is durable."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((write, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                errors = await self._on_thread(self._apply, [write for write, _ in batch])
+            except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
+                errors = [exc] * len(batch)
+            for (_, future), error in zip(batch, errors, strict=True):
+                if future.done():
+                    continue
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+    def _apply(self, writes: list[Write]) -> list[Exception | None]:
+        db = self._db()
+        errors: list[Exception | None] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for write in writes:
+                db.execute("SAVEPOINT one")
+                try:
+                    write(db)
+                except Exception as exc:
+                    db.execute("ROLLBACK TO one")
+                    errors.append(exc)
+                else:
+                    errors.append(None)
+                db.execute("RELEASE one")
+            db.execute("COMMIT")
+        except Exception:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return errors

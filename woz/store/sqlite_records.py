@@ -1,0 +1,61 @@
+"""Records: one row per task, the whole record as JSON beside indexed columns."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from woz.models.record import Record, RecordStatus
+from woz.store.database import SQLiteDatabase
+
+
+class RecordTables(SQLiteDatabase):
+    async def commit_record(self, record: Record) -> None:
+        body = record.model_dump_json()
+
+        def upsert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO records (id, task_id, study_id, persona, conversation_id,"
+                " participant, operator, produced_by, status, received_at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.task_id,
+                    record.study_id,
+                    record.persona,
+                    record.conversation_id,
+                    record.participant,
+                    record.operator,
+                    record.produced_by,
+                    record.status,
+                    record.timings.received_at.isoformat(),
+                    body,
+                ),
+            )
+
+        await self._write(upsert)
+
+    async def set_record_status(
+        self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
+    ) -> None:
+        delivered = delivered_at.isoformat() if delivered_at else None
+
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE records SET status = ?, body = json_set(body, '$.status', ?,"
+                " '$.timings.delivered_at', ?) WHERE id = ?",
+                (status, status, delivered, record_id),
+            )
+
+        await self._write(update)
+
+    async def get_record(self, record_id: str) -> Record | None:
+        rows = await self._read("SELECT body FROM records WHERE id = ?", (record_id,))
+        return Record.model_validate_json(rows[0]["body"]) if rows else None
+
+    async def list_records(self, study_id: str) -> Sequence[Record]:
+        rows = await self._read(
+            "SELECT body FROM records WHERE study_id = ? ORDER BY received_at", (study_id,)
+        )
+        return [Record.model_validate_json(row["body"]) for row in rows]
