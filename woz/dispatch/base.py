@@ -9,6 +9,7 @@ implement the same protocol for several woz processes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -113,6 +114,14 @@ class Recorder(Protocol):
     ) -> None: ...
 
     async def delivered(self, record_id: str, ok: bool, at: datetime) -> None: ...
+
+
+Admission = Callable[[Task], Awaitable[Task]]
+"""A check run on each new task before it is queued (not on retries that join one).
+
+It may refuse the task by raising a `WozError` (say, consent missing), or return it
+changed (say, with personal data redacted before any operator sees it).
+"""
 
 
 class Dispatcher(Protocol):

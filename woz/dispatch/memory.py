@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from woz.dispatch.base import (
+    Admission,
     Delivery,
     DraftFeed,
     OperatorIdentity,
@@ -86,9 +87,12 @@ class _TaskState:
 class MemoryDispatcher:
     """`Dispatcher` for a single woz process."""
 
-    def __init__(self, routing: RoutingSection, recorder: Recorder) -> None:
+    def __init__(
+        self, routing: RoutingSection, recorder: Recorder, admit: Admission | None = None
+    ) -> None:
         self._routing = routing
         self._recorder = recorder
+        self._admit = admit
         self._tasks: dict[str, _TaskState] = {}
         self._by_request: dict[str, str] = {}
         self._queue: OrderedDict[str, None] = OrderedDict()
@@ -104,6 +108,11 @@ class MemoryDispatcher:
         joined = self._join(task.request_key)
         if joined is not None:
             return joined
+        if self._admit is not None:
+            task = await self._admit(task)
+            joined = self._join(task.request_key)  # an identical request got in meanwhile
+            if joined is not None:
+                return joined
         if not any(op.ready for op in self._operators.values()):
             raise Unavailable(
                 "No operator is online to answer right now.",
