@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import structlog
 from aiohttp import web
 
@@ -33,6 +34,7 @@ from woz.operators import setup_operators
 from woz.recording import StoreRecorder
 from woz.store.base import Store
 from woz.store.sqlite import SQLiteStore
+from woz.upstream import MissingKey, Upstreams
 
 log = structlog.get_logger(__name__)
 
@@ -63,13 +65,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[STUDY_SECRET] = secret
     app[KEYS] = KeyRing(store, study.id)
     app[RECORDER] = StoreRecorder(store, study, secret)
-    dispatcher = MemoryDispatcher(study.routing, app[RECORDER])
+    session = aiohttp.ClientSession()
+    try:
+        models = Upstreams(study, session)
+    except MissingKey:
+        await session.close()
+        await store.close()
+        raise
+    dispatcher = MemoryDispatcher(study.routing, app[RECORDER], models=models)
     app[DISPATCHER] = dispatcher
     log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
     try:
         yield
     finally:
         await dispatcher.close()
+        await session.close()
         await store.close()
 
 

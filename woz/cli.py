@@ -25,6 +25,7 @@ from woz.models.keys import KeyRole
 from woz.models.study import Study
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
+from woz.upstream import MissingKey
 
 
 class CliError(Exception):
@@ -68,7 +69,10 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
     runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except MissingKey as exc:
+        raise CliError(str(exc)) from exc
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()

@@ -20,6 +20,7 @@ class ErrorKind(StrEnum):
     RATE_LIMIT = "rate_limit"
     OVERLOADED = "overloaded"
     TIMEOUT = "timeout"
+    UPSTREAM = "upstream"
     INTERNAL = "internal"
 
 
@@ -33,6 +34,7 @@ _STATUS = {
     ErrorKind.RATE_LIMIT: 429,
     ErrorKind.OVERLOADED: 503,
     ErrorKind.TIMEOUT: 504,
+    ErrorKind.UPSTREAM: 502,
     ErrorKind.INTERNAL: 500,
 }
 

@@ -40,6 +40,7 @@ class StoreRecorder:
         answer: Answer | None,
         status: RecordStatus,
         timings: Timings,
+        failure: str | None = None,
     ) -> Record:
         persona = self._study.persona(task.persona)
         produced_by = answer.produced_by if answer else None
@@ -58,9 +59,16 @@ class StoreRecorder:
             response_format=task.response_format,
             answer=answer,
             produced_by=produced_by,
-            synthetic=produced_by in (ProducedBy.MODEL, ProducedBy.HUMAN_EDITED_MODEL_DRAFT),
+            # Model-written text is AI output and is marked so (EU AI Act Art. 50).
+            synthetic=produced_by in (ProducedBy.MODEL, ProducedBy.HUMAN_EDITED_MODEL_DRAFT)
+            or bool(answer and answer.model),
             draft=answer.draft if answer else None,
             draft_source=answer.draft_source if answer else None,
+            edit_ratio=answer.edit_ratio if answer else None,
+            model=answer.model if answer else None,
+            mode=task.mode,
+            arm=task.arm,
+            failure=failure,
             presented_as=persona.presented_as if persona else "ai",
             deception=self._study.study.deception,
             permitted_uses=list(self._study.study.permitted_uses),
@@ -78,9 +86,15 @@ class StoreRecorder:
         return record.id
 
     async def unanswered(
-        self, task: Task, operator_key_id: str | None, status: str, timings: Timings
+        self,
+        task: Task,
+        operator_key_id: str | None,
+        status: str,
+        timings: Timings,
+        *,
+        failure: str | None = None,
     ) -> None:
-        record = self._record(task, operator_key_id, None, RecordStatus(status), timings)
+        record = self._record(task, operator_key_id, None, RecordStatus(status), timings, failure)
         record.timings.answered_at = None
         await self._store.commit_record(record)
 

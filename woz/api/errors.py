@@ -30,6 +30,7 @@ _OPENAI_TYPES = {
     ErrorKind.RATE_LIMIT: "rate_limit_error",
     ErrorKind.OVERLOADED: "server_error",
     ErrorKind.TIMEOUT: "timeout_error",
+    ErrorKind.UPSTREAM: "server_error",
     ErrorKind.INTERNAL: "server_error",
 }
 _ANTHROPIC_TYPES = {
@@ -42,6 +43,7 @@ _ANTHROPIC_TYPES = {
     ErrorKind.RATE_LIMIT: "rate_limit_error",
     ErrorKind.OVERLOADED: "overloaded_error",
     ErrorKind.TIMEOUT: "timeout_error",
+    ErrorKind.UPSTREAM: "api_error",
     ErrorKind.INTERNAL: "api_error",
 }
 _FROM_HTTP = {

@@ -58,6 +58,9 @@ class OperatorLink(Protocol):
 
     def send_queue(self, status: QueueStatus) -> None: ...
 
+    def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
+        """A model's draft of a held task, as it streams in (assist mode)."""
+
 
 class TaskHandle:
     """One API request's hold on a task; several handles may share a task (retries).
@@ -110,8 +113,15 @@ class Recorder(Protocol):
         """Commit an answered task; returns the record id."""
 
     async def unanswered(
-        self, task: Task, operator_key_id: str | None, status: str, timings: Timings
-    ) -> None: ...
+        self,
+        task: Task,
+        operator_key_id: str | None,
+        status: str,
+        timings: Timings,
+        *,
+        failure: str | None = None,
+    ) -> None:
+        """Commit a task that ended without an answer (`failure` says why, if it failed)."""
 
     async def delivered(self, record_id: str, ok: bool, at: datetime) -> None: ...
 

@@ -31,12 +31,24 @@ from woz.dispatch.base import (
 from woz.dispatch.conversations import ConversationIndex
 from woz.dispatch.policies import OperatorLoad, choose_operator
 from woz.dispatch.validation import check_reply
-from woz.errors import TaskExpired, Unavailable
+from woz.errors import ErrorKind, TaskExpired, Unavailable, WozError
 from woz.models.record import RecordStatus, Timings
 from woz.models.study import RoutingSection
-from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task
+from woz.models.task import Answer, ProducedBy, Task
+from woz.provenance import classify
+from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
+
+DRAFT_FRAME_INTERVAL_S = 0.1  # how often a streaming draft is pushed to the console
+
+
+def upstream_failed(exc: UpstreamError) -> WozError:
+    return WozError(
+        ErrorKind.UPSTREAM,
+        f"The model behind this persona failed: {exc.reason}.",
+        code="upstream_error",
+    )
 
 
 def _now() -> datetime:
@@ -73,6 +85,10 @@ class _TaskState:
     declined_by: set[str] = field(default_factory=set)
     deadline: asyncio.TimerHandle | None = None
     cleanup: asyncio.TimerHandle | None = None
+    drafting: asyncio.Task[None] | None = None
+    model_draft: str | None = None  # the upstream's draft so far (assist mode)
+    draft_source: str | None = None
+    draft_error: str | None = None
 
     def timings(self) -> Timings:
         return Timings(
@@ -88,11 +104,16 @@ class MemoryDispatcher:
     """`Dispatcher` for a single woz process."""
 
     def __init__(
-        self, routing: RoutingSection, recorder: Recorder, admit: Admission | None = None
+        self,
+        routing: RoutingSection,
+        recorder: Recorder,
+        admit: Admission | None = None,
+        models: ModelBackend | None = None,
     ) -> None:
         self._routing = routing
         self._recorder = recorder
         self._admit = admit
+        self._models = models
         self._tasks: dict[str, _TaskState] = {}
         self._by_request: dict[str, str] = {}
         self._queue: OrderedDict[str, None] = OrderedDict()
@@ -113,6 +134,8 @@ class MemoryDispatcher:
             joined = self._join(task.request_key)  # an identical request got in meanwhile
             if joined is not None:
                 return joined
+        if task.mode == "model":
+            return self._start(task, by_model=True)
         if not any(op.ready for op in self._operators.values()):
             raise Unavailable(
                 "No operator is online to answer right now.",
@@ -125,6 +148,9 @@ class MemoryDispatcher:
                 code="queue_full",
                 retry_after=self._routing.retry_after_s,
             )
+        return self._start(task, by_model=False)
+
+    def _start(self, task: Task, by_model: bool) -> TaskHandle:
         if not task.conversation_id:
             task.conversation_id = self._conversations.resolve(task.scope, task.messages)
         task.deadline = task.received_at + timedelta(seconds=self._routing.answer_timeout_s)
@@ -134,9 +160,16 @@ class MemoryDispatcher:
         state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
         self._tasks[task.id] = state
         self._by_request[task.request_key] = task.id
-        self._enqueue(state)
-        log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
-        self._pump()
+        if by_model:
+            state.answering = True
+            self._spawn(self._answer_by_model(state))
+            log.info("task.to_model", task_id=task.id, upstream=task.upstream)
+        else:
+            if task.mode == "assist" and task.upstream and self._models is not None:
+                state.drafting = asyncio.create_task(self._draft(state))
+            self._enqueue(state)
+            log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
+            self._pump()
         return TaskHandle(task, state.outcome, state.drafts)
 
     def _join(self, request_key: str) -> TaskHandle | None:
@@ -235,6 +268,17 @@ class MemoryDispatcher:
     async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
         state = self._held_by(operator_key_id, task_id)
         answer = check_reply(state.task, answer)
+        if state.model_draft is not None:
+            final = answer.content if answer.content is not None else _calls_text(answer)
+            produced_by, ratio = classify(state.model_draft, final)
+            answer = answer.model_copy(
+                update={
+                    "produced_by": produced_by,
+                    "edit_ratio": ratio,
+                    "draft": state.model_draft,
+                    "draft_source": state.draft_source,
+                }
+            )
         streamed = state.drafts.streamed
         if streamed and not (answer.content or "").startswith(streamed):
             raise Rejected(
@@ -345,8 +389,10 @@ class MemoryDispatcher:
         self._schedule_broadcast()
 
     def _with_draft(self, state: _TaskState) -> Task:
-        if state.drafts.text:
-            return state.task.model_copy(update={"draft": state.drafts.text})
+        """The task as an operator should get it: with the latest human or model draft."""
+        draft = state.drafts.text or state.model_draft
+        if draft:
+            return state.task.model_copy(update={"draft": draft})
         return state.task
 
     def _set_owner(self, conversation_id: str, operator_key_id: str) -> None:
@@ -373,13 +419,15 @@ class MemoryDispatcher:
         self._pump()
 
     def _complete(self, state: _TaskState, delivery: Delivery) -> None:
+        if state.drafting is not None:
+            state.drafting.cancel()
         self._unassign(state)
         state.answering = False
         state.finished = True
         state.record_id = delivery.record_id
         if state.deadline is not None:
             state.deadline.cancel()
-        history = [*state.task.messages, _as_message(delivery.answer)]
+        history = [*state.task.messages, delivery.answer.as_message()]
         self._conversations.remember(state.task.scope, history, state.task.conversation_id)
         state.outcome.set_result(delivery)
         state.cleanup = asyncio.get_running_loop().call_later(
@@ -402,19 +450,90 @@ class MemoryDispatcher:
 
     async def _expire(self, state: _TaskState) -> None:
         log.info("task.expired", task_id=state.task.id, on_timeout=self._routing.on_timeout)
+        failure: str | None = None
+        answer: Answer | None = None
         if self._routing.on_timeout == "fallback":
             answer = Answer(content=self._routing.fallback_text, produced_by=ProducedBy.FALLBACK)
+        elif self._routing.on_timeout == "model" and self._routing.fallback_upstream:
+            try:
+                answer = await self._ask_model(self._routing.fallback_upstream, state.task)
+            except UpstreamError as exc:
+                log.warning("task.fallback_failed", task_id=state.task.id, reason=exc.reason)
+                failure = f"fallback {exc}"
+            else:
+                answer = answer.model_copy(update={"produced_by": ProducedBy.FALLBACK})
+        if answer is not None:
             record_id = await self._recorder.answered(state.task, None, answer, state.timings())
             self._complete(state, Delivery(answer, record_id))
             return
         await self._recorder.unanswered(
-            state.task, state.last_operator, RecordStatus.EXPIRED, state.timings()
+            state.task,
+            state.last_operator,
+            RecordStatus.EXPIRED,
+            state.timings(),
+            failure=failure,
         )
+        self._fail(state, TaskExpired())
+
+    def _fail(self, state: _TaskState, error: WozError) -> None:
+        """End a task without an answer; a retry of its request starts afresh."""
+        if state.drafting is not None:
+            state.drafting.cancel()
         state.answering = False
         state.finished = True
-        self._by_request.pop(state.task.request_key, None)  # a retry starts afresh
-        state.outcome.set_exception(TaskExpired())
+        self._by_request.pop(state.task.request_key, None)
+        state.outcome.set_exception(error)
         self._forget(state.task.id)
+
+    async def _ask_model(self, upstream: str, task: Task) -> Answer:
+        if self._models is None:
+            raise UpstreamError(upstream, "no_backend", "woz runs without upstream models")
+        return await self._models.answer(upstream, task)
+
+    async def _answer_by_model(self, state: _TaskState) -> None:
+        """The control arm: the upstream answers, recorded as `produced_by = model`."""
+        task = state.task
+        try:
+            answer = await self._ask_model(task.upstream or "", task)
+        except UpstreamError as exc:
+            log.warning("task.model_failed", task_id=task.id, reason=exc.reason)
+            await self._recorder.unanswered(
+                task, None, RecordStatus.FAILED, state.timings(), failure=str(exc)
+            )
+            self._fail(state, upstream_failed(exc))
+            return
+        record_id = await self._recorder.answered(task, None, answer, state.timings())
+        self._complete(state, Delivery(answer, record_id))
+
+    async def _draft(self, state: _TaskState) -> None:
+        """Assist mode: stream the upstream's draft to whoever holds the task."""
+        assert self._models is not None and state.task.upstream is not None
+        spec_name = state.task.upstream
+        state.draft_source = spec_name
+        text = ""
+        last_sent = 0.0
+        try:
+            async for piece in self._models.stream(spec_name, state.task):
+                text += piece
+                state.model_draft = text
+                if time.monotonic() - last_sent >= DRAFT_FRAME_INTERVAL_S:
+                    self._send_draft(state, text, done=False)
+                    last_sent = time.monotonic()
+        except UpstreamError as exc:
+            log.warning("task.draft_failed", task_id=state.task.id, reason=exc.reason)
+            state.draft_error = exc.reason
+            self._send_draft(state, text, done=True, error=exc.reason)
+            return
+        state.model_draft = text
+        state.task.draft = text
+        self._send_draft(state, text, done=True)
+
+    def _send_draft(
+        self, state: _TaskState, text: str, done: bool, error: str | None = None
+    ) -> None:
+        op = self._operators.get(state.operator or "")
+        if op is not None and op.link is not None:
+            op.link.send_draft(state.task.id, text, done=done, error=error)
 
     def _grace_over(self, operator_key_id: str) -> None:
         op = self._operators.pop(operator_key_id, None)
@@ -460,9 +579,8 @@ class MemoryDispatcher:
         task.add_done_callback(_log_failure)
 
 
-def _as_message(answer: Answer) -> Message:
-    content = [ContentPart(type="text", text=answer.content)] if answer.content else []
-    return Message(role="assistant", content=content, tool_calls=answer.tool_calls)
+def _calls_text(answer: Answer) -> str:
+    return "\n".join(f"{c.name}({c.arguments})" for c in answer.tool_calls)
 
 
 def _consume_exception(future: asyncio.Future[Delivery]) -> None:

@@ -89,4 +89,6 @@ def task_view(task: Task) -> dict[str, Any]:
         "deadline": task.deadline.isoformat() if task.deadline else None,
         "draft": task.draft,
         "attempt": task.attempt,
+        "mode": task.mode,
+        "arm": task.arm if task.reveal_arm else None,
     }

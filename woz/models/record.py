@@ -22,6 +22,7 @@ class RecordStatus(StrEnum):
     DELIVERED = "delivered"
     CLIENT_GONE = "client_gone"
     EXPIRED = "expired"
+    FAILED = "failed"
 
 
 class Timings(BaseModel):
@@ -54,6 +55,11 @@ class Record(BaseModel):
     synthetic: bool = False
     draft: str | None = None
     draft_source: str | None = None
+    edit_ratio: float | None = None
+    model: str | None = None
+    mode: Literal["human", "assist", "model"] = "human"
+    arm: str | None = None
+    failure: str | None = None
     presented_as: Literal["ai", "human"]
     deception: Literal["none", "partial", "concealed"]
     debriefed: bool = False

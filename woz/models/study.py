@@ -54,12 +54,31 @@ class StudySection(_Strict):
     permitted_uses: list[PermittedUse] = Field(default_factory=_default_uses)
 
 
+Mode = Literal["human", "assist", "model"]
+
+
+class Upstream(_Strict):
+    """A real model behind an OpenAI-compatible API, for drafts, control arms and fallback.
+
+    The key is read from the environment variable named by `api_key_env` when
+    the server starts: secrets never live in the study file.
+    """
+
+    id: str = Field(min_length=1, max_length=64)
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
 class Persona(_Strict):
     """A "model" the study exposes; apps name it in the request's `model` field."""
 
     id: str = Field(min_length=1, max_length=128)
     display_name: str = ""
-    mode: Literal["human", "assist", "model"] = "human"
+    mode: Mode = "human"
+    upstream: str | None = None
     live: bool = False
     presented_as: Literal["ai", "human"] = "ai"
     guide: str = ""
@@ -67,7 +86,8 @@ class Persona(_Strict):
 
 class RoutingSection(_Strict):
     answer_timeout_s: float = Field(default=300.0, gt=0)
-    on_timeout: Literal["fallback", "error"] = "error"
+    on_timeout: Literal["fallback", "error", "model"] = "error"
+    fallback_upstream: str | None = None
     fallback_text: str = "Sorry, I can't answer that right now. Please try again."
     queue_limit: int = Field(default=1000, ge=1)
     reconnect_grace_s: float = Field(default=10.0, ge=0)
@@ -80,6 +100,30 @@ class PacingSection(_Strict):
 
     tokens_per_second: float = Field(default=40.0, ge=0)
     first_token_delay_ms: int = Field(default=300, ge=0)
+
+
+class Arm(_Strict):
+    """One condition of an experiment: what a participant assigned to it gets.
+
+    Unset fields keep the requested persona's own settings.
+    """
+
+    id: str = Field(min_length=1, max_length=64)
+    mode: Mode | None = None
+    upstream: str | None = None
+    live: bool | None = None
+    pacing: PacingSection | None = None
+
+
+class ConditionsSection(_Strict):
+    """How participants are assigned to arms; an assignment never changes."""
+
+    assignment: Literal["random", "balanced", "fixed"] = "balanced"
+    seed: int = 0
+    personas: list[str] = Field(
+        default_factory=list, description="requested personas under the experiment; empty: all"
+    )
+    reveal_to_operators: bool = False
 
 
 class Snippet(_Strict):
@@ -111,6 +155,9 @@ class Study(_Strict):
     snippets: list[Snippet] = Field(default_factory=list)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     labor: LaborSection = Field(default_factory=LaborSection)
+    upstreams: list[Upstream] = Field(default_factory=list)
+    arms: list[Arm] = Field(default_factory=list)
+    conditions: ConditionsSection = Field(default_factory=ConditionsSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -120,6 +167,29 @@ class Study(_Strict):
                 raise ValueError(f"persona id {persona.id!r} is used twice")
             seen.add(persona.id)
         return self
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Study:
+        upstreams = {u.id for u in self.upstreams}
+        for i, persona in enumerate(self.personas):
+            _needs_upstream(f"personas[{i}]", persona.mode, persona.upstream, upstreams)
+        for i, arm in enumerate(self.arms):
+            if arm.upstream is not None or arm.mode in ("assist", "model"):
+                _needs_upstream(f"arms[{i}]", arm.mode or "model", arm.upstream, upstreams)
+        if len({a.id for a in self.arms}) != len(self.arms):
+            raise ValueError("arm ids must be unique")
+        if self.routing.on_timeout == "model":
+            _needs_upstream("routing", "model", self.routing.fallback_upstream, upstreams)
+        for name in self.conditions.personas:
+            if self.persona(name) is None:
+                raise ValueError(f"conditions.personas names {name!r}, which is not a persona")
+        return self
+
+    def upstream(self, upstream_id: str) -> Upstream | None:
+        return next((u for u in self.upstreams if u.id == upstream_id), None)
+
+    def arm(self, arm_id: str) -> Arm | None:
+        return next((a for a in self.arms if a.id == arm_id), None)
 
     @property
     def id(self) -> str:
@@ -131,3 +201,10 @@ class Study(_Strict):
 
     def persona(self, persona_id: str) -> Persona | None:
         return next((p for p in self.personas if p.id == persona_id), None)
+
+
+def _needs_upstream(where: str, mode: str, upstream: str | None, known: set[str]) -> None:
+    if mode in ("assist", "model") and upstream is None:
+        raise ValueError(f'{where}: mode {mode!r} needs an upstream (add `upstream = "<id>"`)')
+    if upstream is not None and upstream not in known:
+        raise ValueError(f"{where}: upstream {upstream!r} is not defined in [[upstreams]]")

@@ -112,6 +112,13 @@ class Task(BaseModel):
     attempt: int = 1
     request_key: str
     scope: str = ""
+    mode: Literal["human", "assist", "model"] = "human"
+    upstream: str | None = None
+    arm: str | None = None
+    requested_arm: str | None = None
+    reveal_arm: bool = False
+    tokens_per_second: float | None = None
+    first_token_delay_ms: int | None = None
     request: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -124,3 +131,10 @@ class Answer(BaseModel):
     produced_by: ProducedBy = ProducedBy.HUMAN
     draft: str | None = None
     draft_source: str | None = None
+    edit_ratio: float | None = None
+    model: str | None = None
+
+    def as_message(self) -> Message:
+        """The answer as the assistant turn that continues its conversation."""
+        content = [ContentPart(type="text", text=self.content)] if self.content else []
+        return Message(role="assistant", content=content, tool_calls=list(self.tool_calls))

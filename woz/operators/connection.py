@@ -48,6 +48,9 @@ class OperatorConnection:
     def send_queue(self, status: QueueStatus) -> None:
         self.send("queue", **status.model_dump())
 
+    def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
+        self.send("task.draft", task_id=task_id, text=text, done=done, error=error)
+
     async def _write_loop(self) -> None:
         while (frame := await self._outbox.get()) is not None:
             if self.ws.closed:

@@ -8,7 +8,7 @@ Contract shared by every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -58,3 +58,13 @@ class Store(Protocol):
 
     async def get_response(self, response_id: str, study_id: str) -> str | None:
         """The conversation saved for `response_id` in this study, or None."""
+
+    async def assign_arm(
+        self, study_id: str, participant: str, choose: Callable[[int], str], method: str
+    ) -> str:
+        """The participant's arm: the stored one, or `choose(position)` stored atomically,
+        `position` being how many participants of the study were assigned before."""
+
+    async def arm_of(self, study_id: str, participant: str) -> str | None: ...
+
+    async def arm_counts(self, study_id: str) -> dict[str, int]: ...

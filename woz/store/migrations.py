@@ -58,6 +58,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX responses_participant ON responses (study_id, participant);
     """,
+    # 3: which arm of a study's experiment each participant is in; never changes.
+    """
+    CREATE TABLE arm_assignments (
+        study_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        arm TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        assigned_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, participant)
+    );
+    """,
 ]
 
 

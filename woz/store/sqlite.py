@@ -7,10 +7,11 @@ Each concept's tables live in a module of their own (`sqlite_keys`,
 
 from __future__ import annotations
 
+from woz.store.sqlite_arms import ArmTables
 from woz.store.sqlite_keys import KeyTables
 from woz.store.sqlite_records import RecordTables
 from woz.store.sqlite_responses import ResponseTables
 
 
-class SQLiteStore(KeyTables, RecordTables, ResponseTables):
+class SQLiteStore(KeyTables, RecordTables, ResponseTables, ArmTables):
     """`Store` on a SQLite file (`path`), or `:memory:`."""
