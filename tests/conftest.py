@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +77,10 @@ class Woz:
     def store(self) -> Store:
         return self.server.app[STORE]
 
+    def openai(self, **kwargs: Any) -> openai.AsyncOpenAI:
+        """The official SDK pointed at this woz (use it with `async with`)."""
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=self.app_key, **kwargs)
+
     async def ready_operator(self, capacity: int = 1, token: str | None = None) -> ScriptedOperator:
         """A connected operator who has said `ready`."""
         op = await self.make_operator(token)
@@ -120,11 +127,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data=tmp_path / "data", keepalive_s=0.5, disconnect_poll_s=0.05)
 
 
-@pytest.fixture
-async def woz(
-    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, study_toml: str
+@contextlib.asynccontextmanager
+async def start_woz(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    study_toml: str,
+    settings: Settings | None = None,
 ) -> AsyncIterator[Woz]:
+    """A live woz for `study_toml`, with an app key and an operator token."""
     study = parse_study(study_toml)
+    own_data = settings is None
+    if settings is None:
+        settings = Settings(
+            data=Path(tempfile.mkdtemp(prefix="woz-test-")), keepalive_s=0.5, disconnect_poll_s=0.05
+        )
     server = await aiohttp_server(create_app(study, settings))
     store = server.app[STORE]
     _, app_key = await create_key(store, study.id, "app", "test app")
@@ -137,13 +152,26 @@ async def woz(
         operators.append(op)
         return op
 
-    yield Woz(server, study, app_key, operator_token, make_operator)
-    for op in operators:
-        await op.close()
+    try:
+        yield Woz(server, study, app_key, operator_token, make_operator)
+    finally:
+        for op in operators:
+            await op.close()
+        await server.close()
+        if own_data:
+            shutil.rmtree(settings.data, ignore_errors=True)
+
+
+@pytest.fixture
+async def woz(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, study_toml: str
+) -> AsyncIterator[Woz]:
+    async with start_woz(aiohttp_server, study_toml, settings) as running:
+        yield running
 
 
 @pytest.fixture
 async def openai_client(woz: Woz) -> AsyncIterator[openai.AsyncOpenAI]:
     """The official SDK pointed at woz, without retries unless a test asks for them."""
-    async with openai.AsyncOpenAI(base_url=woz.base_url, api_key=woz.app_key, max_retries=0) as c:
-        yield c
+    async with woz.openai(max_retries=0) as client:
+        yield client

@@ -27,11 +27,13 @@ from woz.context import (
     STUDY,
     STUDY_SECRET,
 )
+from woz.dispatch.base import Admission, chain
 from woz.dispatch.memory import MemoryDispatcher
 from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
 from woz.recording import StoreRecorder
+from woz.research.conditions import Conditions
 from woz.store.base import Store
 from woz.store.sqlite import SQLiteStore
 from woz.upstream import MissingKey, Upstreams
@@ -72,7 +74,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await store.close()
         raise
-    dispatcher = MemoryDispatcher(study.routing, app[RECORDER], models=models)
+    admissions: list[Admission] = [Conditions(study, store).admit]
+    dispatcher = MemoryDispatcher(
+        study.routing, app[RECORDER], admit=chain(admissions), models=models
+    )
     app[DISPATCHER] = dispatcher
     log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
     try:

@@ -19,6 +19,7 @@ from woz.research.pseudonyms import pseudonym
 
 M = TypeVar("M", bound=BaseModel)
 
+ARM_HEADER = "X-Woz-Arm"
 PARTICIPANT_HEADER = "X-Woz-Participant"
 CONVERSATION_HEADER = "X-Woz-Conversation"
 
@@ -79,6 +80,18 @@ class Intake(BaseModel):
     scope: str
     request_key: str
     received_at: datetime
+    requested_arm: str | None = None
+
+    def task_fields(self) -> dict[str, Any]:
+        """The fields of a `Task` that come from these facts."""
+        return {
+            "participant": self.participant,
+            "conversation_id": self.conversation_id,
+            "scope": self.scope,
+            "request_key": self.request_key,
+            "received_at": self.received_at,
+            "requested_arm": self.requested_arm,
+        }
 
 
 def intake(request: web.Request, raw_body: bytes, external_participant: str | None) -> Intake:
@@ -108,4 +121,5 @@ def intake(request: web.Request, raw_body: bytes, external_participant: str | No
         scope=f"{key.id}:{participant or ''}",
         request_key=hasher.hexdigest(),
         received_at=datetime.now(UTC),
+        requested_arm=request.headers.get(ARM_HEADER),
     )

@@ -44,9 +44,6 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         study_id=request.app[STUDY].id,
         persona=persona.id,
         api="openai.chat_completions",
-        conversation_id=facts.conversation_id,
-        scope=facts.scope,
-        participant=facts.participant,
         messages=messages_of(chat),
         tools=tools_of(chat),
         tool_choice=tool_choice_of(chat),
@@ -55,9 +52,8 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         stream=chat.stream,
         live=persona.live and chat.stream,
         max_tokens=chat.max_completion_tokens or chat.max_tokens,
-        received_at=facts.received_at,
-        request_key=facts.request_key,
         request={k: v for k, v in body.items() if k not in ("messages", "tools")},
+        **facts.task_fields(),
     )
     handle = await request.app[DISPATCHER].submit(task)
     return await _Completion(request, handle, chat).run()

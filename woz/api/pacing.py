@@ -14,9 +14,20 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 
-from woz.models.task import Answer, Message
+from woz.models.study import PacingSection
+from woz.models.task import Answer, Message, Task
 
 _TOKEN = re.compile(r"\s*[A-Za-z0-9\u00C0-\uFFFF]{1,4}|\s*[^\sA-Za-z0-9\u00C0-\uFFFF]|\s+")
+
+
+def pacing_for(task: Task, study_pacing: PacingSection) -> tuple[float, float]:
+    """Tokens per second and first-token delay (s) for `task`: its arm's, else the study's."""
+    rate = task.tokens_per_second
+    delay_ms = task.first_token_delay_ms
+    return (
+        study_pacing.tokens_per_second if rate is None else rate,
+        (study_pacing.first_token_delay_ms if delay_ms is None else delay_ms) / 1000,
+    )
 
 
 def split_tokens(text: str) -> list[str]:

@@ -134,6 +134,17 @@ changed (say, with personal data redacted before any operator sees it).
 """
 
 
+def chain(steps: list[Admission]) -> Admission:
+    """One admission running `steps` in order, each on the task the previous returned."""
+
+    async def admit(task: Task) -> Task:
+        for step in steps:
+            task = await step(task)
+        return task
+
+    return admit
+
+
 class Dispatcher(Protocol):
     async def submit(self, task: Task) -> TaskHandle:
         """Queue `task`, or join the task in flight for the same request key.

@@ -1,0 +1,129 @@
+"""Experimental conditions: which arm a participant is in, and what that arm changes.
+
+Assignment happens once per participant, at their first request, and is
+stored; a participant keeps their arm for the whole study.
+
+Both seeded methods follow an allocation sequence, as in a trial's
+randomisation list: participants are numbered in order of arrival, and the
+seed fixes which arm each position gets, so the same seed and the same order
+give the same assignment on any machine.
+
+- `random`: simple randomisation; each position's arm is drawn independently.
+- `balanced`: permuted blocks; each block of (number of arms) consecutive
+  positions gets every arm once, in an order shuffled by the seed, so counts
+  never differ by more than one.
+- `fixed`: the app names the arm in the `X-Woz-Arm` header.
+
+`admit` is a dispatcher admission step: it sets the task's mode and upstream
+from its persona, and then from its arm when the persona is under the experiment.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from woz.api.intake import ARM_HEADER
+from woz.errors import ErrorKind, WozError, invalid_request
+from woz.models.study import Arm, Study
+from woz.models.task import Task
+from woz.store.base import Store
+
+
+def random_choice(seed: int, arm_ids: list[str], position: int) -> str:
+    """The arm of the participant who arrived `position`-th, drawn independently."""
+    return random.Random(f"{seed}:{position}").choice(arm_ids)
+
+
+def balanced_choice(seed: int, arm_ids: list[str], position: int) -> str:
+    """The arm of the participant who arrived `position`-th, by seeded permuted blocks."""
+    block, offset = divmod(position, len(arm_ids))
+    order = list(arm_ids)
+    random.Random(f"{seed}:{block}").shuffle(order)
+    return order[offset]
+
+
+class Conditions:
+    """Applies personas' modes and the study's arms to new tasks."""
+
+    def __init__(self, study: Study, store: Store) -> None:
+        self._study = study
+        self._store = store
+
+    def _under_experiment(self, persona_id: str) -> bool:
+        wanted = self._study.conditions.personas
+        return bool(self._study.arms) and (not wanted or persona_id in wanted)
+
+    async def admit(self, task: Task) -> Task:
+        persona = self._study.persona(task.persona)
+        if persona is not None:
+            task.mode = persona.mode
+            task.upstream = persona.upstream
+        if not self._under_experiment(task.persona):
+            return task
+        arm = await self.arm_for(task)
+        task.arm = arm.id
+        task.reveal_arm = self._study.conditions.reveal_to_operators
+        if arm.mode is not None:
+            task.mode = arm.mode
+        if arm.upstream is not None:
+            task.upstream = arm.upstream
+        if arm.live is not None:
+            task.live = arm.live and task.stream
+        if arm.pacing is not None:
+            task.tokens_per_second = arm.pacing.tokens_per_second
+            task.first_token_delay_ms = arm.pacing.first_token_delay_ms
+        return task
+
+    async def arm_for(self, task: Task) -> Arm:
+        """The participant's arm, assigning one at their first request."""
+        if task.participant is None:
+            raise invalid_request(
+                f"The model {task.persona!r} is part of an experiment: identify the participant "
+                "with the X-Woz-Participant header (or the `user` field).",
+                code="participant_required",
+            )
+        conditions = self._study.conditions
+        arm_ids = [arm.id for arm in self._study.arms]
+        choose: Callable[[int], str]
+        if conditions.assignment == "fixed":
+            requested = task.requested_arm
+            if requested is None or self._study.arm(requested) is None:
+                raise invalid_request(
+                    f"This study assigns arms by the app: send {ARM_HEADER} with one of "
+                    f"{', '.join(arm_ids)}.",
+                    code="arm_required",
+                )
+
+            def choose(position: int) -> str:
+                return requested
+
+        elif conditions.assignment == "random":
+
+            def choose(position: int) -> str:
+                return random_choice(conditions.seed, arm_ids, position)
+
+        else:
+
+            def choose(position: int) -> str:
+                return balanced_choice(conditions.seed, arm_ids, position)
+
+        arm_id = await self._store.assign_arm(
+            self._study.id, task.participant, choose, conditions.assignment
+        )
+        if conditions.assignment == "fixed" and task.requested_arm not in (None, arm_id):
+            raise WozError(
+                ErrorKind.CONFLICT,
+                f"This participant is already in arm {arm_id!r}; an arm never changes.",
+                code="arm_conflict",
+                retryable=False,
+            )
+        arm = self._study.arm(arm_id)
+        if arm is None:  # the study file lost an arm that participants were assigned to
+            raise WozError(
+                ErrorKind.CONFLICT,
+                f"This participant's arm {arm_id!r} is no longer in the study file.",
+                code="arm_missing",
+                retryable=False,
+            )
+        return arm
