@@ -14,12 +14,15 @@ import structlog
 from aiohttp import web
 
 from woz.api import api_auth, api_errors, setup_api
+from woz.api.research import setup_research_api
 from woz.auth import KeyRing
 from woz.config import Settings
 from woz.console import console_headers, setup_console
 from woz.context import (
     DISPATCHER,
     KEYS,
+    PARTICIPANTS,
+    PRESENCE,
     RECORDER,
     REQUEST_ID,
     SETTINGS,
@@ -34,6 +37,7 @@ from woz.models.task import new_id
 from woz.operators import setup_operators
 from woz.recording import StoreRecorder
 from woz.research.conditions import Conditions
+from woz.research.service import open_research
 from woz.store.base import Store
 from woz.store.sqlite import SQLiteStore
 from woz.upstream import MissingKey, Upstreams
@@ -56,6 +60,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     setup_api(app)
     setup_operators(app)
     setup_console(app)
+    setup_research_api(app)
     return app
 
 
@@ -74,7 +79,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await store.close()
         raise
-    admissions: list[Admission] = [Conditions(study, store).admit]
+    research = await open_research(store, study, secret, app[RECORDER].operator_pseudonym)
+    app[PARTICIPANTS] = research.participants
+    app[PRESENCE] = research.presence
+    # Research first: a refused task (withdrawn, no consent) gets no arm, and
+    # personal data is redacted before anything else reads the messages.
+    admissions: list[Admission] = [research.admission, Conditions(study, store).admit]
     dispatcher = MemoryDispatcher(
         study.routing, app[RECORDER], admit=chain(admissions), models=models
     )
@@ -84,6 +94,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await dispatcher.close()
+        await research.presence.close()
         await session.close()
         await store.close()
 

@@ -10,6 +10,8 @@ from woz.dispatch.base import Dispatcher
 from woz.models.keys import KeyInfo
 from woz.models.study import Study
 from woz.recording import StoreRecorder
+from woz.research.participants import Participants
+from woz.research.presence import PresenceLog
 from woz.store.base import Store
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,6 +21,8 @@ STUDY_SECRET = web.AppKey("study_secret", bytes)
 KEYS = web.AppKey("keys", KeyRing)
 RECORDER = web.AppKey("recorder", StoreRecorder)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+PARTICIPANTS = web.AppKey("participants", Participants)
+PRESENCE = web.AppKey("presence", PresenceLog)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

@@ -52,8 +52,11 @@ class StoreRecorder:
             api=task.api,
             conversation_id=task.conversation_id,
             participant=task.participant,
+            consent_id=task.consent_id,
+            redactions=task.redactions,
             operator=self.operator_pseudonym(operator_key_id) if operator_key_id else None,
-            messages=task.messages,
+            # Redacted text unless the study keeps the raw (woz.research.admission).
+            messages=task.raw_messages if task.raw_messages is not None else task.messages,
             tools=task.tools,
             tool_choice=task.tool_choice,
             response_format=task.response_format,

@@ -51,6 +51,9 @@ def _describe(error: object, text: str, source: str) -> str:
         return f"{where}: unknown field {field!r} (check its spelling; see the study file docs)"
     if error["type"] == "missing":
         return f"{where}: missing required field {field!r}"
+    if error["type"] == "value_error" and isinstance(error.get("input"), dict):
+        # A rule across a whole table: its message names the fields, the input is the table.
+        return f"{where}: {field or 'study file'}: {error['msg'].removeprefix('Value error, ')}"
     given = error.get("input")
     return f"{where}: field {field!r}: {error['msg']} (got {given!r})"
 

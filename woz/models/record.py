@@ -45,6 +45,7 @@ class Record(BaseModel):
     conversation_id: str
     participant: str | None
     consent_id: str | None = None
+    redactions: dict[str, int] = Field(default_factory=dict)
     operator: str | None
     messages: list[Message]
     tools: list[ToolSpec] = Field(default_factory=list)

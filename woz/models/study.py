@@ -53,6 +53,30 @@ class StudySection(_Strict):
     data_license: str = "CC-BY-4.0"
     permitted_uses: list[PermittedUse] = Field(default_factory=_default_uses)
 
+    @model_validator(mode="after")
+    def _deception_needs_debrief_and_irb(self) -> StudySection:
+        """Deception is permitted only with a debriefing plan and an ethics approval
+        (APA 8.07, Belmont); a study that has neither does not start."""
+        if self.deception == "none":
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("study.debrief.text", self.debrief.text),
+                ("study.irb_protocol", self.irb_protocol),
+            )
+            if not value.strip()
+        ]
+        if self.debrief.policy == "none":
+            missing.append("study.debrief.policy (not 'none')")
+        if missing:
+            raise ValueError(
+                f"a deceptive study (deception = {self.deception!r}) needs "
+                + " and ".join(missing)
+                + ": deception is permitted only with a debriefing and an ethics approval"
+            )
+        return self
+
 
 Mode = Literal["human", "assist", "model"]
 
@@ -133,6 +157,11 @@ class Snippet(_Strict):
 
 
 class PrivacySection(_Strict):
+    """What is redacted from messages before an operator sees them (best-effort).
+
+    The record keeps the redacted text unless `keep_raw` says otherwise.
+    """
+
     redact: list[Literal["email", "phone", "payment_card", "iban", "ip_address"]] = Field(
         default_factory=list
     )
@@ -140,7 +169,15 @@ class PrivacySection(_Strict):
 
 
 class LaborSection(_Strict):
+    """What operators are paid: `pay_rate` per hour of paid time, or per task answered.
+
+    The labor ledger turns either into an effective hourly pay over paid time
+    (all time available plus all time handling tasks) and flags operators whose
+    effective pay falls below `pay_floor`.
+    """
+
     pay_rate: float = Field(default=0.0, ge=0)
+    pay_unit: Literal["hour", "task"] = "hour"
     currency: str = "USD"
     pay_floor: float = Field(default=0.0, ge=0)
 

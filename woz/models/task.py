@@ -120,6 +120,12 @@ class Task(BaseModel):
     tokens_per_second: float | None = None
     first_token_delay_ms: int | None = None
     request: dict[str, Any] = Field(default_factory=dict)
+    # Set by the research admission step (woz.research.admission): the consent in
+    # force when the task arrived, what was redacted before an operator saw it,
+    # and the unredacted messages only when the study keeps raw text.
+    consent_id: str | None = None
+    redactions: dict[str, int] = Field(default_factory=dict)
+    raw_messages: list[Message] | None = None
 
 
 class Answer(BaseModel):

@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from woz.auth import bearer_token, hash_token
-from woz.context import DISPATCHER, KEYS, RECORDER, SETTINGS, STORE, STUDY
+from woz.context import DISPATCHER, KEYS, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
 from woz.dispatch.base import OperatorIdentity, Rejected
 from woz.models.keys import KeyInfo
 from woz.models.protocol import (
@@ -110,6 +110,7 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
         dispatcher.disconnect(key.id, connection)
         if connections.get(key.id) is connection:
             del connections[key.id]
+            await request.app[PRESENCE].mark(key.id, "offline")  # not replaced by a new socket
         await connection.stop()
     return ws
 
@@ -132,8 +133,10 @@ async def _handle(request: web.Request, connection: OperatorConnection, data: st
     try:
         if isinstance(frame, ReadyFrame):
             dispatcher.ready(operator, frame.capacity)
+            await request.app[PRESENCE].mark(operator, "available")
         elif isinstance(frame, PauseFrame):
             dispatcher.pause(operator)
+            await request.app[PRESENCE].mark(operator, "paused")
         elif isinstance(frame, TypingFrame):
             dispatcher.typing(operator, frame.task_id, frame.text)
         elif isinstance(frame, ReleaseFrame):

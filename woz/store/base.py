@@ -14,9 +14,10 @@ from typing import Protocol
 
 from woz.models.keys import KeyInfo, KeyRole
 from woz.models.record import Record, RecordStatus
+from woz.store.research import ResearchStore
 
 
-class Store(Protocol):
+class Store(ResearchStore, Protocol):
     async def open(self) -> None:
         """Create or migrate the schema; must be called before anything else."""
 

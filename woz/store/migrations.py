@@ -70,6 +70,88 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (study_id, participant)
     );
     """,
+    # 4: research ethics: study definitions as served, participants (by subject hash),
+    # consents and disclosure events (append-only), tombstones, operator presence,
+    # and the hash-chained audit log (append-only).
+    """
+    CREATE TABLE study_definitions (
+        study_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        first_served_at TEXT NOT NULL,
+        last_served_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, sha256)
+    );
+    CREATE TABLE participants (
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        pseudonym TEXT,
+        first_seen_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, subject)
+    );
+    CREATE UNIQUE INDEX participants_pseudonym ON participants (study_id, pseudonym);
+    CREATE TABLE consents (
+        id TEXT PRIMARY KEY,
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        version TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        method TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+    );
+    CREATE INDEX consents_subject ON consents (study_id, subject, granted_at);
+    CREATE TABLE disclosures (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        text_sha256 TEXT,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX disclosures_subject ON disclosures (study_id, subject);
+    CREATE TABLE tombstones (
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        withdrawn_at TEXT NOT NULL,
+        records_deleted INTEGER NOT NULL,
+        PRIMARY KEY (study_id, subject)
+    );
+    CREATE TABLE operator_presence (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('available', 'paused', 'offline')),
+        at TEXT NOT NULL
+    );
+    CREATE INDEX operator_presence_study ON operator_presence (study_id, at);
+    CREATE TABLE audit_log (
+        study_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (study_id, seq)
+    );
+    CREATE TRIGGER consents_append_only BEFORE UPDATE ON consents
+        BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+    CREATE TRIGGER consents_kept BEFORE DELETE ON consents
+        BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+    CREATE TRIGGER disclosures_append_only BEFORE UPDATE ON disclosures
+        BEGIN SELECT RAISE(ABORT, 'disclosure events are append-only'); END;
+    CREATE TRIGGER disclosures_kept BEFORE DELETE ON disclosures
+        BEGIN SELECT RAISE(ABORT, 'disclosure events are append-only'); END;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
 ]
 
 

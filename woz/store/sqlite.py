@@ -8,10 +8,21 @@ Each concept's tables live in a module of their own (`sqlite_keys`,
 from __future__ import annotations
 
 from woz.store.sqlite_arms import ArmTables
+from woz.store.sqlite_audit import AuditTables
 from woz.store.sqlite_keys import KeyTables
+from woz.store.sqlite_participants import ParticipantTables
+from woz.store.sqlite_presence import PresenceTables
 from woz.store.sqlite_records import RecordTables
 from woz.store.sqlite_responses import ResponseTables
 
 
-class SQLiteStore(KeyTables, RecordTables, ResponseTables, ArmTables):
+class SQLiteStore(
+    KeyTables,
+    RecordTables,
+    ResponseTables,
+    ArmTables,
+    ParticipantTables,
+    PresenceTables,
+    AuditTables,
+):
     """`Store` on a SQLite file (`path`), or `:memory:`."""

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from woz.models.record import Record, RecordStatus
 from woz.store.database import SQLiteDatabase
+from woz.store.sqlite_participants import is_withdrawn
 
 
 class RecordTables(SQLiteDatabase):
@@ -15,6 +16,8 @@ class RecordTables(SQLiteDatabase):
         body = record.model_dump_json()
 
         def upsert(db: sqlite3.Connection) -> None:
+            if is_withdrawn(db, record.study_id, record.participant):
+                return  # withdrawn while the task was in flight: nothing of it is kept
             db.execute(
                 "INSERT OR REPLACE INTO records (id, task_id, study_id, persona, conversation_id,"
                 " participant, operator, produced_by, status, received_at, body)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from woz.store.database import SQLiteDatabase, now_text
+from woz.store.sqlite_participants import is_withdrawn
 
 
 class ResponseTables(SQLiteDatabase):
@@ -12,6 +13,8 @@ class ResponseTables(SQLiteDatabase):
         self, response_id: str, study_id: str, participant: str | None, items_json: str
     ) -> None:
         def insert(db: sqlite3.Connection) -> None:
+            if is_withdrawn(db, study_id, participant):
+                return
             db.execute(
                 "INSERT INTO responses (id, study_id, participant, created_at, items)"
                 " VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,166 @@
+"""The participant's own page: consent, the debrief once given, and withdrawal.
+
+`/woz/p/{token}` where the token is the participant's pseudonym signed with the
+study secret (`Participants.page_token`): the link is the credential, so apps
+hand it to their participants (`GET /woz/participants/{id}` returns it) and no
+login is needed. Withdrawing is one form on the same page as consenting: as
+easy as giving consent (GDPR Art. 7(3)).
+
+Server-rendered HTML with every value escaped, no script, and a
+Content-Security-Policy that allows only the page's own inline style (by hash)
+and forms posted back to woz.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from html import escape
+
+from aiohttp import web
+
+from woz.context import PARTICIPANTS, STUDY
+from woz.research.consent import ConsentGrant
+from woz.research.participants import Participants, ParticipantStatus
+
+STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}"
+    "section{border-top:1px solid #ccc;margin-top:1.5rem}pre{white-space:pre-wrap;font:inherit}"
+    "button{font:inherit;padding:.4rem 1rem}"
+)
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+USE_LABELS = {
+    "in_study_analysis": "analysis by the research team for this study",
+    "publication_excerpts": "short excerpts quoted in publications",
+    "internal_model_training": "training the team's own AI models",
+    "public_dataset_release": "release in a public dataset",
+    "commercial_use": "commercial use",
+}
+
+
+def _participant(request: web.Request) -> tuple[Participants, str]:
+    participants = request.config_dict[PARTICIPANTS]
+    participant = participants.participant_of_token(request.match_info["token"])
+    if participant is None:
+        raise web.HTTPNotFound(
+            text="This link is not valid. Ask the research team for a new one.",
+            content_type="text/html",
+        )
+    return participants, participant
+
+
+def _page(title: str, body: str) -> web.Response:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return web.Response(text=html, content_type="text/html", headers=HEADERS)
+
+
+def _consent_section(request: web.Request, status: ParticipantStatus, action: str) -> str:
+    study = request.config_dict[STUDY].study
+    if status.consent is not None and status.consent_current:
+        uses = ", ".join(USE_LABELS[s] for s in status.consent.scopes)
+        return (
+            f"<section><h2>Your consent</h2><p>You agreed on "
+            f"{escape(status.consent.granted_at.strftime('%d %B %Y'))} to: {escape(uses)}.</p>"
+            "</section>"
+        )
+    boxes = "".join(
+        f'<p><label><input type="checkbox" name="scope" value="{escape(use)}" checked> '
+        f"{escape(USE_LABELS[use])}</label></p>"
+        for use in study.permitted_uses
+    )
+    return (
+        f"<section><h2>Consent</h2><pre>{escape(study.consent.text.strip())}</pre>"
+        f'<form method="post" action="{escape(action)}/consent"><p>My conversations may be used '
+        f"for:</p>{boxes}<button>I agree</button></form></section>"
+    )
+
+
+def _debrief_section(request: web.Request, status: ParticipantStatus, action: str) -> str:
+    if not status.debriefed:
+        return ""
+    debrief = request.config_dict[STUDY].study.debrief
+    html = f"<section><h2>About this study</h2><pre>{escape(debrief.text.strip())}</pre>"
+    if debrief.reconsent_required and status.reconsent is None:
+        html += (
+            f'<form method="post" action="{escape(action)}/reconsent">'
+            "<p>Now that you know, may we keep your conversations?</p>"
+            '<button name="granted" value="yes">Yes, keep them</button> '
+            '<button name="granted" value="no">No, do not use them</button></form>'
+        )
+    return html + "</section>"
+
+
+async def show(request: web.Request) -> web.Response:
+    participants, participant = _participant(request)
+    status = await participants.status(participant)
+    title = request.config_dict[STUDY].title
+    if status.withdrawn:
+        when = status.withdrawn_at.strftime("%d %B %Y") if status.withdrawn_at else "today"
+        return _page(
+            title,
+            f"<p>You have withdrawn from this study. Your conversations were deleted "
+            f"({escape(when)}); nothing more is recorded about you.</p>",
+        )
+    action = request.path.rstrip("/")
+    body = (
+        _consent_section(request, status, action)
+        + _debrief_section(request, status, action)
+        + f'<section><h2>Withdraw</h2><form method="post" action="{escape(action)}/withdraw">'
+        "<p>You can stop at any time. Withdrawing deletes your conversations from the "
+        "study's data and from every dataset made after today.</p>"
+        '<p><label><input type="checkbox" name="confirm" value="yes" required> '
+        "I want my conversations deleted</label></p>"
+        "<button>Withdraw and delete my data</button></form></section>"
+    )
+    return _page(title, body)
+
+
+def _back(request: web.Request) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(request.path.rsplit("/", 1)[0])
+
+
+async def consent(request: web.Request) -> web.Response:
+    participants, participant = _participant(request)
+    form = await request.post()
+    scopes = [str(s) for s in form.getall("scope", [])]
+    if scopes:  # ticking nothing is not consent
+        grant = ConsentGrant.model_validate({"method": "participant_page", "scopes": scopes})
+        await participants.consent(participant, grant, "participant_page")
+    raise _back(request)
+
+
+async def reconsent(request: web.Request) -> web.Response:
+    participants, participant = _participant(request)
+    form = await request.post()
+    granted = form.get("granted") == "yes"
+    await participants.reconsent(participant, granted, None, "participant_page")
+    raise _back(request)
+
+
+async def withdraw(request: web.Request) -> web.Response:
+    participants, participant = _participant(request)
+    form = await request.post()
+    if form.get("confirm") == "yes":
+        await participants.withdraw(participant, "participant_page")
+    raise _back(request)
+
+
+def setup_participant_page(app: web.Application) -> None:
+    app.router.add_get("/p/{token}", show)
+    app.router.add_post("/p/{token}/consent", consent)
+    app.router.add_post("/p/{token}/reconsent", reconsent)
+    app.router.add_post("/p/{token}/withdraw", withdraw)

@@ -1,0 +1,220 @@
+"""The research API under `/woz/`: consent, disclosure and withdrawal for apps.
+
+Its own prefix, so it never collides with a vendor's paths under `/v1/`.
+Authenticated by an app key or a researcher key (`Authorization: Bearer`).
+`{id}` is the app's own id for the participant (what it sends as
+`X-Woz-Participant` or `user`); woz pseudonymises it on arrival and never
+stores it. Errors are `{"error": {"code", "message"}}` with a fitting status.
+
+| route | what it does |
+|---|---|
+| `GET /woz/study` | consent text, version and hash; debrief policy and text; permitted uses |
+| `GET /woz/participants/{id}` | consent, debrief, withdrawal status; the participant page link |
+| `POST /woz/participants/{id}/consent` | record consent (version, text hash, method, scopes) |
+| `POST /woz/participants/{id}/notice` | the pre-session notice was shown |
+| `POST /woz/participants/{id}/debrief` | the debrief text was shown |
+| `POST /woz/participants/{id}/reconsent` | after the debrief: `{"granted": bool, "scopes"?}` |
+| `POST /woz/participants/{id}/withdraw` | delete the participant's data, keep a tombstone |
+
+The participant's own page (`woz.api.participant_page`) lives under the same
+prefix and is authenticated by its signed link instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from woz.api.participant_page import setup_participant_page
+from woz.auth import bearer_token
+from woz.context import KEYS, PARTICIPANTS, SETTINGS, STUDY
+from woz.models.study import PermittedUse
+from woz.research.consent import ConsentGrant, ConsentRefused, consent_text_sha256
+from woz.research.participants import NotAllowed, Participants
+
+log = structlog.get_logger(__name__)
+
+PREFIX = "/woz"
+ACTOR = web.RequestKey("research_actor", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ReconsentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool
+    scopes: list[PermittedUse] | None = None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def research_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure under `/woz/` (but the HTML page) as `{"error": {code, message}}`."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except ConsentRefused as exc:
+        return error_response(409, "consent_mismatch", str(exc))
+    except NotAllowed as exc:
+        return error_response(409, "not_allowed", str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "text/html":
+            raise
+        code = {404: "unknown_url", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        return error_response(exc.status, code, f"{request.method} {request.path}: {exc.reason}")
+    except Exception:
+        log.exception("research.unexpected_error")
+        return error_response(500, "internal", "woz hit an internal error; it has been logged.")
+
+
+def requires_key(handler: Handler) -> Handler:
+    """The request must carry an app or researcher key of this study."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            raise ApiError(401, "missing_api_key", "Send 'Authorization: Bearer <app key>'.")
+        info = await request.config_dict[KEYS].verify(token, "app", "researcher")
+        if info is None:
+            raise ApiError(401, "invalid_api_key", "Unknown key, or not an app/researcher key.")
+        request[ACTOR] = f"{info.role}:{info.id}"
+        return await handler(request)
+
+    return guarded
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    raw = await request.read()
+    try:
+        return model.model_validate(json.loads(raw) if raw.strip() else {})
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"The body is not JSON: {exc.msg}.") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, "invalid_request", f"{field}: {first['msg']}") from exc
+
+
+def _service(request: web.Request) -> tuple[Participants, str]:
+    """The participant service and the pseudonym of the `{id}` in the path."""
+    participants = request.config_dict[PARTICIPANTS]
+    external = request.match_info["id"]
+    if not external or len(external) > 512:
+        raise ApiError(400, "invalid_participant", "The participant id must be 1-512 characters.")
+    return participants, participants.pseudonym_of(external)
+
+
+def page_url(request: web.Request, participants: Participants, participant: str) -> str:
+    base = request.config_dict[SETTINGS].public_url or f"{request.scheme}://{request.host}"
+    return f"{base.rstrip('/')}{PREFIX}/p/{participants.page_token(participant)}"
+
+
+async def _status(request: web.Request, status: int = 200) -> web.Response:
+    participants, participant = _service(request)
+    body = (await participants.status(participant)).model_dump(mode="json")
+    if not body["withdrawn"]:
+        body["page_url"] = page_url(request, participants, participant)
+    return web.json_response(body, status=status)
+
+
+@requires_key
+async def get_study(request: web.Request) -> web.Response:
+    study = request.config_dict[STUDY]
+    section = study.study
+    return web.json_response(
+        {
+            "id": study.id,
+            "title": study.title,
+            "deception": section.deception,
+            "irb_protocol": section.irb_protocol,
+            "consent": {
+                "required": section.consent_required,
+                "version": section.consent.version,
+                "text": section.consent.text.strip(),
+                "text_sha256": consent_text_sha256(study),
+            },
+            "debrief": section.debrief.model_dump(),
+            "permitted_uses": list(section.permitted_uses),
+            "license": section.data_license,
+        }
+    )
+
+
+@requires_key
+async def get_participant(request: web.Request) -> web.Response:
+    return await _status(request)
+
+
+@requires_key
+async def post_consent(request: web.Request) -> web.Response:
+    grant: ConsentGrant = await _body(request, ConsentGrant)
+    participants, participant = _service(request)
+    await participants.consent(participant, grant, request[ACTOR])
+    return await _status(request, 201)
+
+
+@requires_key
+async def post_notice(request: web.Request) -> web.Response:
+    participants, participant = _service(request)
+    await participants.notice(participant, request[ACTOR])
+    return await _status(request, 201)
+
+
+@requires_key
+async def post_debrief(request: web.Request) -> web.Response:
+    participants, participant = _service(request)
+    await participants.debrief(participant, request[ACTOR])
+    return await _status(request, 201)
+
+
+@requires_key
+async def post_reconsent(request: web.Request) -> web.Response:
+    body: ReconsentBody = await _body(request, ReconsentBody)
+    participants, participant = _service(request)
+    await participants.reconsent(participant, body.granted, body.scopes, request[ACTOR])
+    return await _status(request, 201)
+
+
+@requires_key
+async def post_withdraw(request: web.Request) -> web.Response:
+    participants, participant = _service(request)
+    grave = await participants.withdraw(participant, request[ACTOR])
+    return web.json_response(
+        {
+            "participant": participant,
+            "withdrawn": True,
+            "tombstone": grave.subject,
+            "records_deleted": grave.records_deleted,
+            "withdrawn_at": grave.withdrawn_at.isoformat(),
+        }
+    )
+
+
+def setup_research_api(app: web.Application) -> None:
+    """Mount the research API and the participant page under `/woz/`."""
+    research = web.Application(middlewares=[research_errors])
+    research.router.add_get("/study", get_study)
+    participant = "/participants/{id}"
+    research.router.add_get(participant, get_participant)
+    research.router.add_post(participant + "/consent", post_consent)
+    research.router.add_post(participant + "/notice", post_notice)
+    research.router.add_post(participant + "/debrief", post_debrief)
+    research.router.add_post(participant + "/reconsent", post_reconsent)
+    research.router.add_post(participant + "/withdraw", post_withdraw)
+    setup_participant_page(research)
+    app.add_subapp(PREFIX, research)

@@ -1,0 +1,89 @@
+"""What woz keeps about research ethics: consent, disclosure, withdrawal, presence, audit.
+
+Participants appear here only by their *subject*: a SHA-256 of their study
+pseudonym (`woz.research.pseudonyms.tombstone_of`). When a participant
+withdraws, their pseudonym is erased everywhere and the subject is what
+remains: the tombstone. Consent records and disclosure events are keyed by it
+from the start, so withdrawal never has to edit them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from woz.models.study import PermittedUse
+
+
+class ConsentRecord(BaseModel):
+    """One consent given: to which text (hash and version), how, when, for which uses."""
+
+    id: str
+    study_id: str
+    subject: str
+    version: str
+    text_sha256: str
+    method: str
+    scopes: list[PermittedUse]
+    granted_at: datetime
+
+
+class DisclosureKind(StrEnum):
+    """What a participant was told or decided, in the order a study usually meets them."""
+
+    PRE_SESSION_NOTICE = "pre_session_notice"
+    DEBRIEFED = "debriefed"
+    RECONSENT_GRANTED = "reconsent_granted"
+    RECONSENT_REFUSED = "reconsent_refused"
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    DELETION_COMPLETED = "deletion_completed"
+
+
+class DisclosureEvent(BaseModel):
+    """One disclosure event; appended, never edited (the table refuses updates)."""
+
+    id: str
+    study_id: str
+    subject: str
+    kind: DisclosureKind
+    at: datetime
+    text_sha256: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Tombstone(BaseModel):
+    """What is left of a withdrawn participant: the subject hash and what was deleted."""
+
+    study_id: str
+    subject: str
+    withdrawn_at: datetime
+    records_deleted: int
+
+
+PresenceState = Literal["available", "paused", "offline"]
+
+
+class PresenceEvent(BaseModel):
+    """An operator became available (ready), paused, or went offline, at `at`."""
+
+    study_id: str
+    operator: str
+    state: PresenceState
+    at: datetime
+
+
+class AuditEntry(BaseModel):
+    """One link of a study's hash chain: `hash` covers every other field and `prev_hash`."""
+
+    study_id: str
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    prev_hash: str
+    hash: str

@@ -1,0 +1,57 @@
+"""The research side of a running server, opened with the app's other resources.
+
+`open_research` keeps the study definition the server runs with (auditing it
+when it is new, so an export can name exactly which rules applied), and builds
+the participant service, the admission step and the presence log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from woz.models.study import Study
+from woz.research.admission import ResearchAdmission
+from woz.research.participants import Participants
+from woz.research.presence import PresenceLog
+from woz.research.privacy import Recogniser, Redactor
+from woz.store.base import Store
+
+
+@dataclass(frozen=True)
+class Research:
+    participants: Participants
+    admission: ResearchAdmission
+    presence: PresenceLog
+
+
+def definition_json(study: Study) -> str:
+    """The study's validated definition, as stored and hashed."""
+    return study.model_dump_json()
+
+
+async def open_research(
+    store: Store,
+    study: Study,
+    secret: bytes,
+    operator_pseudonym: Callable[[str], str],
+    recognisers: list[Recogniser] | None = None,
+) -> Research:
+    """Keep the definition, and build the research services for `study`.
+
+    `recognisers` add to the built-in ones the study's `[privacy] redact` names.
+    """
+    definition = definition_json(study)
+    if await store.save_study_definition(study.id, definition):
+        digest = hashlib.sha256(definition.encode()).hexdigest()
+        await store.append_audit(
+            study.id, "server", "study.served", None, {"definition_sha256": digest}
+        )
+    participants = Participants(store, study, secret)
+    redactor = Redactor.for_kinds(study.privacy.redact, recognisers or [])
+    return Research(
+        participants=participants,
+        admission=ResearchAdmission(store, participants, redactor),
+        presence=PresenceLog(store, study.id, operator_pseudonym),
+    )

@@ -1,0 +1,209 @@
+"""Participants, their consents and disclosure events, and withdrawal with tombstones.
+
+Consents and disclosure events are keyed by the participant's subject hash and
+are append-only (triggers refuse updates and deletes). The registry row maps
+subject to pseudonym while the participant takes part; withdrawal erases the
+pseudonym from it and from every table that holds one, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from woz.models.research import ConsentRecord, DisclosureEvent, Tombstone
+from woz.research.pseudonyms import tombstone_of
+from woz.store.database import SQLiteDatabase
+
+
+def _consent(row: sqlite3.Row) -> ConsentRecord:
+    return ConsentRecord(
+        id=row["id"],
+        study_id=row["study_id"],
+        subject=row["subject"],
+        version=row["version"],
+        text_sha256=row["text_sha256"],
+        method=row["method"],
+        scopes=json.loads(row["scopes"]),
+        granted_at=datetime.fromisoformat(row["granted_at"]),
+    )
+
+
+def _event(row: sqlite3.Row) -> DisclosureEvent:
+    return DisclosureEvent(
+        id=row["id"],
+        study_id=row["study_id"],
+        subject=row["subject"],
+        kind=row["kind"],
+        at=datetime.fromisoformat(row["at"]),
+        text_sha256=row["text_sha256"],
+        details=json.loads(row["details"]),
+    )
+
+
+def _tombstone(row: sqlite3.Row) -> Tombstone:
+    return Tombstone(
+        study_id=row["study_id"],
+        subject=row["subject"],
+        withdrawn_at=datetime.fromisoformat(row["withdrawn_at"]),
+        records_deleted=row["records_deleted"],
+    )
+
+
+class ParticipantTables(SQLiteDatabase):
+    async def register_participant(self, study_id: str, participant: str, at: datetime) -> None:
+        subject = tombstone_of(participant)
+
+        def insert(db: sqlite3.Connection) -> None:
+            # A withdrawn participant keeps their row (without pseudonym): never re-registered.
+            db.execute(
+                "INSERT OR IGNORE INTO participants (study_id, subject, pseudonym, first_seen_at)"
+                " VALUES (?, ?, ?, ?)",
+                (study_id, subject, participant, at.isoformat()),
+            )
+
+        await self._write(insert)
+
+    async def add_consent(self, consent: ConsentRecord) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO consents (id, study_id, subject, version, text_sha256, method,"
+                " scopes, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    consent.id,
+                    consent.study_id,
+                    consent.subject,
+                    consent.version,
+                    consent.text_sha256,
+                    consent.method,
+                    json.dumps(consent.scopes),
+                    consent.granted_at.isoformat(),
+                ),
+            )
+
+        await self._write(insert)
+
+    async def list_consents(
+        self, study_id: str, subject: str | None = None
+    ) -> Sequence[ConsentRecord]:
+        sql = "SELECT * FROM consents WHERE study_id = ?"
+        params: tuple[str, ...] = (study_id,)
+        if subject is not None:
+            sql, params = sql + " AND subject = ?", (study_id, subject)
+        rows = await self._read(sql + " ORDER BY granted_at, id", params)
+        return [_consent(row) for row in rows]
+
+    async def add_disclosure(self, event: DisclosureEvent) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO disclosures (id, study_id, subject, kind, at, text_sha256, details)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event.id,
+                    event.study_id,
+                    event.subject,
+                    event.kind,
+                    event.at.isoformat(),
+                    event.text_sha256,
+                    json.dumps(event.details),
+                ),
+            )
+
+        await self._write(insert)
+
+    async def list_disclosures(
+        self, study_id: str, subject: str | None = None
+    ) -> Sequence[DisclosureEvent]:
+        sql = "SELECT * FROM disclosures WHERE study_id = ?"
+        params: tuple[str, ...] = (study_id,)
+        if subject is not None:
+            sql, params = sql + " AND subject = ?", (study_id, subject)
+        rows = await self._read(sql + " ORDER BY seq", params)
+        return [_event(row) for row in rows]
+
+    async def erase_participant(self, study_id: str, participant: str, at: datetime) -> Tombstone:
+        """Delete the participant's content everywhere and leave a tombstone, atomically.
+
+        Records and stored responses are deleted; the arm assignment is re-keyed
+        to the subject so that balanced assignment keeps its counts. Idempotent:
+        a second call returns the first tombstone.
+        """
+        subject = tombstone_of(participant)
+
+        def erase(db: sqlite3.Connection) -> None:
+            if db.execute(
+                "SELECT 1 FROM tombstones WHERE study_id = ? AND subject = ?", (study_id, subject)
+            ).fetchone():
+                return
+            deleted = db.execute(
+                "DELETE FROM records WHERE study_id = ? AND participant = ?",
+                (study_id, participant),
+            ).rowcount
+            db.execute(
+                "DELETE FROM responses WHERE study_id = ? AND participant = ?",
+                (study_id, participant),
+            )
+            db.execute(
+                "UPDATE arm_assignments SET participant = ? WHERE study_id = ? AND participant = ?",
+                (subject, study_id, participant),
+            )
+            db.execute(
+                "INSERT INTO participants (study_id, subject, pseudonym, first_seen_at)"
+                " VALUES (?, ?, NULL, ?) ON CONFLICT (study_id, subject) DO UPDATE"
+                " SET pseudonym = NULL",
+                (study_id, subject, at.isoformat()),
+            )
+            db.execute(
+                "INSERT INTO tombstones (study_id, subject, withdrawn_at, records_deleted)"
+                " VALUES (?, ?, ?, ?)",
+                (study_id, subject, at.isoformat(), deleted),
+            )
+
+        await self._write(erase)
+        found = await self.tombstone(study_id, subject)
+        assert found is not None
+        return found
+
+    async def tombstone(self, study_id: str, subject: str) -> Tombstone | None:
+        rows = await self._read(
+            "SELECT * FROM tombstones WHERE study_id = ? AND subject = ?", (study_id, subject)
+        )
+        return _tombstone(rows[0]) if rows else None
+
+    async def list_tombstones(self, study_id: str) -> Sequence[Tombstone]:
+        rows = await self._read(
+            "SELECT * FROM tombstones WHERE study_id = ? ORDER BY withdrawn_at, subject",
+            (study_id,),
+        )
+        return [_tombstone(row) for row in rows]
+
+    async def last_task_at(self, study_id: str, participant: str | None = None) -> datetime | None:
+        """When the participant's (or, with None, the study's) last task arrived."""
+        sql = "SELECT MAX(received_at) AS last FROM records WHERE study_id = ?"
+        params: tuple[str, ...] = (study_id,)
+        if participant is not None:
+            sql, params = sql + " AND participant = ?", (study_id, participant)
+        rows = await self._read(sql, params)
+        last = rows[0]["last"]
+        return datetime.fromisoformat(last) if last else None
+
+    async def participant_count(self, study_id: str) -> int:
+        rows = await self._read(
+            "SELECT COUNT(*) AS n FROM participants WHERE study_id = ? AND pseudonym IS NOT NULL",
+            (study_id,),
+        )
+        return int(rows[0]["n"])
+
+
+def is_withdrawn(db: sqlite3.Connection, study_id: str, participant: str | None) -> bool:
+    """Inside a write: has `participant` withdrawn? Writes of their content check this
+    in the same transaction, so a task in flight during a withdrawal leaves no trace."""
+    if participant is None:
+        return False
+    found = db.execute(
+        "SELECT 1 FROM tombstones WHERE study_id = ? AND subject = ?",
+        (study_id, tombstone_of(participant)),
+    ).fetchone()
+    return found is not None
