@@ -51,9 +51,6 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         study_id=request.app[STUDY].id,
         persona=persona.id,
         api="anthropic.messages",
-        conversation_id=facts.conversation_id,
-        scope=facts.scope,
-        participant=facts.participant,
         messages=messages_of(wire),
         tools=tools_of(wire),
         tool_choice=tool_choice_of(wire),
@@ -61,9 +58,8 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         stream=wire.stream,
         live=persona.live and wire.stream,
         max_tokens=wire.max_tokens,
-        received_at=facts.received_at,
-        request_key=facts.request_key,
         request={k: v for k, v in body.items() if k not in ("messages", "tools", "system")},
+        **facts.task_fields(),
     )
     handle = await request.app[DISPATCHER].submit(task)
     return await _Reply(request, handle, wire).run()

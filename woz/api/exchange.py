@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.pacing import paced
+from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
 from woz.context import DISPATCHER, SETTINGS, STUDY
@@ -132,12 +132,13 @@ class Exchange(ABC):
             await self.stream_text(events, piece)
 
     async def paced(self, text: str) -> AsyncIterator[str]:
-        """`text` in pieces on the study's schedule.
+        """`text` in pieces on the schedule of the task's arm, else the study's.
 
         The first-token delay is waited once per answer, and not at all after live text.
         """
-        delay = 0.0 if self._first_token_sent else self.pacing.first_token_delay_ms / 1000
-        async for piece in paced(text, self.pacing.tokens_per_second, delay):
+        rate, first_delay = pacing_for(self.task, self.pacing)
+        delay = 0.0 if self._first_token_sent else first_delay
+        async for piece in paced(text, rate, delay):
             self._first_token_sent = True
             yield piece
 

@@ -1,0 +1,303 @@
+"""The official openai SDK's Responses API against a live woz, answered by a scripted operator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import openai
+import pytest
+from openai.types.responses import Response
+from pydantic import BaseModel
+
+from tests.conftest import Woz
+from woz.testing import ScriptedOperator
+
+ERROR = {"routing.answer_timeout_s": "0.5", "routing.on_timeout": '"error"'}
+PACED = {"pacing.tokens_per_second": "1000"}  # fast, but in many pieces
+WEATHER: Any = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+
+
+class Pick(BaseModel):
+    product: str
+    reason: str
+
+
+@pytest.fixture
+async def client(woz: Woz) -> AsyncIterator[openai.AsyncOpenAI]:
+    """The official SDK pointed at woz, validating every response strictly."""
+    async with openai.AsyncOpenAI(
+        base_url=woz.base_url,
+        api_key=woz.app_key,
+        max_retries=0,
+        _strict_response_validation=True,
+    ) as c:
+        yield c
+
+
+async def online(woz: Woz) -> ScriptedOperator:
+    """An operator the dispatcher already counts as ready (seen in its queue broadcast)."""
+    op = await woz.make_operator()
+    await op.ready()
+    await op.expect("queue", operators_online=1)
+    return op
+
+
+def create(client: openai.AsyncOpenAI, **kwargs: Any) -> asyncio.Task[Response]:
+    """Start a non-streaming `responses.create`, in the background."""
+    kwargs.setdefault("model", "wizard")
+    return asyncio.create_task(client.responses.create(**kwargs))
+
+
+async def streamed(client: openai.AsyncOpenAI, **kwargs: Any) -> tuple[list[Any], Response]:
+    """Every event of a `responses.stream()` and the SDK's final response."""
+    kwargs.setdefault("model", "wizard")
+    async with client.responses.stream(**kwargs) as stream:
+        events = [event async for event in stream]
+        return events, await stream.get_final_response()
+
+
+async def test_create_returns_the_operators_text(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """instructions and input reach the operator; the reply is one completed message item."""
+    op = await online(woz)
+    call = create(client, input="Recommend a scarf", instructions="Be brief.", user="p-9")
+    task = await op.next_task()
+    assert task["api"] == "openai.responses"
+    assert [m["role"] for m in task["messages"]] == ["system", "user"]
+    assert task["messages"][1]["content"][0]["text"] == "Recommend a scarf"
+    ack = await op.reply(task["id"], "Try the cashmere one.")
+    response = await call
+    assert response.id.startswith("resp_") and response.object == "response"
+    assert response.status == "completed" and response.instructions == "Be brief."
+    assert response.output_text == "Try the cashmere one."
+    [item] = response.output
+    assert item.type == "message" and item.id.startswith("msg_") and item.status == "completed"
+    assert response.usage is not None
+    assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.api == "openai.responses"
+    assert record.status == "delivered" and record.participant is not None
+
+
+async def test_stream_sends_events_in_order(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """created, in_progress, one message item's events, completed; numbered from 0."""
+    op = await online(woz)
+    text = "Here is a longer answer, with punctuation; and several words."
+    call = asyncio.create_task(streamed(client, input=[{"role": "user", "content": "Talk"}]))
+    task = await op.next_task()
+    await op.reply(task["id"], text)
+    events, final = await call
+    kinds = [e.type for e in events]
+    assert kinds[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert set(kinds[4:-4]) == {"response.output_text.delta"}
+    assert kinds[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert "".join(deltas) == text
+    assert final.output_text == text and final.status == "completed"
+    assert final.id == events[0].response.id
+    assert final.usage is not None and final.usage.output_tokens > 0
+
+
+async def test_function_call_and_its_output_continue_by_previous_response_id(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """A function_call item; its output sent with previous_response_id expands the history."""
+    op = await online(woz)
+    call = create(client, input="Weather in Oslo?", instructions="Use tools.", tools=[WEATHER])
+    task = await op.next_task()
+    assert task["tools"][0]["name"] == "get_weather"
+    await op.reply(task["id"], tool_calls=[{"name": "get_weather", "arguments": '{"city":"Oslo"}'}])
+    first = await call
+    [item] = first.output
+    assert item.type == "function_call" and item.id and item.id.startswith("fc_")
+    assert item.call_id.startswith("call_") and item.name == "get_weather"
+    assert json.loads(item.arguments) == {"city": "Oslo"}
+
+    follow_up = create(
+        client,
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": item.call_id, "output": "12°C"}],
+        tools=[WEATHER],
+    )
+    second = await op.next_task()
+    roles = [m["role"] for m in second["messages"]]
+    assert roles == ["user", "assistant", "tool"]  # the instructions are not carried over
+    assert second["messages"][1]["tool_calls"][0]["id"] == item.call_id
+    assert second["messages"][2]["tool_call_id"] == item.call_id
+    assert second["messages"][2]["content"][0]["text"] == "12°C"
+    assert second["conversation_id"] == task["conversation_id"]
+    await op.reply(second["id"], "12°C and clear.")
+    response = await follow_up
+    assert response.previous_response_id == first.id
+    assert response.output_text == "12°C and clear."
+
+
+@pytest.mark.parametrize("study_toml", [PACED], indirect=True)
+async def test_streamed_text_and_function_call(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """Text, then a function-call item with argument deltas; output indexes in order."""
+    op = await online(woz)
+    call = asyncio.create_task(
+        streamed(client, input="Weather in Oslo?", tools=[WEATHER], tool_choice="required")
+    )
+    task = await op.next_task()
+    assert task["tool_choice"]["mode"] == "required"
+    await op.reply(
+        task["id"],
+        "Checking.",
+        tool_calls=[{"name": "get_weather", "arguments": '{"city":"Oslo"}'}],
+    )
+    events, final = await call
+    added = [e for e in events if e.type == "response.output_item.added"]
+    assert [(e.output_index, e.item.type) for e in added] == [
+        (0, "message"),
+        (1, "function_call"),
+    ]
+    assert added[1].item.arguments == ""
+    pieces = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
+    assert len(pieces) > 1 and "".join(pieces) == '{"city":"Oslo"}'
+    assert [e.type for e in events][-3:] == [
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    message, item = final.output
+    assert message.type == "message" and final.output_text == "Checking."
+    assert item.type == "function_call" and json.loads(item.arguments) == {"city": "Oslo"}
+    assert item.id == added[1].item.id
+
+
+async def test_json_schema_format_is_enforced_and_parsed(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """text.format json_schema: a reply breaking the schema is refused; a valid one parses."""
+    op = await online(woz)
+    call = asyncio.create_task(
+        client.responses.parse(model="wizard", input="Pick a gift", text_format=Pick)
+    )
+    task = await op.next_task()
+    assert task["response_format"]["type"] == "json_schema"
+    assert task["response_format"]["name"] == "Pick"
+    rejected = await op.reply(task["id"], '{"product": "scarf"}')
+    assert rejected["type"] == "reply.rejected"
+    assert rejected["error"]["code"] == "schema_violation"
+    await op.reply(task["id"], '{"product": "scarf", "reason": "warm"}')
+    response = await call
+    assert response.output_parsed == Pick(product="scarf", reason="warm")
+    assert response.text is not None and response.text.format is not None
+    assert response.text.format.type == "json_schema"
+
+
+async def test_unknown_previous_response_is_not_found(client: openai.AsyncOpenAI) -> None:
+    """A previous_response_id woz never gave out is a 404 naming the param."""
+    with pytest.raises(openai.NotFoundError) as caught:
+        await client.responses.create(
+            model="wizard", input="hi", previous_response_id="resp_nonexistent"
+        )
+    assert caught.value.param == "previous_response_id"
+    assert caught.value.code == "previous_response_not_found"
+
+
+async def test_store_false_is_not_kept(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """With store: false a response cannot be continued."""
+    op = await online(woz)
+    call = create(client, input="hi", store=False)
+    task = await op.next_task()
+    await op.reply(task["id"], "hello")
+    response = await call
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.create(
+            model="wizard", input="and?", previous_response_id=response.id
+        )
+
+
+async def test_no_operator_online_is_503(client: openai.AsyncOpenAI) -> None:
+    """With nobody online the API answers 503 at once, in OpenAI's error shape."""
+    with pytest.raises(openai.InternalServerError) as caught:
+        await client.responses.create(model="wizard", input="anyone?")
+    assert caught.value.status_code == 503 and caught.value.code == "no_operator_online"
+
+
+async def test_hosted_tools_are_refused(client: openai.AsyncOpenAI) -> None:
+    """A human cannot run OpenAI's hosted tools: a 400 on the tool's type."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.create(
+            model="wizard", input="news?", tools=[{"type": "web_search_preview"}]
+        )
+    assert caught.value.param == "tools[0].type"
+
+
+@pytest.mark.parametrize("study_toml", [ERROR], indirect=True)
+async def test_timeout_mid_stream_raises_api_error(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """An error after the stream began is an `error` event the SDK raises as APIError."""
+    await online(woz)
+    with pytest.raises(openai.APIError, match="No operator answered in time"):
+        await streamed(client, input="anyone?")
+
+
+async def test_raw_stream_names_every_frame(woz: Woz) -> None:
+    """On the wire: response.created at once, comment keep-alives, event names = types."""
+    op = await online(woz)
+    body = {"model": "wizard", "stream": True, "input": "hm"}
+    headers = {"Authorization": f"Bearer {woz.app_key}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(woz.base_url + "/responses", json=body, headers=headers) as response,
+    ):
+        assert response.status == 200
+        first = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 5)
+        assert first.startswith(b"event: response.created\ndata: ")
+        task = await op.next_task()
+        await asyncio.wait_for(response.content.readuntil(b": keep-alive\n\n"), 5)
+        await op.reply(task["id"], "Done.")
+        rest = await asyncio.wait_for(response.content.read(), 5)
+    frames = [f for f in rest.decode().split("\n\n") if f and not f.startswith(":")]
+    for frame in frames:
+        name, data = frame.split("\n")
+        assert json.loads(data.removeprefix("data: "))["type"] == name.removeprefix("event: ")
+    assert frames[-1].startswith("event: response.completed\n")
+
+
+async def test_live_persona_streams_typing(woz: Woz, client: openai.AsyncOpenAI) -> None:
+    """A live persona's words stream as the operator types them, into one message item."""
+    op = await online(woz)
+    async with client.responses.stream(model="org/wizard-live", input="hi") as stream:
+        events = aiter(stream)
+        assert (await anext(events)).type == "response.created"
+        assert (await anext(events)).type == "response.in_progress"
+        task = await op.next_task()
+        await op.typing(task["id"], "Hello wor")
+        assert (await anext(events)).type == "response.output_item.added"
+        assert (await anext(events)).type == "response.content_part.added"
+        first = await anext(events)
+        assert first.type == "response.output_text.delta" and first.delta == "Hello "
+        await op.reply(task["id"], "Hello world!")
+        rest = [e async for e in events]
+        final = await stream.get_final_response()
+    assert "".join(e.delta for e in rest if e.type == "response.output_text.delta") == "world!"
+    assert final.output_text == "Hello world!"
+    assert "response.output_item.added" not in [e.type for e in rest]

@@ -1,0 +1,333 @@
+"""`POST /v1/responses`: the OpenAI Responses facade.
+
+Streaming follows WIRE.md: every frame is a named event whose `type` matches
+its name, numbered by `sequence_number` from 0. `response.created` and
+`response.in_progress` are sent at once, SSE comments keep the connection
+alive while a human thinks; then a message item (`output_item.added`,
+`content_part.added`, `output_text.delta`s, `output_text.done`,
+`content_part.done`, `output_item.done`) and a function-call item per tool
+call (`output_item.added`, `function_call_arguments.delta`s and `.done`,
+`output_item.done`); then `response.completed` with the whole response, or
+`response.incomplete` when the answer was cut short.
+
+Unless the request says `store: false`, each response's conversation (its
+history, new input and answer, as the operator saw them; not its instructions)
+is stored with its conversation id before the answer is sent, so a follow-up
+naming it in `previous_response_id` continues it, in the same woz conversation.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from woz.api.errors import error_body
+from woz.api.exchange import Exchange
+from woz.api.intake import find_persona, intake, parse_body, read_json
+from woz.api.openai_responses_wire import (
+    ResponsesRequest,
+    input_of,
+    instructions_of,
+    response_format_of,
+    tool_choice_of,
+    tools_of,
+)
+from woz.api.pacing import input_tokens, output_tokens
+from woz.api.sse import EventStream
+from woz.context import DISPATCHER, STORE, STUDY
+from woz.dispatch.base import TaskHandle
+from woz.errors import ErrorKind, WozError, invalid_request
+from woz.models.task import Answer, Message, Task, ToolCall, ToolChoice, new_id
+
+
+class _Stored(BaseModel):
+    """What is kept of a response: the conversation it continues and its turns."""
+
+    conversation_id: str
+    messages: list[Message]
+
+
+# Why an answer stopped short, as the Responses API reports it.
+_INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+
+async def create_response(request: web.Request) -> web.StreamResponse:
+    body, raw = await read_json(request)
+    wire = parse_body(ResponsesRequest, body)
+    persona = find_persona(request, wire.model)
+    previous = await _previous(request, wire.previous_response_id)
+    history = previous.messages if previous else []
+    new_items = input_of(wire)
+    if not new_items and not history:
+        raise invalid_request("'input' is required.", param="input")
+    facts = intake(request, raw, wire.user or wire.safety_identifier)
+    if previous is not None and not facts.conversation_id:
+        # A follow-up is explicitly linked to its conversation (an explicit
+        # X-Woz-Conversation still wins); matching message prefixes would miss
+        # it, since instructions are not carried over.
+        facts.conversation_id = previous.conversation_id
+    instructions = instructions_of(wire)
+    task = Task(
+        study_id=request.app[STUDY].id,
+        persona=persona.id,
+        api="openai.responses",
+        messages=[*instructions, *history, *new_items],
+        tools=tools_of(wire),
+        tool_choice=tool_choice_of(wire),
+        parallel_tool_calls=wire.parallel_tool_calls is not False,
+        response_format=response_format_of(wire),
+        stream=wire.stream,
+        live=persona.live and wire.stream,
+        max_tokens=wire.max_output_tokens,
+        request={k: v for k, v in body.items() if k not in ("input", "tools", "instructions")},
+        **facts.task_fields(),
+    )
+    handle = await request.app[DISPATCHER].submit(task)
+    return await _Response(request, handle, wire, len(instructions)).run()
+
+
+async def _previous(request: web.Request, response_id: str | None) -> _Stored | None:
+    """The stored conversation that `previous_response_id` continues."""
+    if response_id is None:
+        return None
+    items = await request.app[STORE].get_response(response_id, request.app[STUDY].id)
+    if items is None:
+        raise WozError(
+            ErrorKind.NOT_FOUND,
+            f"Previous response with id '{response_id}' not found.",
+            code="previous_response_not_found",
+            param="previous_response_id",
+        )
+    return _Stored.model_validate_json(items)
+
+
+class _Response(Exchange):
+    """One Responses API response, streaming or not; the lifecycle is `Exchange`'s."""
+
+    def __init__(
+        self,
+        request: web.Request,
+        handle: TaskHandle,
+        wire: ResponsesRequest,
+        instructions: int,
+    ) -> None:
+        super().__init__(request, handle)
+        self.wire = wire
+        self.instructions = instructions  # leading messages that are not carried over
+        self.id = new_id("resp_", 24)
+        self.created_at = int(time.time())
+        self.message_id = new_id("msg_", 24)
+        self.sequence = 0
+        self.items = 0  # output items started so far; the next one's output_index
+        self.text_open = False
+
+    async def on_answer(self, answer: Answer) -> None:
+        if self.wire.store is False:
+            return
+        # The task's messages as admitted: after the study's redaction, so the
+        # stored conversation holds no more than the operator was shown.
+        carried = self.task.messages[self.instructions :]
+        stored = _Stored(
+            conversation_id=self.task.conversation_id,
+            messages=[*carried, answer.as_message()],
+        )
+        await self.request.app[STORE].save_response(
+            self.id, self.task.study_id, self.task.participant, stored.model_dump_json()
+        )
+
+    # -- plain JSON ------------------------------------------------------------
+
+    def body(self, answer: Answer) -> dict[str, Any]:
+        status = _status(answer)
+        output: list[dict[str, Any]] = []
+        if answer.content:
+            output.append(_message_item(self.message_id, answer.content, status))
+        output.extend(
+            _call_item(call, new_id("fc_", 24), call.arguments, "completed")
+            for call in answer.tool_calls
+        )
+        return self._response(answer, output)
+
+    def _response(self, answer: Answer | None, output: list[dict[str, Any]]) -> dict[str, Any]:
+        """The response object: in progress without an answer, else complete or cut short."""
+        status = _status(answer) if answer else "in_progress"
+        reason = _INCOMPLETE.get(answer.finish_reason) if answer else None
+        wire = self.wire
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "completed_at": int(time.time()) if status == "completed" else None,
+            "background": False,
+            "error": None,
+            "incomplete_details": {"reason": reason} if reason else None,
+            "instructions": wire.instructions,
+            "max_output_tokens": wire.max_output_tokens,
+            "metadata": wire.metadata or {},
+            "model": wire.model,
+            "output": output,
+            "parallel_tool_calls": self.task.parallel_tool_calls,
+            "previous_response_id": wire.previous_response_id,
+            "service_tier": "default",
+            "store": wire.store is not False,
+            "temperature": wire.temperature if wire.temperature is not None else 1.0,
+            "text": {"format": self._format()},
+            "tool_choice": _tool_choice(self.task.tool_choice),
+            "tools": [
+                {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                    "strict": t.strict,
+                }
+                for t in wire.tools or []
+            ],
+            "top_p": wire.top_p if wire.top_p is not None else 1.0,
+            "truncation": "disabled",
+            "usage": self._usage(answer) if answer else None,
+            "user": wire.user,
+        }
+
+    def _format(self) -> dict[str, Any]:
+        fmt = self.task.response_format
+        if fmt.type != "json_schema":
+            return {"type": fmt.type}
+        wanted = self.wire.text.format if self.wire.text else None
+        return {
+            "type": "json_schema",
+            "name": fmt.name,
+            "description": wanted.description if wanted else None,
+            "schema": fmt.json_schema,
+            "strict": fmt.strict,
+        }
+
+    def _usage(self, answer: Answer) -> dict[str, Any]:
+        prompt = input_tokens(self.task.messages)
+        completion = output_tokens(answer)
+        return {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": completion,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + completion,
+        }
+
+    # -- events ----------------------------------------------------------------
+
+    async def _emit(self, events: EventStream, kind: str, **fields: Any) -> None:
+        await events.event(kind, {"type": kind, "sequence_number": self.sequence, **fields})
+        self.sequence += 1
+
+    async def stream_start(self, events: EventStream) -> None:
+        await self._emit(events, "response.created", response=self._response(None, []))
+        await self._emit(events, "response.in_progress", response=self._response(None, []))
+
+    async def stream_text(self, events: EventStream, piece: str) -> None:
+        where = {"item_id": self.message_id, "output_index": self.items}
+        if not self.text_open:
+            self.text_open = True
+            item = _message_item(self.message_id, None, "in_progress")
+            await self._emit(
+                events, "response.output_item.added", output_index=self.items, item=item
+            )
+            part = _text_part("")
+            await self._emit(
+                events, "response.content_part.added", **where, content_index=0, part=part
+            )
+        await self._emit(
+            events, "response.output_text.delta", **where, content_index=0, delta=piece, logprobs=[]
+        )
+
+    async def stream_answer(self, events: EventStream, answer: Answer) -> None:
+        async for piece in self.paced(self.unsent_text(answer)):
+            await self.stream_text(events, piece)
+        output: list[dict[str, Any]] = []
+        if self.text_open:
+            output.append(await self._finish_text(events, answer))
+        for call in answer.tool_calls:
+            output.append(await self._stream_call(events, call))
+        response = self._response(answer, output)
+        ending = (
+            "response.completed" if response["status"] == "completed" else "response.incomplete"
+        )
+        await self._emit(events, ending, response=response)
+
+    async def _finish_text(self, events: EventStream, answer: Answer) -> dict[str, Any]:
+        text = answer.content or ""
+        where = {"item_id": self.message_id, "output_index": self.items, "content_index": 0}
+        await self._emit(events, "response.output_text.done", **where, text=text, logprobs=[])
+        await self._emit(events, "response.content_part.done", **where, part=_text_part(text))
+        item = _message_item(self.message_id, text, _status(answer))
+        await self._emit(events, "response.output_item.done", output_index=self.items, item=item)
+        self.items += 1
+        return item
+
+    async def _stream_call(self, events: EventStream, call: ToolCall) -> dict[str, Any]:
+        item_id = new_id("fc_", 24)
+        where = {"item_id": item_id, "output_index": self.items}
+        added = _call_item(call, item_id, "", "in_progress")
+        await self._emit(events, "response.output_item.added", output_index=self.items, item=added)
+        async for piece in self.paced(call.arguments):
+            await self._emit(events, "response.function_call_arguments.delta", **where, delta=piece)
+        await self._emit(
+            events, "response.function_call_arguments.done", **where, arguments=call.arguments
+        )
+        item = _call_item(call, item_id, call.arguments, "completed")
+        await self._emit(events, "response.output_item.done", output_index=self.items, item=item)
+        self.items += 1
+        return item
+
+    async def stream_error(self, events: EventStream, error: WozError) -> None:
+        # The documented event has `code`, `message` and `param` at the top; the
+        # live API (and so the Python SDK, which raises APIError on it) nests
+        # them under `error`. Both are sent, so either kind of client sees them.
+        nested = error_body(error, "openai")["error"]
+        await self._emit(
+            events,
+            "error",
+            code=nested["code"] or nested["type"],
+            message=error.message,
+            param=error.param,
+            error=nested,
+        )
+
+
+def _status(answer: Answer) -> str:
+    return "incomplete" if answer.finish_reason in _INCOMPLETE else "completed"
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _message_item(item_id: str, text: str | None, status: str) -> dict[str, Any]:
+    """The assistant's message; `text=None` while it is still being streamed."""
+    return {
+        "type": "message",
+        "id": item_id,
+        "status": status,
+        "role": "assistant",
+        "content": [] if text is None else [_text_part(text)],
+    }
+
+
+def _call_item(call: ToolCall, item_id: str, arguments: str, status: str) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": arguments,
+        "status": status,
+    }
+
+
+def _tool_choice(choice: ToolChoice) -> str | dict[str, str]:
+    if choice.mode == "named" and choice.name:
+        return {"type": "function", "name": choice.name}
+    return choice.mode
