@@ -1,4 +1,4 @@
-"""The `woz` command: demo, serve, keys.
+"""The `woz` command: demo, serve, keys, and the research commands (`woz.cli_research`).
 
 Logging is configured here and only here. Bad input (a study file, an
 argument) ends with one line naming the problem and exit status 2, never a
@@ -19,6 +19,7 @@ from aiohttp import web
 
 from woz.app import create_app
 from woz.auth import create_key
+from woz.cli_research import CommandRefused, add_research_commands
 from woz.config import Settings
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
@@ -177,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="a label, such as the operator's display name")
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(func=cmd_keys_create)
+
+    add_research_commands(commands)
     return parser
 
 
@@ -189,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level or Settings().log_level)
     try:
         args.func(args)
-    except CliError as exc:
+    except (CliError, CommandRefused) as exc:
         print(f"woz: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

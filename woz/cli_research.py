@@ -1,0 +1,265 @@
+"""The research commands: participants, export, report labor, audit verify.
+
+They work on the data folder, with or without a server running. The rules a
+study was run under (permitted uses, debrief policy, pay rate...) are the
+definition it was last served with, which `woz serve` keeps in the store;
+`--study` takes the study id, or its file (for its id). A study never served
+from this data folder is refused. Every refusal is one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from woz.config import Settings
+from woz.export import FORMATS, INCLUDABLE, ExportRefused, export_dataset, load_definition
+from woz.models.study import Study
+from woz.research.audit import verify_chain
+from woz.research.ledger import LaborLedger, compute_ledger
+from woz.research.participants import NotAllowed, Participants
+from woz.store.sqlite import SQLiteStore
+from woz.study import StudyFileError, load_study
+
+PURPOSES = (
+    "in_study_analysis",
+    "publication_excerpts",
+    "internal_model_training",
+    "public_dataset_release",
+    "commercial_use",
+)
+
+
+class CommandRefused(Exception):
+    """A research command refused; the message is printed as is."""
+
+
+def _store(args: argparse.Namespace) -> SQLiteStore:
+    settings = Settings(data=args.data) if args.data is not None else Settings()
+    return SQLiteStore(settings.database)
+
+
+def _study_id(value: str) -> str:
+    if value.endswith(".toml"):
+        try:
+            return load_study(Path(value)).id
+        except StudyFileError as exc:
+            raise CommandRefused(str(exc)) from exc
+    return value
+
+
+async def _study(store: SQLiteStore, value: str) -> Study:
+    study_id = _study_id(value)
+    definition = await store.study_definition(study_id)
+    if definition is None:
+        raise CommandRefused(
+            f"study {study_id!r} has never been served from this data folder; "
+            "check --data, or serve it once (woz serve) so woz knows its rules"
+        )
+    return load_definition(definition)
+
+
+def _run(work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespace) -> None:
+    async def main() -> None:
+        store = _store(args)
+        await store.open()
+        try:
+            await work(store)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(main())
+    except (ExportRefused, NotAllowed) as exc:
+        raise CommandRefused(str(exc)) from exc
+
+
+async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[Participants, str]:
+    study = await _study(store, args.study)
+    secret = await store.study_secret(study.id, study.title)
+    participants = Participants(store, study, secret)
+    who = args.participant if args.pseudonym else participants.pseudonym_of(args.participant)
+    return participants, who
+
+
+def cmd_withdraw(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        participants, who = await _participants(store, args)
+        grave = await participants.withdraw(who, "cli")
+        print(
+            f"Withdrew participant {who}: {grave.records_deleted} record(s) deleted; "
+            f"tombstone {grave.subject}"
+        )
+
+    _run(work, args)
+
+
+def cmd_debrief(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        participants, who = await _participants(store, args)
+        event = await participants.debrief(who, "cli")
+        print(f"Participant {who} debriefed at {event.at.isoformat()}.")
+
+    _run(work, args)
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        participants, who = await _participants(store, args)
+        status = await participants.status(who)
+        print(status.model_dump_json(indent=2))
+
+    _run(work, args)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        study = await _study(store, args.study)
+        manifest = await export_dataset(
+            store, study, args.format, args.purpose, Path(args.out), args.include or []
+        )
+        excluded = sum(manifest.exclusions.values())
+        print(
+            f"Exported {manifest.records} record(s) of study {study.id!r} as {args.format} "
+            f"for {args.purpose} to {args.out} ({excluded} excluded: "
+            f"{json.dumps(manifest.exclusions)}; {manifest.withdrawn_participants} withdrawn)."
+        )
+
+    _run(work, args)
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandRefused(f"{value!r} is not an ISO 8601 time (say 2026-05-01T09:00)") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_report_labor(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        study = await _study(store, args.study)
+        events = await store.list_presence(study.id)
+        records = await store.list_records(study.id)
+        first = [e.at for e in events] + [r.timings.received_at for r in records]
+        since = _when(args.since) or (min(first) if first else datetime.now(UTC))
+        until = _when(args.until) or datetime.now(UTC)
+        ledger = compute_ledger(study.id, study.labor, events, records, since, until)
+        print(render_ledger(ledger, args.format), end="")
+        for alert in ledger.alerts:
+            print(f"woz: pay alert: {alert}", file=sys.stderr)
+
+    _run(work, args)
+
+
+LEDGER_COLUMNS = (
+    "operator",
+    "available_s",
+    "handling_s",
+    "paid_s",
+    "tasks_answered",
+    "median_handle_s",
+    "earnings",
+    "effective_hourly",
+    "below_floor",
+)
+
+
+def render_ledger(ledger: LaborLedger, fmt: str) -> str:
+    """The ledger as a terminal table, JSON, or CSV (one row per operator)."""
+    if fmt == "json":
+        body: dict[str, Any] = ledger.model_dump(mode="json")
+        body["effective_hourly"] = ledger.effective_hourly_stats()
+        return json.dumps(body, indent=2) + "\n"
+    rows = [[_cell(getattr(op, c)) for c in LEDGER_COLUMNS] for op in ledger.operators]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerows([list(LEDGER_COLUMNS), *rows])
+        return out.getvalue()
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(LEDGER_COLUMNS)]
+    line = "  ".join(c.ljust(w) for c, w in zip(LEDGER_COLUMNS, widths, strict=True))
+    table = [line] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    unit = "hour" if ledger.pay_unit == "hour" else "task"
+    header = (
+        f"Labor ledger of {ledger.study_id}, {ledger.since:%Y-%m-%d %H:%M} to "
+        f"{ledger.until:%Y-%m-%d %H:%M} UTC; pay {ledger.pay_rate:.2f} {ledger.currency} per "
+        f"{unit}, floor {ledger.pay_floor:.2f} {ledger.currency}/h; times in seconds"
+    )
+    return "\n".join([header, *table]) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "BELOW FLOOR" if value else "ok"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        studies = [_study_id(args.study)] if args.study else list(await store.audited_studies())
+        broken = []
+        for study_id in studies:
+            report = verify_chain(study_id, await store.list_audit(study_id))
+            state = "ok" if report.ok else "BROKEN"
+            print(f"{study_id}: {state}, {report.entries} entries, head {report.head}")
+            broken += [f"{study_id}: {problem}" for problem in report.problems]
+        if broken:
+            raise CommandRefused("the audit log was tampered with: " + "; ".join(broken))
+
+    _run(work, args)
+
+
+def add_research_commands(commands: Any) -> None:
+    """Add the research commands to the `woz` command's subparsers."""
+    participants = commands.add_parser("participants", help="consent, debrief, withdrawal")
+    actions = participants.add_subparsers(dest="participants_command", required=True)
+    for name, func, text in (
+        ("withdraw", cmd_withdraw, "delete a participant's data everywhere, keep a tombstone"),
+        ("debrief", cmd_debrief, "record that a participant was debriefed"),
+        ("show", cmd_show, "print a participant's consent, debrief and withdrawal status"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--study", required=True, help="study id (or study file)")
+        action.add_argument("participant", help="the app's id for the participant")
+        action.add_argument(
+            "--pseudonym", action="store_true", help="PARTICIPANT is woz's pseudonym (p_...)"
+        )
+        action.set_defaults(func=func)
+
+    export = commands.add_parser("export", help="write a dataset, its card and manifest")
+    export.add_argument("--study", required=True, help="study id (or study file)")
+    export.add_argument("--format", required=True, choices=FORMATS)
+    export.add_argument("--purpose", required=True, choices=PURPOSES)
+    export.add_argument("--out", required=True, help="a new (or empty) folder")
+    export.add_argument(
+        "--include", action="append", choices=INCLUDABLE, help="also export these, flagged"
+    )
+    export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser("report", help="reports on a study")
+    reports = report.add_subparsers(dest="report_command", required=True)
+    labor = reports.add_parser("labor", help="operators' time, tasks and effective pay")
+    labor.add_argument("--study", required=True, help="study id (or study file)")
+    labor.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    labor.add_argument("--since", help="start of the period (ISO 8601; default: first event)")
+    labor.add_argument("--until", help="end of the period (ISO 8601; default: now)")
+    labor.set_defaults(func=cmd_report_labor)
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_actions = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_actions.add_parser("verify", help="check every study's hash chain")
+    verify.add_argument("--study", help="only this study")
+    verify.set_defaults(func=cmd_audit_verify)
