@@ -142,7 +142,9 @@ class PhoneRecogniser(PatternRecogniser):
 
 
 EMAIL = PatternRecogniser(
-    "email", "EMAIL", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    "email",
+    "EMAIL",
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
 )
 
 # The order recognisers run in: the most specific first.

@@ -1,0 +1,95 @@
+"""The research commands as a researcher runs them beside a live server."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import openai
+import pytest
+
+from tests.conftest import STUDY_TOML, Woz, ask
+from tests.integration.research_seed import answer_task
+from tests.integration.test_exports import run_woz
+from woz.config import Settings
+
+LOW_RATE = (
+    STUDY_TOML
+    + """
+[labor]
+pay_rate = 8.0
+currency = "EUR"
+pay_floor = 12.0
+"""
+)
+
+
+@pytest.mark.parametrize("study_toml", [LOW_RATE], indirect=True)
+async def test_report_labor_after_a_live_shift(
+    woz: Woz, openai_client: openai.AsyncOpenAI, settings: Settings
+) -> None:
+    """A live shift (ready, answer, pause) is in the ledger; a rate under the floor alerts."""
+    op = await woz.ready_operator()
+    call = ask(openai_client, "hi")
+    task = await op.next_task()
+    await op.reply(task["id"], "hello")
+    await call
+    await op.pause()
+    await op.reply("task_none", "sync")  # answered after the pause has been stored
+    data = ["--data", str(settings.data)]
+    code, out, err = await run_woz(
+        *data, "report", "labor", "--study", "test-study", "--format", "json"
+    )
+    assert code == 0, err
+    ledger = json.loads(out)
+    [row] = ledger["operators"]
+    assert row["operator"] == op.hello["operator"]["id"] and row["tasks_answered"] == 1
+    assert 0 < row["paid_s"] < 60 and row["effective_hourly"] == 8.0 and row["below_floor"]
+    assert ledger["effective_hourly"]["median"] == row["effective_hourly"]
+    assert err.startswith("woz: pay alert: operator op_") and "below the pay floor" in err
+    code, out, _ = await run_woz(
+        *data, "report", "labor", "--study", "test-study", "--format", "csv"
+    )
+    [header, first] = list(csv.reader(out.splitlines()))
+    assert header[0] == "operator" and first[header.index("tasks_answered")] == "1"
+    code, out, _ = await run_woz(*data, "report", "labor", "--study", "test-study")
+    assert code == 0 and out.startswith("Labor ledger of test-study") and "BELOW FLOOR" in out
+
+
+async def test_withdraw_from_the_command_line_and_verify_the_audit_log(
+    woz: Woz, settings: Settings
+) -> None:
+    """`woz participants withdraw` deletes and audits; an edited audit row fails verification."""
+    await answer_task(woz, "ada", "hello", "hi")
+    data = ["--data", str(settings.data)]
+    code, out, err = await run_woz(
+        *data, "participants", "withdraw", "--study", "test-study", "ada"
+    )
+    assert code == 0, err
+    assert out.startswith("Withdrew participant p_") and "1 record(s) deleted; tombstone t_" in out
+    assert await woz.store.list_records(woz.study.id) == []
+    code, out, err = await run_woz(*data, "audit", "verify")
+    assert code == 0 and "test-study: ok" in out, err
+    db = sqlite3.connect(settings.database)
+    with db:
+        db.execute("DROP TRIGGER audit_append_only")
+        db.execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
+    db.close()
+    code, out, err = await run_woz(*data, "audit", "verify", "--study", "test-study")
+    assert code == 2 and "test-study: BROKEN" in out
+    assert err.startswith("woz: the audit log was tampered with: test-study: entry 2")
+    assert "Traceback" not in err
+
+
+async def test_commands_refuse_a_study_never_served(woz: Woz, settings: Settings) -> None:
+    """A study id the data folder does not know is one clear line, exit 2."""
+    code, _, err = await run_woz(
+        "--data", str(settings.data), "export", "--study", "nope", "--format", "csv",
+        "--purpose", "in_study_analysis", "--out", str(settings.data / "x"),
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip() == (
+        "woz: study 'nope' has never been served from this data folder; check --data, "
+        "or serve it once (woz serve) so woz knows its rules"
+    )
