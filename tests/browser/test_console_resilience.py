@@ -1,0 +1,129 @@
+"""The console under a dropped socket, a reload, and a task the app withdraws."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import openai
+import pytest
+from aiohttp import WSCloseCode
+from playwright.async_api import expect
+
+from tests.browser.conftest import Console, finish
+from woz.operators.hub import CONNECTIONS
+
+pytestmark = pytest.mark.browser
+
+
+async def test_dropped_socket_reconnects_and_the_held_task_is_answered(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The network goes away mid-answer; the console reconnects, keeps the draft, answers."""
+    page = console.page
+    await console.login()
+    await console.ready()
+    connections = console.woz.server.app[CONNECTIONS]
+    (before,) = connections.values()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Still there?"}]
+        )
+    )
+    await console.task_shown("Still there?")
+    await page.keyboard.type("Yes, I am")
+    # The laptop loses its network: the server sees the socket go, new ones fail for a while.
+    await page.context.set_offline(True)
+    await before.ws.close(code=WSCloseCode.GOING_AWAY)
+    await expect(page.locator(".pill-waiting")).to_be_visible()
+    await page.context.set_offline(False)
+    await expect(page.locator(".pill-open")).to_be_visible()
+    await console.task_shown("Still there?")
+    await expect(console.composer).to_have_value("Yes, I am")
+    await console.composer.press("End")
+    await page.keyboard.type(" here.")
+    await page.keyboard.press("Enter")
+    completion = await finish(call)
+    assert completion.choices[0].message.content == "Yes, I am here."
+    (after,) = connections.values()
+    assert after is not before  # answered over the new socket
+
+
+async def test_a_reload_keeps_the_draft_and_the_task(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Reloading the page mid-answer brings back the task, the draft and the ready state."""
+    page = console.page
+    await console.login()
+    await console.ready()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Which colour?"}]
+        )
+    )
+    await console.task_shown("Which colour?")
+    await page.keyboard.type("Deep green")
+    await page.reload()
+    await console.task_shown("Which colour?")
+    await expect(console.composer).to_have_value("Deep green")
+    await expect(page.locator(".ready-toggle")).to_contain_text("Pause")
+    await expect(console.composer).to_be_focused()
+    await page.keyboard.type(", like moss.")
+    await page.keyboard.press("Enter")
+    completion = await finish(call)
+    assert completion.choices[0].message.content == "Deep green, like moss."
+
+
+async def test_a_withdrawn_request_disappears_with_a_notice(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """When the app gives up on its request, the task goes away and the operator is told why."""
+    page = console.page
+    await console.login()
+    await console.ready()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Never mind"}]
+        )
+    )
+    await console.task_shown("Never mind")
+    await page.keyboard.type("Half an ans")
+    call.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await call
+    notice = page.locator(".notice-warn")
+    await expect(notice).to_contain_text("Task withdrawn")
+    await expect(notice).to_contain_text("client_gone")
+    await expect(page.locator(".task-tab")).to_have_count(0)
+    await expect(page).to_have_title("woz console")
+    await expect(page.locator(".empty-state")).to_contain_text("Waiting for the next task")
+    assert (
+        await page.evaluate(
+            "() => Object.keys(sessionStorage).filter(k => k.startsWith('woz.draft.'))"
+        )
+        == []
+    )
+
+
+async def test_escape_releases_the_task_to_the_queue(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Escape hands the task back; with nobody else online the queue shows it waiting."""
+    page = console.page
+    await console.login()
+    await console.ready()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Hand me back"}]
+        )
+    )
+    await console.task_shown("Hand me back")
+    await page.keyboard.press("Alt+r")  # pause first, or the task would come straight back
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".notice-info")).to_contain_text("Task released")
+    await expect(page.locator(".queue-stats")).to_contain_text("1 waiting")
+    await page.keyboard.press("Alt+r")
+    await console.task_shown("Hand me back")
+    await page.keyboard.type("Back again")
+    await page.keyboard.press("Enter")
+    assert (await finish(call)).choices[0].message.content == "Back again"
