@@ -1,4 +1,4 @@
-"""The research commands: participants, export, report labor, audit verify.
+"""The research commands: participants, export, report labor and arms, audit verify.
 
 They work on the data folder, with or without a server running. The rules a
 study was run under (permitted uses, debrief policy, pay rate...) are the
@@ -23,6 +23,7 @@ from typing import Any
 from woz.config import Settings
 from woz.export import FORMATS, INCLUDABLE, ExportRefused, export_dataset, load_definition
 from woz.models.study import Study
+from woz.research.arm_report import render_svg, render_table, summarise_arms
 from woz.research.audit import verify_chain
 from woz.research.ledger import LaborLedger, compute_ledger
 from woz.research.participants import NotAllowed, Participants
@@ -162,6 +163,27 @@ def cmd_report_labor(args: argparse.Namespace) -> None:
     _run(work, args)
 
 
+def cmd_report_arms(args: argparse.Namespace) -> None:
+    rendered: list[str] = []
+
+    async def work(store: SQLiteStore) -> None:
+        study = await _study(store, args.study)
+        summaries = summarise_arms(await store.list_records(study.id))
+        if args.format == "json":
+            rendered.append(json.dumps([s.model_dump() for s in summaries], indent=2) + "\n")
+        elif args.format == "svg":
+            rendered.append(render_svg(summaries, f"Response latency by arm: {study.title}"))
+        else:
+            rendered.append(render_table(summaries) + "\n")
+
+    _run(work, args)
+    if args.out:
+        Path(args.out).write_text(rendered[0], encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(rendered[0], end="")
+
+
 LEDGER_COLUMNS = (
     "operator",
     "available_s",
@@ -257,6 +279,11 @@ def add_research_commands(commands: Any) -> None:
     labor.add_argument("--since", help="start of the period (ISO 8601; default: first event)")
     labor.add_argument("--until", help="end of the period (ISO 8601; default: now)")
     labor.set_defaults(func=cmd_report_labor)
+    arms = reports.add_parser("arms", help="compare the arms of an experiment")
+    arms.add_argument("--study", required=True, help="study id (or study file)")
+    arms.add_argument("--format", default="table", choices=["table", "json", "svg"])
+    arms.add_argument("--out", help="write to this file instead of printing")
+    arms.set_defaults(func=cmd_report_arms)
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", required=True)

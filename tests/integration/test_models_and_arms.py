@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import openai
 import pytest
@@ -16,6 +18,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz, ask, start_woz, with_values
+from tests.integration.test_exports import run_woz
+from woz.config import Settings
 
 REQUESTS = web.AppKey("requests", list[dict[str, object]])
 DRAFT = "The cashmere scarf from Loro Piana is a timeless gift."
@@ -299,3 +303,29 @@ async def test_operators_see_the_arm_only_when_the_study_says_so(
                 await client.chat.completions.create(
                     model="wizard", messages=[{"role": "user", "content": "?"}], user="bob"
                 )
+
+
+async def test_report_arms_compares_the_arms(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], study_toml: str, tmp_path: Path
+) -> None:
+    """`woz report arms` gives per-arm figures as JSON and a chart as SVG."""
+    settings = Settings(data=tmp_path / "data", keepalive_s=0.5, disconnect_poll_s=0.05)
+    toml = study_toml + model_only_arms()
+    async with start_woz(aiohttp_server, toml, settings) as woz, woz.openai() as client:
+        for i in range(6):
+            await ask(client, "hi", user=f"participant-{i}")
+        data = ["--data", str(settings.data), "report", "arms", "--study", "test-study"]
+        code, out, err = await run_woz(*data, "--format", "json")
+        assert code == 0, err
+        chart = tmp_path / "arms.svg"
+        code, _, err = await run_woz(*data, "--format", "svg", "--out", str(chart))
+        assert code == 0, err
+        code, table, _ = await run_woz(*data)
+    summaries = {s["arm"]: s for s in json.loads(out)}
+    assert {arm: s["participants"] for arm, s in summaries.items()} == {
+        "human-arm": 3,
+        "model-arm": 3,
+    }
+    assert all(s["latency_p50_s"] is not None for s in summaries.values())
+    assert ET.parse(chart).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    assert table.splitlines()[0].startswith("arm") and "model-arm" in table
