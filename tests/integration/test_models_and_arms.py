@@ -119,6 +119,29 @@ async def test_assist_draft_reaches_operator_and_provenance_follows_edits(
     assert produced["rewrite"][2] is False
 
 
+async def test_only_changed_drafts_become_preference_pairs(
+    woz: Woz, openai_client: openai.AsyncOpenAI, settings: Settings, tmp_path: Path
+) -> None:
+    """Accepted drafts are no pair; edited and rewritten ones are: chosen human, rejected draft."""
+    op = await woz.ready_operator()
+    finals = [None, DRAFT.replace("timeless", "lovely"), "Concert tickets instead?"]
+    for i, final in enumerate(finals):
+        call = ask(openai_client, f"A gift {i}?", model="assist")
+        task = await op.next_task()
+        draft = await op.expect("task.draft", task_id=task["id"], done=True)
+        await op.reply(task["id"], final or draft["text"])
+        await call
+    out = tmp_path / "pairs"
+    code, _, err = await run_woz(
+        "--data", str(settings.data), "export", "--study", "test-study",
+        "--format", "preference", "--purpose", "in_study_analysis", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = [json.loads(line) for line in (out / "data.jsonl").read_text().splitlines()]
+    assert sorted(row["chosen"][0]["content"] for row in rows) == sorted(finals[1:])
+    assert all(row["rejected"][0]["content"].strip() == DRAFT for row in rows)
+
+
 async def test_accepting_the_draft_unchanged_is_model_text(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
