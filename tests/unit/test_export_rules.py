@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from tests.unit.records import T0, make_record
 from woz.export.selection import (
     ExportRefused,
     check_debriefs,
@@ -13,15 +14,13 @@ from woz.export.selection import (
     check_purpose,
     select,
 )
-from woz.models.record import Record, RecordStatus, Timings
+from woz.models.record import Record
 from woz.models.research import ConsentRecord, DisclosureEvent, DisclosureKind
 from woz.models.study import Study
-from woz.models.task import Answer, ProducedBy
 from woz.research.disclosure import standings
 from woz.research.pseudonyms import tombstone_of
 from woz.study import parse_study
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 DECEPTIVE = """\
 [study]
 id = "s"
@@ -39,26 +38,12 @@ id = "p"
 
 
 def record(participant: str | None, **changes: object) -> Record:
-    base = Record(
-        id=f"rec_{participant}",
-        task_id=f"task_{participant}",
-        study_id="s",
-        persona="p",
-        api="openai.chat_completions",
-        conversation_id="c",
-        participant=participant,
-        operator="op_1",
-        messages=[],
-        answer=Answer(content="hello"),
-        produced_by=ProducedBy.HUMAN,
-        presented_as="ai",
+    return make_record(
+        participant,
         deception="partial",
         permitted_uses=["in_study_analysis", "public_dataset_release"],
-        license="CC-BY-4.0",
-        timings=Timings(received_at=T0),
-        status=RecordStatus.DELIVERED,
+        **changes,
     )
-    return base.model_copy(update=changes)
 
 
 def event(participant: str, kind: DisclosureKind) -> DisclosureEvent:

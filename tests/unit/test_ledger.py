@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from woz.models.record import Record, RecordStatus, Timings
+from tests.unit.records import make_record
+from woz.models.record import Record, Timings
 from woz.models.research import PresenceEvent, PresenceState
 from woz.models.study import LaborSection
-from woz.models.task import Answer, ProducedBy
 from woz.research.ledger import compute_ledger, union_seconds
 
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -22,25 +22,8 @@ def presence(operator: str, state: PresenceState, minutes: float) -> PresenceEve
 
 
 def answered(operator: str, assigned: float, done: float) -> Record:
-    return Record(
-        id=f"rec_{operator}_{assigned}",
-        task_id=f"task_{assigned}",
-        study_id="s",
-        persona="p",
-        api="openai.chat_completions",
-        conversation_id="c",
-        participant="p_1",
-        operator=operator,
-        messages=[],
-        answer=Answer(content="ok"),
-        produced_by=ProducedBy.HUMAN,
-        presented_as="ai",
-        deception="none",
-        permitted_uses=["in_study_analysis"],
-        license="CC-BY-4.0",
-        timings=Timings(received_at=at(assigned), assigned_at=at(assigned), answered_at=at(done)),
-        status=RecordStatus.DELIVERED,
-    )
+    timings = Timings(received_at=at(assigned), assigned_at=at(assigned), answered_at=at(done))
+    return make_record(id=f"rec_{operator}_{assigned}", operator=operator, timings=timings)
 
 
 # 09:00 connects (paused: not available), 09:10 ready, waits, answers three tasks
