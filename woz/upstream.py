@@ -12,9 +12,11 @@ arm gets the same instructions as the human wizards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
@@ -47,6 +49,15 @@ class MissingKey(Exception):
     """An upstream's key variable is not set; the message says which."""
 
 
+@dataclass(frozen=True)
+class Relayed:
+    """An upstream's response to a passed-through request, kept as it was sent."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
 class Upstreams:
     """`ModelBackend` over the study's `[[upstreams]]`, sharing one HTTP session."""
 
@@ -69,57 +80,65 @@ class Upstreams:
             raise UpstreamError(upstream_id, "unknown_upstream", "not in the study file")
         return spec
 
-    def _headers(self, spec: Upstream) -> dict[str, str]:
-        key = self._keys.get(spec.id)
-        return {"Authorization": f"Bearer {key}"} if key else {}
+    @contextlib.asynccontextmanager
+    async def _post(
+        self, spec: Upstream, path: str, body: dict[str, Any], *, ok_only: bool = True
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """POST `body` to the upstream's `path`; any failure inside becomes an `UpstreamError`.
 
-    async def answer(self, upstream_id: str, task: Task) -> Answer:
-        spec = self._spec(upstream_id)
-        body = request_body(spec, task, self._study, stream=False)
-        timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
+        With `ok_only`, a status other than 200 is a failure too.
+        """
+        key = self._keys.get(spec.id)
         try:
             async with self._session.post(
-                spec.base_url.rstrip("/") + "/chat/completions",
+                spec.base_url.rstrip("/") + path,
                 json=body,
-                headers=self._headers(spec),
-                timeout=timeout,
+                headers={"Authorization": f"Bearer {key}"} if key else {},
+                timeout=aiohttp.ClientTimeout(total=spec.timeout_s),
             ) as response:
-                if response.status != 200:
+                if ok_only and response.status != 200:
                     text = (await response.text())[:300]
                     raise UpstreamError(spec.id, f"http_{response.status}", text)
-                payload = await response.json(content_type=None)
+                yield response
         except TimeoutError as exc:
             raise UpstreamError(spec.id, "timeout", f"no answer within {spec.timeout_s}s") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(spec.id, "connection", str(exc) or type(exc).__name__) from exc
-        except (json.JSONDecodeError, ValueError) as exc:
-            raise UpstreamError(spec.id, "bad_response", "the answer is not JSON") from exc
+
+    async def answer(self, upstream_id: str, task: Task) -> Answer:
+        spec = self._spec(upstream_id)
+        body = request_body(spec, task, self._study, stream=False)
+        async with self._post(spec, "/chat/completions", body) as response:
+            try:
+                payload = await response.json(content_type=None)
+            except ValueError as exc:
+                raise UpstreamError(spec.id, "bad_response", "the answer is not JSON") from exc
         return _answer_from(spec, payload)
 
     async def stream(self, upstream_id: str, task: Task) -> AsyncIterator[str]:
         spec = self._spec(upstream_id)
         body = request_body(spec, task, self._study, stream=True)
-        timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
-        try:
-            async with self._session.post(
-                spec.base_url.rstrip("/") + "/chat/completions",
-                json=body,
-                headers=self._headers(spec),
-                timeout=timeout,
-            ) as response:
-                if response.status != 200:
-                    text = (await response.text())[:300]
-                    raise UpstreamError(spec.id, f"http_{response.status}", text)
-                async for line in response.content:
-                    piece = _delta_text(line)
-                    if piece is None:
-                        break
-                    if piece:
-                        yield piece
-        except TimeoutError as exc:
-            raise UpstreamError(spec.id, "timeout", f"no answer within {spec.timeout_s}s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(spec.id, "connection", str(exc) or type(exc).__name__) from exc
+        async with self._post(spec, "/chat/completions", body) as response:
+            async for line in response.content:
+                piece = _delta_text(line)
+                if piece is None:
+                    break
+                if piece:
+                    yield piece
+
+    async def relay(self, upstream_id: str, path: str, body: dict[str, Any]) -> Relayed:
+        """Pass `body` to the upstream's `path` with its own model; the answer as it came.
+
+        An HTTP error from the upstream is returned, not raised, so the app sees it
+        unchanged; only a failure to get an answer at all raises `UpstreamError`.
+        """
+        spec = self._spec(upstream_id)
+        async with self._post(spec, path, {**body, "model": spec.model}, ok_only=False) as response:
+            return Relayed(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.headers.get("Content-Type", "application/json"),
+            )
 
 
 def model_name(spec: Upstream) -> str:
@@ -225,4 +244,4 @@ def _delta_text(line: bytes) -> str | None:
         return ""
 
 
-__all__ = ["MissingKey", "ModelBackend", "UpstreamError", "Upstreams"]
+__all__ = ["MissingKey", "ModelBackend", "Relayed", "UpstreamError", "Upstreams", "model_name"]
