@@ -60,6 +60,13 @@ def test_same_value_same_placeholder_and_counts() -> None:
     assert session.counts == {"email": 3}
 
 
+def test_new_values_are_numbered_after_placeholders_already_in_the_text() -> None:
+    """A conversation redacted before keeps its placeholders; a new email gets the next one."""
+    session = Redactor.for_kinds(["email"]).session()
+    assert session.redact("earlier: [EMAIL_1], [EMAIL_2]") == "earlier: [EMAIL_1], [EMAIL_2]"
+    assert session.redact("now c@x.org") == "now [EMAIL_3]"
+
+
 def test_only_the_studys_kinds_are_redacted() -> None:
     """A study redacting emails leaves phone numbers to its operators."""
     assert redact("a@x.org +44 20 7946 0958", ["email"]) == "[EMAIL_1] +44 20 7946 0958"

@@ -173,13 +173,22 @@ class Redactor:
         return RedactionSession(self.recognisers)
 
 
+_PLACEHOLDER = re.compile(r"\[([A-Z]+)_(\d+)\]")
+
+
 class RedactionSession:
     def __init__(self, recognisers: Sequence[Recogniser]) -> None:
         self._recognisers = recognisers
         self._placeholders: dict[tuple[str, str], str] = {}
+        self._last_number: dict[str, int] = {}
         self.counts: dict[str, int] = {}
 
     def redact(self, text: str) -> str:
+        # Text redacted before (a stored conversation woz continues) already holds
+        # placeholders: new values are numbered after them, never onto them.
+        for match in _PLACEHOLDER.finditer(text):
+            name, number = match.group(1), int(match.group(2))
+            self._last_number[name] = max(self._last_number.get(name, 0), number)
         for recogniser in self._recognisers:
             findings = sorted(recogniser.find(text), key=lambda f: f.start)
             if not findings:
@@ -201,6 +210,7 @@ class RedactionSession:
         self.counts[recogniser.kind] = self.counts.get(recogniser.kind, 0) + 1
         key = (recogniser.kind, value)
         if key not in self._placeholders:
-            number = sum(1 for kind, _ in self._placeholders if kind == recogniser.kind) + 1
+            number = self._last_number.get(recogniser.placeholder, 0) + 1
+            self._last_number[recogniser.placeholder] = number
             self._placeholders[key] = f"[{recogniser.placeholder}_{number}]"
         return self._placeholders[key]
