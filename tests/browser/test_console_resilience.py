@@ -8,9 +8,10 @@ import contextlib
 import openai
 import pytest
 from aiohttp import WSCloseCode
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import Console, finish
+from tests.browser.conftest import Console, finish, open_console
+from tests.conftest import Woz
 from woz.operators.hub import CONNECTIONS
 
 pytestmark = pytest.mark.browser
@@ -127,3 +128,20 @@ async def test_escape_releases_the_task_to_the_queue(
     await page.keyboard.type("Back again")
     await page.keyboard.press("Enter")
     assert (await finish(call)).choices[0].message.content == "Back again"
+
+
+async def test_a_second_console_takes_over_and_the_first_stops(
+    console: Console, browser: Browser, woz: Woz
+) -> None:
+    """Two tabs for one operator do not fight: the older one says so and stops reconnecting."""
+    await console.login()
+    async with open_console(browser, woz) as second:
+        await second.login()
+        blocker = console.page.locator(".blocker")
+        await expect(blocker).to_contain_text("open elsewhere")
+        await expect(console.page.locator(".pill-replaced")).to_be_visible()
+        await expect(second.page.locator(".pill-open")).to_be_visible()
+    # The operator can take the console back in the first tab.
+    await console.page.get_by_role("button", name="Use this tab").click()
+    await expect(console.page.locator(".pill-open")).to_be_visible()
+    await expect(console.page.locator(".blocker")).to_be_hidden()
