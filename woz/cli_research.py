@@ -209,7 +209,7 @@ def render_ledger(ledger: LaborLedger, fmt: str) -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerows([list(LEDGER_COLUMNS), *rows])
         return out.getvalue()
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(LEDGER_COLUMNS)]
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(LEDGER_COLUMNS)]
     line = "  ".join(c.ljust(w) for c, w in zip(LEDGER_COLUMNS, widths, strict=True))
     table = [line] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     unit = "hour" if ledger.pay_unit == "hour" else "task"
@@ -218,6 +218,8 @@ def render_ledger(ledger: LaborLedger, fmt: str) -> str:
         f"{ledger.until:%Y-%m-%d %H:%M} UTC; pay {ledger.pay_rate:.2f} {ledger.currency} per "
         f"{unit}, floor {ledger.pay_floor:.2f} {ledger.currency}/h; times in seconds"
     )
+    if not rows:
+        table = ["(no operator was available or answered a task in this period)"]
     return "\n".join([header, *table]) + "\n"
 
 

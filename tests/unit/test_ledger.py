@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.unit.records import make_record
+from woz.cli_research import render_ledger
 from woz.models.record import Record, Timings
 from woz.models.research import PresenceEvent, PresenceState
 from woz.models.study import LaborSection
@@ -77,3 +78,14 @@ def test_period_clips_the_shift_and_open_availability_ends_at_until() -> None:
 
 def test_union_counts_overlaps_once() -> None:
     assert union_seconds([(at(0), at(10)), (at(5), at(15)), (at(20), at(21))]) == 16 * 60
+
+
+def test_rendering_an_empty_period_and_a_shift() -> None:
+    """The terminal table says when nobody worked; CSV has a header and one row per operator."""
+    labor = LaborSection(pay_rate=15.0)
+    empty = compute_ledger("s", labor, [], [], START, at(60))
+    assert render_ledger(empty, "table").splitlines()[1].startswith("(no operator")
+    busy = compute_ledger("s", labor, SHIFT, TASKS, START, at(120))
+    table = render_ledger(busy, "table").splitlines()
+    assert table[1].split()[:2] == ["operator", "available_s"] and table[2].startswith("op_a")
+    assert render_ledger(busy, "csv").splitlines()[1].startswith("op_a,4200.00,")

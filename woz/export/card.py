@@ -36,8 +36,8 @@ def yaml_block(value: Mapping[str, Any], indent: int = 0) -> str:
         elif isinstance(item, list) and item:
             lines.append(f"{pad}{name}:")
             for entry in item:
-                if isinstance(entry, Mapping):
-                    lines.append(f"{pad}  -\n{yaml_block(entry, indent + 4)}")
+                if isinstance(entry, Mapping):  # "- first: ..." then the rest aligned
+                    lines.append(f"{pad}  - " + yaml_block(entry, indent + 4)[indent + 4 :])
                 else:
                     lines.append(f"{pad}  - {_scalar(entry)}")
         else:
