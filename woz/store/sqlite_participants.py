@@ -88,11 +88,7 @@ class ParticipantTables(SQLiteDatabase):
     async def list_consents(
         self, study_id: str, subject: str | None = None
     ) -> Sequence[ConsentRecord]:
-        sql = "SELECT * FROM consents WHERE study_id = ?"
-        params: tuple[str, ...] = (study_id,)
-        if subject is not None:
-            sql, params = sql + " AND subject = ?", (study_id, subject)
-        rows = await self._read(sql + " ORDER BY granted_at, id", params)
+        rows = await self._subject_rows("consents", study_id, subject, "granted_at, id")
         return [_consent(row) for row in rows]
 
     async def add_disclosure(self, event: DisclosureEvent) -> None:
@@ -116,12 +112,21 @@ class ParticipantTables(SQLiteDatabase):
     async def list_disclosures(
         self, study_id: str, subject: str | None = None
     ) -> Sequence[DisclosureEvent]:
-        sql = "SELECT * FROM disclosures WHERE study_id = ?"
-        params: tuple[str, ...] = (study_id,)
-        if subject is not None:
-            sql, params = sql + " AND subject = ?", (study_id, subject)
-        rows = await self._read(sql + " ORDER BY seq", params)
+        rows = await self._subject_rows("disclosures", study_id, subject, "seq")
         return [_event(row) for row in rows]
+
+    async def _subject_rows(
+        self, table: str, study_id: str, subject: str | None, order: str
+    ) -> list[sqlite3.Row]:
+        """The study's rows of `table` (a constant of this module), for one subject or all."""
+        if subject is None:
+            return await self._read(
+                f"SELECT * FROM {table} WHERE study_id = ? ORDER BY {order}", (study_id,)
+            )
+        return await self._read(
+            f"SELECT * FROM {table} WHERE study_id = ? AND subject = ? ORDER BY {order}",
+            (study_id, subject),
+        )
 
     async def erase_participant(self, study_id: str, participant: str, at: datetime) -> Tombstone:
         """Delete the participant's content everywhere and leave a tombstone, atomically.
