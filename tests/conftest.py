@@ -78,8 +78,11 @@ class Woz:
         return self.server.app[STORE]
 
     def openai(self, **kwargs: Any) -> openai.AsyncOpenAI:
-        """The official SDK pointed at this woz (use it with `async with`)."""
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=self.app_key, **kwargs)
+        """The official SDK pointed at this woz (use it with `async with`), validating every
+        response strictly against the SDK's own models."""
+        kwargs.setdefault("api_key", self.app_key)
+        kwargs.setdefault("_strict_response_validation", True)
+        return openai.AsyncOpenAI(base_url=self.base_url, **kwargs)
 
     async def ready_operator(self, capacity: int = 1, token: str | None = None) -> ScriptedOperator:
         """A connected operator who has said `ready`."""

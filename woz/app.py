@@ -19,8 +19,10 @@ from woz.auth import KeyRing
 from woz.config import Settings
 from woz.console import console_headers, setup_console
 from woz.context import (
+    ADMISSION,
     DISPATCHER,
     KEYS,
+    MEDIA,
     PARTICIPANTS,
     PRESENCE,
     RECORDER,
@@ -29,9 +31,11 @@ from woz.context import (
     STORE,
     STUDY,
     STUDY_SECRET,
+    UPSTREAMS,
 )
 from woz.dispatch.base import Admission, chain
 from woz.dispatch.memory import MemoryDispatcher
+from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
@@ -54,6 +58,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[SETTINGS] = settings
     app[STUDY] = study
     app[STORE] = store if store is not None else SQLiteStore(settings.database)
+    app[MEDIA] = MediaFolder(settings.data / "media")
     app.cleanup_ctx.append(_resources)
     app.on_shutdown.append(_end_waiting_requests)
     app.on_response_prepare.append(_request_id_header)
@@ -81,6 +86,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         raise
     research = await open_research(store, study, secret, app[RECORDER].operator_pseudonym)
     app[PARTICIPANTS] = research.participants
+    app[ADMISSION] = research.admission
+    app[UPSTREAMS] = models
     app[PRESENCE] = research.presence
     # Research first: a refused task (withdrawn, no consent) gets no arm, and
     # personal data is redacted before anything else reads the messages.

@@ -7,12 +7,15 @@ from aiohttp import web
 from woz.auth import KeyRing
 from woz.config import Settings
 from woz.dispatch.base import Dispatcher
+from woz.media import MediaFolder
 from woz.models.keys import KeyInfo
 from woz.models.study import Study
 from woz.recording import StoreRecorder
+from woz.research.admission import ResearchAdmission
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.store.base import Store
+from woz.upstream import Upstreams
 
 SETTINGS = web.AppKey("settings", Settings)
 STUDY = web.AppKey("study", Study)
@@ -23,6 +26,9 @@ RECORDER = web.AppKey("recorder", StoreRecorder)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 PARTICIPANTS = web.AppKey("participants", Participants)
 PRESENCE = web.AppKey("presence", PresenceLog)
+MEDIA = web.AppKey("media", MediaFolder)
+UPSTREAMS = web.AppKey("upstreams", Upstreams)
+ADMISSION = web.AppKey("research_admission", ResearchAdmission)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

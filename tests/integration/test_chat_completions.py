@@ -88,7 +88,7 @@ async def test_record_is_committed_with_provenance(
 
 async def test_bad_key_is_an_authentication_error(woz: Woz) -> None:
     """A wrong key raises the SDK's AuthenticationError with the request id."""
-    async with openai.AsyncOpenAI(base_url=woz.base_url, api_key="nope", max_retries=0) as bad:
+    async with woz.openai(api_key="nope", max_retries=0) as bad:
         with pytest.raises(openai.AuthenticationError) as caught:
             await bad.chat.completions.create(
                 model="wizard", messages=[{"role": "user", "content": "hi"}]

@@ -113,7 +113,9 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
         async with ScriptedOperator(f"http://127.0.0.1:{port}", token) as op:
             assert op.hello["study"]["id"] == "suggest-concierge"
             await op.ready()
-            async with openai.AsyncOpenAI(base_url=base_url[1], api_key=app_key[1]) as client:
+            async with openai.AsyncOpenAI(
+                base_url=base_url[1], api_key=app_key[1], _strict_response_validation=True
+            ) as client:
                 call = asyncio.create_task(
                     client.chat.completions.create(
                         model="suggest-1", messages=[{"role": "user", "content": "A gift?"}]

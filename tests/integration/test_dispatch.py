@@ -15,7 +15,7 @@ HELLO = [{"role": "user", "content": "Hello?"}]
 async def test_client_abort_revokes_the_task_within_a_second(woz: Woz) -> None:
     """When the app gives up, the operator is told at once and the record says client_gone."""
     op = await woz.ready_operator()
-    app = openai.AsyncOpenAI(base_url=woz.base_url, api_key=woz.app_key, max_retries=0)
+    app = woz.openai(max_retries=0)
     call = ask(app)
     task = await op.next_task()
     call.cancel()
@@ -67,9 +67,7 @@ async def test_reconnecting_operator_gets_held_task_and_draft_back(
 async def test_sdk_retry_joins_the_task_in_flight(woz: Woz) -> None:
     """The SDK's retry after a client timeout attaches to the same task: one human answer."""
     op = await woz.ready_operator()
-    async with openai.AsyncOpenAI(
-        base_url=woz.base_url, api_key=woz.app_key, timeout=0.5, max_retries=2
-    ) as impatient:
+    async with woz.openai(timeout=0.5, max_retries=2) as impatient:
         call = ask(impatient, "Please hurry")
         task = await op.next_task()
         await op.expect("task.revoked", task_id=task["id"])  # the first attempt timed out

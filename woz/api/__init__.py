@@ -11,7 +11,10 @@ from woz.api.anthropic_messages import create_message
 from woz.api.errors import api_errors
 from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
+from woz.api.openai_moderations import create_moderation
 from woz.api.openai_responses import create_response
+from woz.api.openai_transcriptions import create_transcription
+from woz.api.passthrough import create_embedding
 from woz.auth import bearer_token
 from woz.context import APP_KEY, KEYS
 from woz.errors import ErrorKind, WozError
@@ -49,6 +52,9 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/chat/completions", create_chat_completion)
     app.router.add_post("/v1/messages", create_message)
     app.router.add_post("/v1/responses", create_response)
+    app.router.add_post("/v1/audio/transcriptions", create_transcription)
+    app.router.add_post("/v1/moderations", create_moderation)
+    app.router.add_post("/v1/embeddings", create_embedding)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", retrieve_model)
 

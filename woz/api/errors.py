@@ -14,6 +14,7 @@ from typing import Any, Literal
 import structlog
 from aiohttp import web
 
+from woz.api.unserved import unserved
 from woz.errors import ErrorKind, WozError
 
 log = structlog.get_logger(__name__)
@@ -104,7 +105,7 @@ def error_response(error: WozError, dialect: Dialect) -> web.Response:
 def _from_http(exc: web.HTTPException, request: web.Request) -> WozError:
     kind = _FROM_HTTP.get(exc.status, ErrorKind.INTERNAL)
     if exc.status == 404:
-        return WozError(kind, f"Unknown path: {request.method} {request.path}", code="unknown_url")
+        return unserved(request)
     if exc.status == 405:
         return WozError(
             kind, f"{request.method} is not allowed on {request.path}.", code="method_not_allowed"

@@ -73,7 +73,7 @@ class Exchange(ABC):
                 self.request, self.handle, poll_s=self.settings.disconnect_poll_s
             )
             await self.on_answer(delivery.answer)
-            response = web.json_response(self.body(delivery.answer))
+            response = self.render(delivery.answer)
             # Written here, not by aiohttp after we return, so that `delivered`
             # means the bytes went out.
             await response.prepare(self.request)
@@ -155,6 +155,10 @@ class Exchange(ABC):
     def body(self, answer: Answer) -> dict[str, Any]:
         """The non-streaming response body."""
 
+    def render(self, answer: Answer) -> web.Response:
+        """The non-streaming response: `body()` as JSON, unless the dialect answers in text."""
+        return web.json_response(self.body(answer))
+
     @abstractmethod
     async def stream_start(self, events: EventStream) -> None:
         """The frames sent at once, before any answer exists."""
@@ -174,3 +178,19 @@ class Exchange(ABC):
     @abstractmethod
     async def stream_error(self, events: EventStream, error: WozError) -> None:
         """An error after the stream began, in the dialect's shape."""
+
+
+class NonStreamingExchange(Exchange):
+    """An endpoint that never streams (its tasks have `stream = False`): no stream hooks."""
+
+    async def stream_start(self, events: EventStream) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not stream")
+
+    async def stream_text(self, events: EventStream, piece: str) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not stream")
+
+    async def stream_answer(self, events: EventStream, answer: Answer) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not stream")
+
+    async def stream_error(self, events: EventStream, error: WozError) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not stream")

@@ -29,6 +29,7 @@ from woz.dispatch.base import (
     TaskHandle,
 )
 from woz.dispatch.conversations import ConversationIndex
+from woz.dispatch.limits import InFlight
 from woz.dispatch.policies import OperatorLoad, choose_operator
 from woz.dispatch.validation import check_reply
 from woz.errors import ErrorKind, TaskExpired, Unavailable, WozError
@@ -122,6 +123,7 @@ class MemoryDispatcher:
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
         self._broadcast_pending = False
+        self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
 
     # -- the facade's side ---------------------------------------------------
 
@@ -134,6 +136,7 @@ class MemoryDispatcher:
             joined = self._join(task.request_key)  # an identical request got in meanwhile
             if joined is not None:
                 return joined
+        self._in_flight.check(task.participant)
         if task.mode == "model":
             return self._start(task, by_model=True)
         if not any(op.ready for op in self._operators.values()):
@@ -160,6 +163,7 @@ class MemoryDispatcher:
         state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
         self._tasks[task.id] = state
         self._by_request[task.request_key] = task.id
+        self._track(state)
         if by_model:
             state.answering = True
             self._spawn(self._answer_by_model(state))
@@ -184,6 +188,7 @@ class MemoryDispatcher:
                 state.cleanup.cancel()
             self._enqueue(state, front=True)
         state.waiters += 1
+        self._track(state)
         log.info("task.joined", task_id=state.task.id, waiters=state.waiters)
         self._pump()
         return TaskHandle(state.task, state.outcome, state.drafts)
@@ -193,6 +198,7 @@ class MemoryDispatcher:
         if state is None:
             return
         state.waiters -= 1
+        self._track(state)
         if delivered and state.record_id and not state.delivered:
             state.delivered = True
             await self._recorder.delivered(state.record_id, True, _now())
@@ -349,6 +355,11 @@ class MemoryDispatcher:
 
     # -- internals -------------------------------------------------------------
 
+    def _track(self, state: _TaskState) -> None:
+        """Count the task as in flight for its participant while someone waits for it."""
+        active = not state.finished and state.waiters > 0
+        self._in_flight.update(state.task.participant, state.task.id, active=active)
+
     def _held_by(self, operator_key_id: str, task_id: str) -> _TaskState:
         state = self._tasks.get(task_id)
         if state is None:
@@ -424,6 +435,7 @@ class MemoryDispatcher:
         self._unassign(state)
         state.answering = False
         state.finished = True
+        self._track(state)
         state.record_id = delivery.record_id
         if state.deadline is not None:
             state.deadline.cancel()
@@ -481,6 +493,7 @@ class MemoryDispatcher:
             state.drafting.cancel()
         state.answering = False
         state.finished = True
+        self._track(state)
         self._by_request.pop(state.task.request_key, None)
         state.outcome.set_exception(error)
         self._forget(state.task.id)
@@ -553,6 +566,7 @@ class MemoryDispatcher:
         state = self._tasks.pop(task_id, None)
         if state is None:
             return
+        self._in_flight.update(state.task.participant, task_id, active=False)
         self._queue.pop(task_id, None)
         if self._by_request.get(state.task.request_key) == task_id:
             del self._by_request[state.task.request_key]

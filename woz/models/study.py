@@ -117,6 +117,7 @@ class RoutingSection(_Strict):
     reconnect_grace_s: float = Field(default=10.0, ge=0)
     retry_ttl_s: float = Field(default=600.0, ge=0)
     retry_after_s: int = Field(default=5, ge=1)
+    max_in_flight_per_participant: int = Field(default=4, ge=1)
 
 
 class PacingSection(_Strict):
@@ -148,6 +149,24 @@ class ConditionsSection(_Strict):
         default_factory=list, description="requested personas under the experiment; empty: all"
     )
     reveal_to_operators: bool = False
+
+
+class ModerationSection(_Strict):
+    """How `POST /v1/moderations` is answered.
+
+    `auto`: at once, by woz, with every category false and every score 0.0: nothing
+    is judged and nothing is recorded. `human`: an operator ticks the categories that
+    apply, recorded like any task under `persona` (by default the study's first).
+    """
+
+    mode: Literal["human", "auto"] = "auto"
+    persona: str | None = None
+
+
+class PassthroughSection(_Strict):
+    """Endpoints a human cannot serve, passed through to a real model: `[[upstreams]]` ids."""
+
+    embeddings: str | None = None
 
 
 class Snippet(_Strict):
@@ -195,6 +214,8 @@ class Study(_Strict):
     upstreams: list[Upstream] = Field(default_factory=list)
     arms: list[Arm] = Field(default_factory=list)
     conditions: ConditionsSection = Field(default_factory=ConditionsSection)
+    moderation: ModerationSection = Field(default_factory=ModerationSection)
+    passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -217,9 +238,17 @@ class Study(_Strict):
             raise ValueError("arm ids must be unique")
         if self.routing.on_timeout == "model":
             _needs_upstream("routing", "model", self.routing.fallback_upstream, upstreams)
-        for name in self.conditions.personas:
+        named = [("conditions.personas", name) for name in self.conditions.personas]
+        if self.moderation.persona is not None:
+            named.append(("moderation.persona", self.moderation.persona))
+        for where, name in named:
             if self.persona(name) is None:
-                raise ValueError(f"conditions.personas names {name!r}, which is not a persona")
+                raise ValueError(f"{where} names {name!r}, which is not a persona")
+        embeddings = self.passthrough.embeddings
+        if embeddings is not None and embeddings not in upstreams:
+            raise ValueError(
+                f"passthrough: upstream {embeddings!r} is not defined in [[upstreams]]"
+            )
         return self
 
     def upstream(self, upstream_id: str) -> Upstream | None:

@@ -1,4 +1,5 @@
-"""`GET /operator/ws`: operators connect, receive tasks and answer them.
+"""`GET /operator/ws`: operators connect, receive tasks and answer them; and
+`GET /operator/media/{id}`: the audio of their tasks, for them only.
 
 Programs authenticate with `Authorization: Bearer <operator token>`; browsers
 with the console's session cookie, and then only from an allowed Origin (the
@@ -16,8 +17,9 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from woz.auth import bearer_token, hash_token
-from woz.context import DISPATCHER, KEYS, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
+from woz.context import DISPATCHER, KEYS, MEDIA, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
 from woz.dispatch.base import OperatorIdentity, Rejected
+from woz.media import media_type_of
 from woz.models.keys import KeyInfo
 from woz.models.protocol import (
     OPERATOR_FRAME,
@@ -52,8 +54,13 @@ def _origin_allowed(request: web.Request) -> bool:
     return origin == own or origin in request.app[SETTINGS].allowed_origins
 
 
-async def authenticate_operator(request: web.Request) -> KeyInfo:
-    """The operator key behind this request, or an HTTP error before any upgrade."""
+async def authenticate_operator(request: web.Request, *, origin_required: bool = True) -> KeyInfo:
+    """The operator key behind this request, or an HTTP error before any upgrade.
+
+    With the session cookie, the Origin must be allowed. A browser sends none when
+    an `<audio>` element fetches media from the console's own origin, so a plain
+    GET may say `origin_required=False`: an Origin it does send must still be allowed.
+    """
     token = bearer_token(request.headers.get("Authorization"))
     if token is not None:
         info = await request.app[KEYS].verify(token, "operator")
@@ -63,7 +70,7 @@ async def authenticate_operator(request: web.Request) -> KeyInfo:
     session = request.cookies.get(SESSION_COOKIE)
     if session is None:
         raise _refuse(401, "Log in with the operator link first.")
-    if not _origin_allowed(request):
+    if (origin_required or "Origin" in request.headers) and not _origin_allowed(request):
         raise _refuse(403, "This origin may not open the operator console.")
     info = await request.app[STORE].console_session(hash_token(session))
     if info is None or info.study_id != request.app[STUDY].id:
@@ -161,6 +168,32 @@ async def _handle(request: web.Request, connection: OperatorConnection, data: st
             connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
 
 
+async def operator_media(request: web.Request) -> web.StreamResponse:
+    """`GET /operator/media/{id}`: an uploaded file (audio to transcribe), for operators only.
+
+    Served with its own Content-Type, byte ranges (so the console can seek), and
+    headers that keep a browser from treating it as anything but media.
+    """
+    await authenticate_operator(request, origin_required=False)
+    media_id = request.match_info["media_id"]
+    path = request.app[MEDIA].path_of(media_id)
+    if path is None:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": {"message": "No such media."}}),
+            content_type="application/json",
+        )
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": media_type_of(media_id),
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def setup_operators(app: web.Application) -> None:
     app[CONNECTIONS] = {}
     app.router.add_get("/operator/ws", operator_socket)
+    app.router.add_get("/operator/media/{media_id}", operator_media)
