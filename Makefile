@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm ci writes this file last: present and newer than the lock file means installed.
+NODE_DEPS := tests/node/node_modules/.package-lock.json
 
-.PHONY: demo test lint bench browser-deps clean
+.PHONY: demo test lint bench browser-deps node-deps clean
 
 $(STAMP): pyproject.toml client_sdk/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,16 +21,24 @@ browser-deps:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
+# The Node client tests run the official `openai` package under the machine's Node.js.
+node-deps: $(NODE_DEPS)
+
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "installing Debian's nodejs and npm for the Node client tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >/dev/null; }
+	npm ci --prefix tests/node --no-audit --no-fund
+
 lint: $(STAMP)
 	$(BIN)/ruff check woz operator_console client_sdk tests examples bench
 	$(BIN)/ruff format --check woz operator_console client_sdk tests examples bench
 	$(BIN)/mypy
 
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps node-deps lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules

@@ -90,6 +90,13 @@ class Woz:
         await op.ready(capacity)
         return op
 
+    async def online_operator(self, capacity: int = 1) -> ScriptedOperator:
+        """The first operator, ready and already counted by the dispatcher (its queue
+        broadcast says so), so a request sent next cannot find nobody online."""
+        op = await self.ready_operator(capacity)
+        await op.expect("queue", operators_online=1)
+        return op
+
 
 def ask(
     client: openai.AsyncOpenAI, content: str = "Hello?", model: str = "wizard", **kwargs: Any

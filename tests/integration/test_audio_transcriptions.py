@@ -14,7 +14,6 @@ import pytest
 
 from tests.conftest import Woz
 from woz.config import Settings
-from woz.testing import ScriptedOperator
 
 SAID = "Hello there. How are you today?"
 
@@ -28,14 +27,6 @@ def wav_bytes(seconds: float = 2.0, rate: int = 8000) -> bytes:
         out.setframerate(rate)
         out.writeframes(b"\0\0" * int(seconds * rate))
     return buffer.getvalue()
-
-
-async def online(woz: Woz) -> ScriptedOperator:
-    """An operator the dispatcher already counts as ready."""
-    op = await woz.make_operator()
-    await op.ready()
-    await op.expect("queue", operators_online=1)
-    return op
 
 
 def transcribe(
@@ -58,7 +49,7 @@ async def test_operator_hears_the_audio_and_the_app_gets_the_text(
     woz: Woz, openai_client: openai.AsyncOpenAI, settings: Settings
 ) -> None:
     """The task carries a media URL only operators can fetch; the reply is `{"text"}`."""
-    op = await online(woz)
+    op = await woz.online_operator()
     audio = wav_bytes()
     call = transcribe(openai_client, ("speech.wav", audio, "audio/wav"), language="en")
     task = await op.next_task()
@@ -108,7 +99,7 @@ async def test_plain_text_formats(
     woz: Woz, openai_client: openai.AsyncOpenAI, response_format: str, expected: str
 ) -> None:
     """text, srt and vtt come back as text/plain, timed in proportion to sentence length."""
-    op = await online(woz)
+    op = await woz.online_operator()
     raw = openai_client.audio.transcriptions.with_raw_response
     call = asyncio.create_task(
         raw.create(
@@ -127,7 +118,7 @@ async def test_verbose_json_has_segments_and_words(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """verbose_json parses into the SDK's TranscriptionVerbose, segments spread over 2 s."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = transcribe(
         openai_client,
         response_format="verbose_json",
@@ -150,7 +141,7 @@ async def test_a_format_other_than_wav_has_no_duration(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """An mp3 is played to the operator as audio/mpeg; its duration is reported as 0.0."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = transcribe(
         openai_client,
         ("voice.mp3", b"ID3" + bytes(64), "audio/mpeg"),
@@ -169,7 +160,7 @@ async def test_streaming_sends_deltas_then_done(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """stream=true gives transcript.text.delta events joining to the text, then one done."""
-    op = await online(woz)
+    op = await woz.online_operator()
 
     async def consume() -> list[Any]:
         stream = await openai_client.audio.transcriptions.create(
@@ -187,7 +178,7 @@ async def test_streaming_sends_deltas_then_done(
 
 async def test_media_is_for_operators_only(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
     """No key, an app key, a foreign Origin, or a made-up id: the audio is not served."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = transcribe(openai_client)
     task = await op.next_task()
     url = woz.url + task["messages"][-1]["content"][0]["url"]

@@ -15,7 +15,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import Woz, ask
-from woz.testing import ScriptedOperator
 
 HITS = web.AppKey("hits", list[str])
 TOOLS: Any = [
@@ -38,18 +37,11 @@ LIMIT_TWO = {"routing.max_in_flight_per_participant": "2"}
 ONE = {"routing.max_in_flight_per_participant": "1"}
 
 
-async def online(woz: Woz, capacity: int = 1) -> ScriptedOperator:
-    op = await woz.make_operator()
-    await op.ready(capacity)
-    await op.expect("queue", operators_online=1)
-    return op
-
-
 async def test_stream_helper_assembles_two_parallel_tool_calls(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """`chat.completions.stream()` ends with two calls: ids and names once, arguments JSON."""
-    op = await online(woz)
+    op = await woz.online_operator()
 
     async def run() -> Any:
         async with openai_client.chat.completions.stream(
@@ -101,7 +93,7 @@ async def test_image_parts_reach_the_operator_and_are_never_fetched(
     woz: Woz, openai_client: openai.AsyncOpenAI, image_host: TestServer
 ) -> None:
     """Image URLs and data URLs go to the operator as they are; the server requests neither."""
-    op = await online(woz)
+    op = await woz.online_operator()
     url = str(image_host.make_url("/scarf.png"))
     data_url = "data:image/png;base64,iVBORw0KGgo="
     content: Any = [
@@ -127,7 +119,7 @@ async def test_too_many_requests_in_flight_for_one_participant_is_a_429(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """Past the limit the SDK raises RateLimitError with Retry-After; others are unaffected."""
-    op = await online(woz, capacity=5)
+    op = await woz.online_operator(capacity=5)
     first = ask(openai_client, "one", user="ada")
     second = ask(openai_client, "two", user="ada")
     tasks = [await op.next_task(), await op.next_task()]
@@ -154,7 +146,7 @@ async def test_too_many_requests_in_flight_for_one_participant_is_a_429(
 @pytest.mark.parametrize("study_toml", [ONE], indirect=True)
 async def test_the_limit_is_a_429_in_anthropic_shape_too(woz: Woz) -> None:
     """The anthropic SDK raises its RateLimitError, with Anthropic's error body."""
-    op = await online(woz)
+    op = await woz.online_operator()
     async with anthropic.AsyncAnthropic(
         base_url=woz.url, api_key=woz.app_key, max_retries=0, _strict_response_validation=True
     ) as claude:
@@ -183,7 +175,7 @@ async def test_the_limit_is_a_429_in_anthropic_shape_too(woz: Woz) -> None:
 @pytest.mark.parametrize("study_toml", [ONE], indirect=True)
 async def test_the_sdks_retry_of_its_request_is_not_refused(woz: Woz) -> None:
     """With a limit of one, a timed-out request's retry revives its task instead of a 429."""
-    op = await online(woz)
+    op = await woz.online_operator()
     async with woz.openai(timeout=0.5, max_retries=2) as impatient:
         call = ask(impatient, "Please hurry", user="ada")
         task = await op.next_task()

@@ -13,7 +13,6 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from tests.conftest import Woz
-from woz.testing import ScriptedOperator
 
 
 class Gift(BaseModel):
@@ -30,16 +29,9 @@ def chat(woz: Woz) -> ChatOpenAI:
     )
 
 
-async def online(woz: Woz) -> ScriptedOperator:
-    op = await woz.make_operator()
-    await op.ready()
-    await op.expect("queue", operators_online=1)
-    return op
-
-
 async def test_invoke_returns_the_operators_words(woz: Woz) -> None:
     """`invoke` gets an AIMessage with the reply and token usage."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = asyncio.create_task(asyncio.to_thread(chat(woz).invoke, "Recommend a scarf"))
     task = await op.next_task()
     assert task["messages"][-1]["content"][0]["text"] == "Recommend a scarf"
@@ -51,7 +43,7 @@ async def test_invoke_returns_the_operators_words(woz: Woz) -> None:
 
 async def test_stream_yields_chunks_that_join_to_the_reply(woz: Woz) -> None:
     """`stream` yields several chunks whose text is the reply."""
-    op = await online(woz)
+    op = await woz.online_operator()
     llm = chat(woz)
     call = asyncio.create_task(asyncio.to_thread(lambda: list(llm.stream("Talk to me"))))
     text = "A longer answer, streamed in several pieces to the app."
@@ -63,7 +55,7 @@ async def test_stream_yields_chunks_that_join_to_the_reply(woz: Woz) -> None:
 
 async def test_structured_output_is_the_validated_model(woz: Woz) -> None:
     """`with_structured_output(Gift)` sends a JSON schema; the operator's JSON becomes a Gift."""
-    op = await online(woz)
+    op = await woz.online_operator()
     structured = chat(woz).with_structured_output(Gift)
     call = asyncio.create_task(structured.ainvoke("A gift for my sister?"))
     task = await op.next_task()

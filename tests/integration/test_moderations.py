@@ -11,7 +11,6 @@ import pytest
 from openai.types import Moderation
 
 from tests.conftest import STUDY_TOML, Woz
-from woz.testing import ScriptedOperator
 
 HUMAN = STUDY_TOML + '\n[moderation]\nmode = "human"\npersona = "wizard"\n'
 PIXEL = "data:image/png;base64,iVBORw0KGgo="
@@ -25,13 +24,6 @@ def sdk_categories() -> list[str]:
 
 def nothing_ticked() -> dict[str, bool]:
     return dict.fromkeys(sdk_categories(), False)
-
-
-async def online(woz: Woz) -> ScriptedOperator:
-    op = await woz.make_operator()
-    await op.ready()
-    await op.expect("queue", operators_online=1)
-    return op
 
 
 async def test_auto_mode_flags_nothing_with_every_category(
@@ -82,7 +74,7 @@ async def test_human_mode_asks_an_operator_with_a_checkbox_schema(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """The operator gets one boolean per category; a ticked one is flagged with score 1.0."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = asyncio.create_task(openai_client.moderations.create(input="you are awful"))
     task = await op.next_task()
     assert task["api"] == "openai.moderations" and task["persona"] == "wizard"
@@ -108,7 +100,7 @@ async def test_human_mode_judges_each_string_of_a_list(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """A list of strings is one task with a group of checkboxes per input, one result each."""
-    op = await online(woz)
+    op = await woz.online_operator()
     call = asyncio.create_task(openai_client.moderations.create(input=["hi", "I will hurt you"]))
     task = await op.next_task()
     assert [m["content"][0]["text"] for m in task["messages"]] == ["hi", "I will hurt you"]
