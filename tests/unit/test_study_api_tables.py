@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.test_study_file import MINIMAL
 from woz.study import StudyFileError, parse_study
 
-MINIMAL = """\
-[study]
-id = "s1"
-title = "T"
-
-[[personas]]
-id = "p"
-"""
 UPSTREAM = '\n[[upstreams]]\nid = "oai"\nbase_url = "https://api.example/v1"\nmodel = "emb-1"\n'
 
 
