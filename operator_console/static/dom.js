@@ -59,11 +59,13 @@ export function safeImageUrl(url) {
   }
 }
 
-/** A URL safe to play as audio: https, or an inline data:audio. */
+/** A URL safe to play as audio: https, an inline data:audio, or woz's own upload. */
 export function safeAudioUrl(url) {
   if (typeof url !== "string") return null;
   const trimmed = url.trim();
   if (/^data:audio\/[a-z0-9.+-]+[;,]/i.test(trimmed)) return trimmed;
+  // Uploads for transcription are served by woz itself, to operators only.
+  if (/^\/operator\/media\/[A-Za-z0-9_.-]+$/.test(trimmed)) return trimmed;
   try {
     return new URL(trimmed).protocol === "https:" ? trimmed : null;
   } catch {
