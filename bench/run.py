@@ -171,9 +171,10 @@ class Server:
         text = self.log.read_text(errors="replace").strip().splitlines()
         return "\n".join(text[-lines:]) or "(empty log)"
 
-    def warnings(self) -> int:
-        """How many lines the server logged (at warning level or above)."""
-        return len([line for line in self.log.read_text(errors="replace").splitlines() if line])
+    def warnings(self) -> list[str]:
+        """The lines the server logged (at warning level or above), each cut to 300 characters."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [line[:300] for line in lines if line.strip()]
 
 
 def start_server(name: str, command: list[str], port: int, workdir: Path) -> Server:
@@ -278,7 +279,7 @@ def compare(
 
 def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """One server's rounds as one run: counts summed, latencies pooled, CPU time-weighted."""
-    elapsed = sum(r["duration_s"] for r in rounds)
+    elapsed = sum(float(r["duration_s"]) for r in rounds)
     latencies = [ms / 1000 for r in rounds for ms in r.pop("latencies_ms")]
     failures: dict[str, int] = {}
     for r in rounds:
@@ -286,7 +287,8 @@ def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             failures[problem] = failures.get(problem, 0) + count
 
     def weighted(name: str) -> float:
-        return round(sum(r[name] * r["duration_s"] for r in rounds) / elapsed, 1)
+        total = sum(float(r[name]) * float(r["duration_s"]) for r in rounds)
+        return round(total / elapsed, 1)
 
     requests = sum(r["requests"] for r in rounds)
     return {
@@ -352,7 +354,7 @@ def measure(plan: Plan) -> dict[str, Any]:
             woz_run, relay_run = compare(woz, relay, app_key, operators, plan)
             woz_run["peak_rss_bytes"] = proc_memory(woz.pid)["VmHWM"]
             relay_run["peak_rss_bytes"] = proc_memory(relay.pid)["VmHWM"]
-            woz_run["log_lines"] = woz.warnings()
+            woz_run["log"] = woz.warnings()
             woz_run["shutdown_s"] = round(woz.stop(), 2)
 
             say("memory: a fresh woz for the waiting requests")
@@ -375,7 +377,7 @@ def measure(plan: Plan) -> dict[str, Any]:
                     str(woz.pid),
                 ]
             )
-            memory_run["log_lines"] = woz.warnings()
+            memory_run["log"] = woz.warnings()
             memory_run["shutdown_s"] = round(woz.stop(), 2)
             db_bytes = sum(p.stat().st_size for p in data.glob("woz.db*") if p.is_file())
         except BaseException:
@@ -477,6 +479,12 @@ def report(figures: dict[str, Any], checks: list[dict[str, Any]]) -> str:
         f"    released {memory['waiting_target']} clients in {memory['release_s']:.1f} s"
         f" (queue empty: {'yes' if memory['released_all'] else 'NO'});"
         f" woz shutdown {memory['shutdown_s']:.1f} s",
+    ]
+    logged = woz["log"] + memory["log"]
+    if logged:
+        lines.append(f"  woz logged {len(logged)} line(s) at warning or above; the first:")
+        lines.append(f"    {logged[0][:200]}")
+    lines += [
         "",
         "  targets",
     ]
@@ -489,7 +497,8 @@ def report(figures: dict[str, Any], checks: list[dict[str, Any]]) -> str:
 
 def _others(run: dict[str, Any]) -> float:
     """Machine CPU not used by the server or the load process (includes kernel networking)."""
-    return max(0.0, run["machine_cpu_pct"] - run["server_cpu_pct"] - run["load_process_cpu_pct"])
+    used = float(run["server_cpu_pct"]) + float(run["load_process_cpu_pct"])
+    return max(0.0, float(run["machine_cpu_pct"]) - used)
 
 
 def _notes(woz: dict[str, Any], relay: dict[str, Any]) -> list[str]:
