@@ -32,6 +32,9 @@ ADMISSION = web.AppKey("research_admission", ResearchAdmission)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)
+# Set by the participant chat page instead of `APP_KEY`: the pseudonym its cookie
+# proves. `intake` then uses it and ignores any participant the request names.
+PAGE_PARTICIPANT = web.RequestKey("page_participant", str)
 
 
 def app_key(request: web.Request) -> KeyInfo:

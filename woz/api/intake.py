@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from woz.context import STUDY, STUDY_SECRET, app_key
+from woz.context import PAGE_PARTICIPANT, STUDY, STUDY_SECRET, app_key
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.models.study import Persona
 from woz.research.pseudonyms import pseudonym
@@ -97,28 +97,40 @@ class Intake(BaseModel):
 def intake(request: web.Request, raw_body: bytes, external_participant: str | None) -> Intake:
     """Pseudonymise the participant, scope the conversation, and key the request.
 
+    The one place that decides who the participant is. An app names them (the
+    `X-Woz-Participant` header, else the body's field `external_participant`);
+    a request from the participant chat page is the participant its cookie
+    proved (`PAGE_PARTICIPANT`, already a pseudonym), whatever the request says.
+
     The request key is the same for an SDK's retry of the same request (same
-    key, same participant and conversation headers, same body bytes), so the
+    caller, same participant and conversation headers, same body bytes), so the
     retry joins the task in flight.
     """
     secret = request.app[STUDY_SECRET]
-    key = app_key(request)
-    external = request.headers.get(PARTICIPANT_HEADER) or external_participant
-    participant = pseudonym(secret, "p", external) if external else None
+    page_participant = request.get(PAGE_PARTICIPANT)
+    if page_participant is not None:
+        # Each page participant is their own caller: conversation ids they choose
+        # can never join another participant's conversation.
+        participant: str | None = page_participant
+        caller = f"page:{page_participant}"
+    else:
+        external = request.headers.get(PARTICIPANT_HEADER) or external_participant
+        participant = pseudonym(secret, "p", external) if external else None
+        caller = app_key(request).id
     explicit_conversation = request.headers.get(CONVERSATION_HEADER)
     conversation_id = (
-        pseudonym(secret, "conv", f"{key.id}:{explicit_conversation}")
+        pseudonym(secret, "conv", f"{caller}:{explicit_conversation}")
         if explicit_conversation
         else ""
     )
     hasher = hashlib.sha256()
-    for part in (key.id, request.path, participant or "", explicit_conversation or ""):
+    for part in (caller, request.path, participant or "", explicit_conversation or ""):
         hasher.update(part.encode() + b"\0")
     hasher.update(raw_body)
     return Intake(
         participant=participant,
         conversation_id=conversation_id,
-        scope=f"{key.id}:{participant or ''}",
+        scope=f"{caller}:{participant or ''}",
         request_key=hasher.hexdigest(),
         received_at=datetime.now(UTC),
         requested_arm=request.headers.get(ARM_HEADER),

@@ -169,6 +169,15 @@ class PassthroughSection(_Strict):
     embeddings: str | None = None
 
 
+class ParticipantPageSection(_Strict):
+    """The participant chat page (`/p/<study id>`): which persona it talks to.
+
+    `persona` defaults to the study's first.
+    """
+
+    persona: str | None = None
+
+
 class Snippet(_Strict):
     key: str = ""
     label: str
@@ -216,6 +225,7 @@ class Study(_Strict):
     conditions: ConditionsSection = Field(default_factory=ConditionsSection)
     moderation: ModerationSection = Field(default_factory=ModerationSection)
     passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
+    participant_page: ParticipantPageSection = Field(default_factory=ParticipantPageSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -241,6 +251,8 @@ class Study(_Strict):
         named = [("conditions.personas", name) for name in self.conditions.personas]
         if self.moderation.persona is not None:
             named.append(("moderation.persona", self.moderation.persona))
+        if self.participant_page.persona is not None:
+            named.append(("participant_page.persona", self.participant_page.persona))
         for where, name in named:
             if self.persona(name) is None:
                 raise ValueError(f"{where} names {name!r}, which is not a persona")
@@ -267,6 +279,12 @@ class Study(_Strict):
 
     def persona(self, persona_id: str) -> Persona | None:
         return next((p for p in self.personas if p.id == persona_id), None)
+
+    @property
+    def page_persona(self) -> Persona:
+        """The persona the participant chat page talks to."""
+        chosen = self.participant_page.persona
+        return (self.persona(chosen) if chosen else None) or self.personas[0]
 
 
 def _needs_upstream(where: str, mode: str, upstream: str | None, known: set[str]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from woz.api.intake import ARM_HEADER
 from woz.errors import ErrorKind, WozError, invalid_request
-from woz.models.study import Arm, Study
+from woz.models.study import Arm, Mode, Study
 from woz.models.task import Task
 from woz.store.base import Store
 
@@ -74,6 +74,18 @@ class Conditions:
             task.tokens_per_second = arm.pacing.tokens_per_second
             task.first_token_delay_ms = arm.pacing.first_token_delay_ms
         return task
+
+    async def mode_for(self, persona_id: str, participant: str) -> Mode:
+        """The mode the participant's tasks for `persona_id` are answered in:
+        their arm's when the persona is under the experiment, else the persona's."""
+        persona = self._study.persona(persona_id)
+        mode: Mode = persona.mode if persona is not None else "human"
+        if self._under_experiment(persona_id):
+            arm_id = await self._store.arm_of(self._study.id, participant)
+            arm = self._study.arm(arm_id) if arm_id is not None else None
+            if arm is not None and arm.mode is not None:
+                mode = arm.mode
+        return mode
 
     async def arm_for(self, task: Task) -> Arm:
         """The participant's arm, assigning one at their first request."""

@@ -150,10 +150,14 @@ class Participants:
             consent_text_sha256(self._study),
         )
 
-    async def debrief(self, participant: str, actor: str) -> DisclosureEvent:
-        """The participant was shown the study's debrief text."""
+    async def debrief(
+        self, participant: str, actor: str, shown: str | None = None
+    ) -> DisclosureEvent:
+        """The participant was shown the debrief: `shown` when the door showed more than
+        the study's debrief text (the chat page's, `woz.research.debrief`); the event
+        records the SHA-256 of what was shown."""
         standing = await self._usable(participant)
-        text = self._study.study.debrief.text
+        text = self._study.study.debrief.text if shown is None else shown
         return await self._event(
             standing.subject, DisclosureKind.DEBRIEFED, actor, sha256_of_text(text)
         )
