@@ -16,6 +16,7 @@ from aiohttp import web
 from woz.api import api_auth, api_errors, setup_api
 from woz.api.research import setup_research_api
 from woz.auth import KeyRing
+from woz.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
 from woz.config import Settings
 from woz.console import console_headers, setup_console
 from woz.context import (
@@ -53,7 +54,14 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     """A woz server for `study`. With no `store`, SQLite in `settings.data`."""
     app = web.Application(
         client_max_size=settings.max_body_mib * 1024 * 1024,
-        middlewares=[request_context, console_headers, api_errors, api_auth],
+        middlewares=[
+            request_context,
+            console_headers,
+            chat_page_headers,
+            chat_page_errors,
+            api_errors,
+            api_auth,
+        ],
     )
     app[SETTINGS] = settings
     app[STUDY] = study
@@ -66,6 +74,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     setup_operators(app)
     setup_console(app)
     setup_research_api(app)
+    setup_chat_page(app)
     return app
 
 

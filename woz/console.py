@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
 from operator_console import STATIC_ROOT
 from woz.auth import hash_token
 from woz.context import KEYS, STORE, STUDY
+from woz.headers import browser_headers
 from woz.operators.hub import SESSION_COOKIE
 
 SESSION_HOURS = 12
@@ -27,15 +27,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-@web.middleware
-async def console_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
-    if request.path.startswith("/console"):
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response
+console_headers = browser_headers(CONTENT_SECURITY_POLICY, "/console")
 
 
 async def login(request: web.Request) -> web.StreamResponse:

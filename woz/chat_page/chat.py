@@ -1,0 +1,39 @@
+"""The chat page's chat: `POST /p/<study id>/chat/completions`, the real facade behind it.
+
+The body and the answer are the OpenAI Chat Completions wire format, streamed
+exactly as `/v1/chat/completions` streams it, because the handler *is* that
+facade (`create_chat_completion`): the same task, dispatcher, pacing, records
+and refusals. Only the caller differs. Instead of an app key, the request is
+authenticated by the participant's cookie, and the participant is the one the
+cookie proves: `intake` reads `PAGE_PARTICIPANT` and ignores any
+`X-Woz-Participant` header or `user` field the request carries.
+
+The page talks to the study's page persona only (`[participant_page] persona`);
+another `model` is `400`. Errors are OpenAI's error body, like the API's.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from woz.api.errors import error_response
+from woz.api.intake import read_json
+from woz.api.openai_chat import create_chat_completion
+from woz.chat_page.session import page_participant
+from woz.context import PAGE_PARTICIPANT, STUDY
+from woz.errors import WozError, invalid_request
+
+
+async def chat_completion(request: web.Request) -> web.StreamResponse:
+    _, participant = page_participant(request)
+    request[PAGE_PARTICIPANT] = participant
+    try:
+        body, _ = await read_json(request)  # aiohttp keeps the bytes for the facade
+        persona = request.app[STUDY].page_persona
+        if body.get("model") != persona.id:
+            raise invalid_request(
+                f"This page talks to the model {persona.id!r} only.", param="model"
+            )
+        return await create_chat_completion(request)
+    except WozError as error:
+        return error_response(error, "openai")

@@ -1,0 +1,149 @@
+"""The chat page's JSON endpoints: its state, consent, the end of a session, withdrawal.
+
+Each answers with the page's whole state (see `page_state`), so the page's
+script re-renders from one shape after any action. Every action goes through
+the `Participants` service, so it is validated, recorded and audited exactly as
+from the `/woz/` API, with the actor `participant_page`.
+
+Nothing here shows participants the study's `description` or anything meant
+for researchers: under a deceptive design it may say what the deception is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from woz.api.participant_page import USE_LABELS
+from woz.api.research import ApiError
+from woz.chat_page.session import ACTOR, page_participant
+from woz.context import STORE, STUDY
+from woz.models.study import PermittedUse
+from woz.research.conditions import Conditions
+from woz.research.consent import ConsentGrant, consent_text_sha256
+from woz.research.debrief import DebriefContent, debrief_content, debrief_due_at_session_end
+from woz.research.participants import Participants
+
+
+class ConsentBody(BaseModel):
+    """What the page sends with "I agree": the text it showed, and the uses ticked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    text_sha256: str
+    scopes: list[PermittedUse]
+
+
+class ReconsentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(json.loads(await request.read()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", "The body is not JSON.") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, "invalid_request", f"{field}: {first['msg']}") from exc
+
+
+async def _debrief_shown(request: web.Request, participant: str) -> DebriefContent:
+    """The debrief for this participant: its disclosure depends on how they were answered."""
+    study = request.app[STUDY]
+    conditions = Conditions(study, request.app[STORE])
+    mode = await conditions.mode_for(study.page_persona.id, participant)
+    return debrief_content(study, mode)
+
+
+async def page_state(request: web.Request, participants: Participants, participant: str) -> Any:
+    """Everything the page shows: the study and persona, consent, debrief, withdrawal."""
+    study = request.app[STUDY]
+    persona = study.page_persona
+    status = await participants.status(participant)
+    state: dict[str, Any] = {
+        "study": {"id": study.id, "title": study.title},
+        "persona": {"id": persona.id, "name": persona.display_name or persona.id},
+        "withdrawn": status.withdrawn,
+        "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,
+    }
+    if status.withdrawn:
+        return state
+    section = study.study
+    state["consent"] = {
+        "required": section.consent_required,
+        "version": section.consent.version,
+        "text": section.consent.text.strip(),
+        "text_sha256": consent_text_sha256(study),
+        "uses": [{"id": use, "label": USE_LABELS[use]} for use in section.permitted_uses],
+        "given": status.consent_current,
+        "scopes": list(status.consent.scopes) if status.consent else [],
+    }
+    shown = await _debrief_shown(request, participant) if status.debriefed else None
+    state["debrief"] = {
+        "policy": section.debrief.policy,
+        "at_session_end": debrief_due_at_session_end(study),
+        "given": status.debriefed,
+        "content": shown.model_dump() if shown else None,
+        "reconsent_required": section.debrief.reconsent_required,
+        "reconsent": status.reconsent,
+    }
+    return state
+
+
+async def get_state(request: web.Request) -> web.Response:
+    participants, participant = page_participant(request)
+    return web.json_response(await page_state(request, participants, participant))
+
+
+async def post_consent(request: web.Request) -> web.Response:
+    """Consent to the text the page showed (`409 consent_mismatch` if it changed since)."""
+    participants, participant = page_participant(request)
+    body: ConsentBody = await _body(request, ConsentBody)
+    if not body.scopes:
+        raise ApiError(400, "no_scopes", "Tick at least one use to consent.")
+    grant = ConsentGrant(
+        version=body.version,
+        text_sha256=body.text_sha256,
+        method="participant_page",
+        scopes=body.scopes,
+    )
+    await participants.consent(participant, grant, ACTOR)
+    return web.json_response(await page_state(request, participants, participant), status=201)
+
+
+async def post_end(request: web.Request) -> web.Response:
+    """The participant ended the session: debrief now if the study's policy says so.
+
+    Recorded once: ending again shows the same debrief without a second event.
+    """
+    participants, participant = page_participant(request)
+    status = await participants.status(participant)
+    if debrief_due_at_session_end(request.app[STUDY]) and not status.debriefed:
+        shown = await _debrief_shown(request, participant)
+        await participants.debrief(participant, ACTOR, shown.shown())
+    return web.json_response(await page_state(request, participants, participant))
+
+
+async def post_reconsent(request: web.Request) -> web.Response:
+    """After the debrief: may the study keep the participant's conversations?"""
+    participants, participant = page_participant(request)
+    body: ReconsentBody = await _body(request, ReconsentBody)
+    await participants.reconsent(participant, body.granted, None, ACTOR)
+    return web.json_response(await page_state(request, participants, participant))
+
+
+async def post_withdraw(request: web.Request) -> web.Response:
+    """One click: delete the participant's data, keep the tombstone. Idempotent."""
+    participants, participant = page_participant(request)
+    grave = await participants.withdraw(participant, ACTOR)
+    state = await page_state(request, participants, participant)
+    state["records_deleted"] = grave.records_deleted
+    return web.json_response(state)

@@ -1,0 +1,109 @@
+// The page's calls to woz: same-origin JSON under the page's own path, and the
+// chat, streamed as server-sent events in the Chat Completions wire format.
+// The participant's cookie (HttpOnly) authenticates every call; POSTs carry
+// `X-Woz-Page: 1`, which a cross-site page cannot send.
+
+/** The page's path, `/p/<study id>`: every endpoint lives under it. */
+export const base = location.pathname.replace(/\/+$/, "");
+
+/** A refusal from woz: the HTTP status and the error's code. */
+export class PageError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || "";
+  }
+}
+
+async function errorOf(response) {
+  let error = {};
+  try {
+    error = (await response.json()).error || {};
+  } catch {
+    // not JSON (a proxy's page, say): the status says enough
+  }
+  return new PageError(response.status, error.code, error.message);
+}
+
+async function call(method, path, body) {
+  const options = { method, headers: {}, credentials: "same-origin" };
+  if (method === "POST") {
+    options.headers["X-Woz-Page"] = "1";
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body || {});
+  }
+  const response = await fetch(`${base}/${path}`, options);
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}
+
+export const getState = () => call("GET", "state");
+export const post = (path, body) => call("POST", path, body);
+
+/**
+ * Ask the persona and stream its answer: `onText(piece)` for each piece of text.
+ * Resolves when the stream ends; rejects with a `PageError` for a refusal or an
+ * error frame, or an `AbortError` when `signal` aborts.
+ */
+export async function streamChat({ model, messages, conversation, signal, onText }) {
+  const response = await fetch(`${base}/chat/completions`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      "X-Woz-Page": "1",
+      "X-Woz-Conversation": conversation,
+    },
+    body: JSON.stringify({ model, messages, stream: true }),
+    signal,
+  });
+  if (!response.ok) throw await errorOf(response);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    const events = buffer.split(/\r?\n\r?\n/);
+    buffer = events.pop();
+    for (const event of events) {
+      if (readEvent(event, onText)) return;
+    }
+  }
+  throw new PageError(0, "stream_cut", "The answer was cut off.");
+}
+
+/** Handle one SSE event; true at the end of the stream. */
+function readEvent(event, onText) {
+  const data = event
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith("data:"))
+    .map((line) => line.slice(5).trimStart())
+    .join("\n");
+  if (!data) return false; // a keep-alive comment
+  if (data === "[DONE]") return true;
+  const chunk = JSON.parse(data);
+  if (chunk.error) throw new PageError(0, chunk.error.code, chunk.error.message);
+  const piece = chunk.choices && chunk.choices[0] && chunk.choices[0].delta.content;
+  if (piece) onText(piece);
+  return false;
+}
+
+/**
+ * What to tell the participant about a failure. Never woz's own message: under
+ * a deceptive design it could say who answers.
+ */
+export function sayWhat(error) {
+  if (!(error instanceof PageError)) return "The connection was interrupted. Please try again.";
+  const busy = ["no_operator_online", "queue_full", "shutting_down", "rate_limit_exceeded"];
+  if ([429, 503, 529].includes(error.status) || busy.includes(error.code)) {
+    return "The assistant is busy right now. Please try again in a moment.";
+  }
+  if (error.status === 504 || error.code === "answer_timeout") {
+    return "No answer came in time. Please try again.";
+  }
+  if (error.status === 401) return "Your session has expired. Please reload the page.";
+  if (error.code === "stream_cut") return "The connection was interrupted. Please try again.";
+  return "Something went wrong. Please try again.";
+}

@@ -1,0 +1,197 @@
+// The participant page: consent, then the chat, then the debrief and withdrawal.
+// The server's state (`GET state`, and the answer to every action) decides
+// which step is shown; the page keeps only the conversation and whether the
+// participant ended the session.
+
+import { getState, post, sayWhat } from "./api.js";
+import { ChatView } from "./chat.js";
+
+const $ = (id) => document.getElementById(id);
+const STEPS = ["loading", "consent", "chat", "debrief", "withdraw", "withdrawn"];
+
+let state = null;
+let chat = null;
+let ended = false;
+let recordsDeleted = null;
+
+function show(...steps) {
+  for (const step of STEPS) $(step).hidden = !steps.includes(step);
+  $("end").hidden = !steps.includes("chat");
+  document.body.classList.toggle("chatting", steps.includes("chat"));
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = !text;
+}
+
+/** Text in paragraphs, one per blank-line-separated block. */
+function fillProse(container, text) {
+  container.replaceChildren();
+  for (const block of text.split(/\n\s*\n/)) {
+    const paragraph = document.createElement("p");
+    paragraph.textContent = block.replace(/\s*\n\s*/g, " ").trim();
+    if (paragraph.textContent) container.append(paragraph);
+  }
+}
+
+function setText(id, text) {
+  $(id).textContent = text || "";
+  $(id).hidden = !text;
+}
+
+function longDate(iso) {
+  const options = { day: "numeric", month: "long", year: "numeric" };
+  return new Date(iso).toLocaleDateString(undefined, options);
+}
+
+// -- rendering ---------------------------------------------------------------
+
+function render() {
+  const { persona, study } = state;
+  document.title = persona.name;
+  $("persona-name").textContent = persona.name;
+  $("avatar").textContent = persona.name.trim().charAt(0).toUpperCase();
+  $("study-title").textContent = study.title;
+  if (state.withdrawn) return renderWithdrawn();
+  if (!state.consent.given) return renderConsent();
+  if (state.debrief.given || ended) return renderDebrief();
+  return renderChat();
+}
+
+function renderConsent() {
+  const { consent } = state;
+  fillProse($("consent-text"), consent.text);
+  const uses = $("uses");
+  uses.replaceChildren();
+  for (const use of consent.uses) {
+    const label = document.createElement("label");
+    label.className = "use";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = use.id;
+    box.checked = true;
+    box.addEventListener("change", updateAgree);
+    label.append(box, document.createTextNode(use.label));
+    uses.append(label);
+  }
+  updateAgree();
+  show("consent");
+}
+
+function ticked() {
+  return Array.from($("uses").querySelectorAll("input:checked"), (box) => box.value);
+}
+
+function updateAgree() {
+  const none = ticked().length === 0;
+  $("agree").disabled = none;
+  $("consent-hint").hidden = !none;
+}
+
+function renderChat() {
+  if (!chat) {
+    chat = new ChatView({
+      model: state.persona.id,
+      personaName: state.persona.name,
+      onRefused: reload,
+    });
+  }
+  show("chat");
+  chat.focus();
+}
+
+function renderDebrief() {
+  const { debrief } = state;
+  const content = debrief.given ? debrief.content : null;
+  setText("debrief-disclosure", content && content.disclosure);
+  setText("debrief-reason", content && content.reason);
+  $("debrief-text").hidden = !(content && content.text);
+  if (content) fillProse($("debrief-text"), content.text);
+  $("debrief-later").hidden = content !== null || debrief.policy !== "end_of_study";
+  $("debrief-thanks").hidden = content !== null || debrief.policy === "end_of_study";
+  const asking = Boolean(content) && debrief.reconsent_required;
+  $("reconsent").hidden = !asking || debrief.reconsent !== null;
+  const answer = {
+    granted: "Thank you. Your conversation stays in the study.",
+    refused: "Your conversation will not be used. To delete it as well, withdraw below.",
+  }[asking ? debrief.reconsent : ""];
+  setText("reconsent-done", answer);
+  show("debrief", "withdraw");
+}
+
+function renderWithdrawn() {
+  const when = state.withdrawn_at ? ` on ${longDate(state.withdrawn_at)}` : "";
+  let text = `You withdrew from this study${when}. Your conversation was deleted from the study's data`;
+  if (recordsDeleted !== null) {
+    text += ` (${recordsDeleted} ${recordsDeleted === 1 ? "turn" : "turns"} deleted)`;
+  }
+  $("withdrawn-text").textContent = `${text}.`;
+  if (chat) chat.abort();
+  $("transcript").replaceChildren(); // what was deleted leaves the screen too
+  show("withdrawn");
+}
+
+// -- actions -------------------------------------------------------------------
+
+/** Run an action that answers with the new state; on failure say so, keep the step. */
+async function act(button, action) {
+  showError("");
+  button.disabled = true;
+  try {
+    state = await action();
+    render();
+  } catch (error) {
+    if (error.code === "consent_mismatch") return reload();
+    showError(sayWhat(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function reload() {
+  try {
+    state = await getState();
+    render();
+  } catch (error) {
+    show();
+    showError(
+      error.code === "no_session"
+        ? "This page needs cookies to be enabled. Please allow them and reload."
+        : sayWhat(error),
+    );
+  }
+}
+
+function wire() {
+  $("agree").addEventListener("click", () =>
+    act($("agree"), () =>
+      post("consent", {
+        version: state.consent.version,
+        text_sha256: state.consent.text_sha256,
+        scopes: ticked(),
+      }),
+    ),
+  );
+  $("end").addEventListener("click", () => {
+    if (chat) chat.abort();
+    ended = true;
+    act($("end"), () => post("end"));
+  });
+  $("reconsent-yes").addEventListener("click", () =>
+    act($("reconsent-yes"), () => post("reconsent", { granted: true })),
+  );
+  $("reconsent-no").addEventListener("click", () =>
+    act($("reconsent-no"), () => post("reconsent", { granted: false })),
+  );
+  $("withdraw-button").addEventListener("click", () =>
+    act($("withdraw-button"), async () => {
+      const answer = await post("withdraw");
+      recordsDeleted = answer.records_deleted;
+      return answer;
+    }),
+  );
+}
+
+wire();
+reload();
