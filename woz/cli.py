@@ -19,6 +19,7 @@ from aiohttp import web
 
 from woz.app import create_app
 from woz.auth import create_key
+from woz.chat_page import page_path
 from woz.cli_research import CommandRefused, add_research_commands
 from woz.config import Settings
 from woz.logging import configure_logging
@@ -118,9 +119,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         "  API base URL      {base}/v1",
         f"  App key           {app_token}",
         f"  Operator console  {{base}}/console/login?token={operator_token}",
+        f"  Participant page  {{base}}{page_path(study.id)}",
         f"  Models            {', '.join(p.id for p in study.personas)}",
         "",
-        "Open the console link, then call the API, for example:",
+        "Open the console link and press Ready; then open the participant page and chat,",
+        "or call the API, for example:",
         "",
         '  .venv/bin/python -c "from openai import OpenAI; '
         f"c = OpenAI(base_url='{{base}}/v1', api_key='{app_token}'); "

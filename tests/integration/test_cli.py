@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+import aiohttp
 import openai
 
 from woz.store.sqlite import SQLiteStore
@@ -102,13 +103,21 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
     printed = ""
     try:
         async with asyncio.timeout(30):
-            while "Operator console" not in printed:
+            while "Participant page" not in printed:
                 printed += (await process.stdout.readline()).decode()
         base_url = re.search(r"API base URL\s+(\S+)", printed)
         app_key = re.search(r"App key\s+(\S+)", printed)
         console = re.search(r"Operator console\s+(\S+)", printed)
-        assert base_url and app_key and console
+        page = re.search(r"Participant page\s+(\S+)", printed)
+        assert base_url and app_key and console and page
         assert base_url[1] == f"http://127.0.0.1:{port}/v1"
+        assert page[1] == f"http://127.0.0.1:{port}/p/suggest-concierge"
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(page[1]) as response:
+                assert response.status == 200 and "page.js" in await response.text()
+            async with http.get(page[1] + "/state") as response:
+                assert (await response.json())["persona"]["id"] == "suggest-1"
         token = console[1].split("token=")[1]
         async with ScriptedOperator(f"http://127.0.0.1:{port}", token) as op:
             assert op.hello["study"]["id"] == "suggest-concierge"
