@@ -93,7 +93,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await store.close()
         raise
-    research = await open_research(store, study, secret, app[RECORDER].operator_pseudonym)
+    research = await open_research(
+        store, study, secret, app[RECORDER].operator_pseudonym, media=app[MEDIA]
+    )
     app[PARTICIPANTS] = research.participants
     app[ADMISSION] = research.admission
     app[UPSTREAMS] = models

@@ -22,6 +22,7 @@ from typing import Any
 
 from woz.config import Settings
 from woz.export import FORMATS, INCLUDABLE, ExportRefused, export_dataset, load_definition
+from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.arm_report import render_svg, render_table, summarise_arms
 from woz.research.audit import verify_chain
@@ -43,9 +44,12 @@ class CommandRefused(Exception):
     """A research command refused; the message is printed as is."""
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(data=args.data) if args.data is not None else Settings()
+
+
 def _store(args: argparse.Namespace) -> SQLiteStore:
-    settings = Settings(data=args.data) if args.data is not None else Settings()
-    return SQLiteStore(settings.database)
+    return SQLiteStore(_settings(args).database)
 
 
 def _study_id(value: str) -> str:
@@ -86,7 +90,8 @@ def _run(work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespac
 async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[Participants, str]:
     study = await _study(store, args.study)
     secret = await store.study_secret(study.id, study.title)
-    participants = Participants(store, study, secret)
+    media = MediaFolder(_settings(args).data / "media")
+    participants = Participants(store, study, secret, media)
     who = args.participant if args.pseudonym else participants.pseudonym_of(args.participant)
     return participants, who
 

@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     max_body_mib: int = Field(default=32, ge=20, description="request body limit")
     keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
     heartbeat_s: float = Field(default=20.0, gt=0)
-    disconnect_poll_s: float = Field(default=0.25, gt=0)
+    disconnect_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often a waiting request checks its client (a safety net: the"
+        " server cancels the handler of a client that leaves at once)",
+    )
     allowed_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
 

@@ -97,6 +97,10 @@ def wav_duration(path: Path) -> float:
         return 0.0
 
 
+MEDIA_URL_PREFIX = "/operator/media/"
+"""Where operators fetch an upload: tasks refer to media by this prefix and the id."""
+
+
 class MediaFolder:
     """The `media` folder of a data folder."""
 
@@ -146,6 +150,7 @@ class MediaFolder:
 
 __all__ = [
     "AUDIO_TYPES",
+    "MEDIA_URL_PREFIX",
     "MediaFolder",
     "MediaTooLarge",
     "SavedMedia",

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from tests.conftest import Woz
+from tests.integration.test_exports import research_post
 from woz.config import Settings
 
 SAID = "Hello there. How are you today?"
@@ -268,3 +269,23 @@ async def test_audio_over_25_mb_is_refused(
         await transcribe(openai_client, ("long.wav", big, "audio/wav"))
     assert caught.value.status_code == 413 and caught.value.code == "file_too_large"
     assert media_files(settings) == []
+
+
+async def test_withdrawal_deletes_the_participants_recordings(
+    woz: Woz, openai_client: openai.AsyncOpenAI, settings: Settings
+) -> None:
+    """A participant's voice goes with their data: withdrawal removes the uploaded audio."""
+    op = await woz.online_operator()
+    calls = [
+        transcribe(openai_client, extra_headers={"X-Woz-Participant": who})
+        for who in ("ann", "ben")
+    ]
+    for _ in calls:
+        task = await op.next_task()
+        await op.reply(task["id"], SAID)
+    await asyncio.gather(*calls)
+    assert len(media_files(settings)) == 2
+    await research_post(woz, "/participants/ann/withdraw")
+    [kept] = media_files(settings)
+    [record] = await woz.store.list_records(woz.study.id)
+    assert record.messages[-1].content[0].url == "/operator/media/" + kept.name

@@ -32,11 +32,10 @@ from woz.api.uploads import Upload, read_upload
 from woz.context import DISPATCHER, MEDIA, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
-from woz.media import SavedMedia, wav_duration
+from woz.media import MEDIA_URL_PREFIX, SavedMedia, wav_duration
 from woz.models.task import Answer, ContentPart, Message, Task
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
-MEDIA_PATH = "/operator/media/"
 PLAIN_FORMATS = {"text", "srt", "vtt"}
 
 
@@ -87,7 +86,7 @@ def _task(
 ) -> Task:
     persona = find_persona(request, form.model)
     facts = intake(request, upload.retry_key(), None)
-    audio = ContentPart(type="audio", url=MEDIA_PATH + file.id, media_type=file.media_type)
+    audio = ContentPart(type="audio", url=MEDIA_URL_PREFIX + file.id, media_type=file.media_type)
     hints = "\n".join(
         f"{label}: {value}"
         for label, value in (("Language", form.language), ("Prompt", form.prompt))

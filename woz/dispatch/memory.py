@@ -41,6 +41,7 @@ from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
 
+BROADCAST_INTERVAL_S = 0.25  # the fastest queue figures are sent to operators
 DRAFT_FRAME_INTERVAL_S = 0.1  # how often a streaming draft is pushed to the console
 
 
@@ -123,6 +124,7 @@ class MemoryDispatcher:
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
         self._broadcast_pending = False
+        self._last_broadcast = 0.0
         self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
 
     # -- the facade's side ---------------------------------------------------
@@ -575,12 +577,21 @@ class MemoryDispatcher:
                 timer.cancel()
 
     def _schedule_broadcast(self) -> None:
-        if not self._broadcast_pending:
-            self._broadcast_pending = True
-            asyncio.get_running_loop().call_soon(self._broadcast)
+        """Queue figures go out at most every `BROADCAST_INTERVAL_S`: they are for display,
+        and one frame per state change per operator would cost more than the tasks."""
+        if self._broadcast_pending:
+            return
+        self._broadcast_pending = True
+        wait = self._last_broadcast + BROADCAST_INTERVAL_S - time.monotonic()
+        loop = asyncio.get_running_loop()
+        if wait <= 0:
+            loop.call_soon(self._broadcast)
+        else:
+            loop.call_later(wait, self._broadcast)
 
     def _broadcast(self) -> None:
         self._broadcast_pending = False
+        self._last_broadcast = time.monotonic()
         status = self.status()
         for op in self._operators.values():
             if op.link is not None:

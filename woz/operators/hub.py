@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
 from woz.auth import bearer_token, hash_token
 from woz.context import DISPATCHER, KEYS, MEDIA, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
-from woz.dispatch.base import OperatorIdentity, Rejected
+from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
 from woz.media import media_type_of
 from woz.models.keys import KeyInfo
 from woz.models.protocol import (
@@ -149,23 +149,26 @@ async def _handle(request: web.Request, connection: OperatorConnection, data: st
         elif isinstance(frame, ReleaseFrame):
             dispatcher.release(operator, frame.task_id)
         elif isinstance(frame, ReplyFrame):
-            answer = Answer(
-                content=frame.content,
-                tool_calls=[call.to_call() for call in frame.tool_calls or []],
-                finish_reason=frame.finish_reason or "stop",
-            )
-            record_id = await dispatcher.reply(operator, frame.task_id, answer)
-            connection.send("reply.ack", task_id=frame.task_id, record_id=record_id)
+            await connection.run(_reply(dispatcher, connection, frame))
     except Rejected as rejected:
         task_id = getattr(frame, "task_id", None)
-        if isinstance(frame, ReplyFrame):
-            connection.send(
-                "reply.rejected",
-                task_id=task_id,
-                error={"code": rejected.code, "message": rejected.message},
-            )
-        else:
-            connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
+        connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
+
+
+async def _reply(dispatcher: Dispatcher, connection: OperatorConnection, frame: ReplyFrame) -> None:
+    """Commit one answer and acknowledge it (or say why it was refused)."""
+    answer = Answer(
+        content=frame.content,
+        tool_calls=[call.to_call() for call in frame.tool_calls or []],
+        finish_reason=frame.finish_reason or "stop",
+    )
+    try:
+        record_id = await dispatcher.reply(connection.operator_key_id, frame.task_id, answer)
+    except Rejected as rejected:
+        error = {"code": rejected.code, "message": rejected.message}
+        connection.send("reply.rejected", task_id=frame.task_id, error=error)
+    else:
+        connection.send("reply.ack", task_id=frame.task_id, record_id=record_id)
 
 
 async def operator_media(request: web.Request) -> web.StreamResponse:
@@ -193,7 +196,14 @@ async def operator_media(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def _close_sockets(app: web.Application) -> None:
+    """Shutting down: tell every operator, so their consoles reconnect to the next server."""
+    for connection in list(app[CONNECTIONS].values()):
+        await connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
 def setup_operators(app: web.Application) -> None:
     app[CONNECTIONS] = {}
+    app.on_shutdown.append(_close_sockets)
     app.router.add_get("/operator/ws", operator_socket)
     app.router.add_get("/operator/media/{media_id}", operator_media)

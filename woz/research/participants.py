@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
+from woz.media import MEDIA_URL_PREFIX, MediaFolder
 from woz.models.research import ConsentRecord, DisclosureEvent, DisclosureKind, Tombstone
 from woz.models.study import PermittedUse, Study
 from woz.models.task import new_id
@@ -50,10 +51,13 @@ class NotAllowed(Exception):
 class Participants:
     """The research actions on one study's participants."""
 
-    def __init__(self, store: Store, study: Study, secret: bytes) -> None:
+    def __init__(
+        self, store: Store, study: Study, secret: bytes, media: MediaFolder | None = None
+    ) -> None:
         self._store = store
         self._study = study
         self._secret = secret
+        self._media = media
 
     @property
     def study(self) -> Study:
@@ -193,7 +197,17 @@ class Participants:
         if existing is not None:
             return existing
         await self._event(subject, DisclosureKind.WITHDRAWAL_REQUESTED, actor, None)
+        uploads = [
+            part.url.removeprefix(MEDIA_URL_PREFIX)
+            for record in await self._store.list_records(self._study.id, participant)
+            for message in record.messages
+            for part in message.content
+            if part.url and part.url.startswith(MEDIA_URL_PREFIX)
+        ]
         grave = await self._store.erase_participant(self._study.id, participant, datetime.now(UTC))
+        if self._media is not None:
+            for media_id in uploads:  # the participant's recorded voice goes with the records
+                await self._media.delete(media_id)
         await self._event(
             subject,
             DisclosureKind.DELETION_COMPLETED,

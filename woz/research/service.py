@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.admission import ResearchAdmission
 from woz.research.participants import Participants
@@ -37,6 +38,7 @@ async def open_research(
     secret: bytes,
     operator_pseudonym: Callable[[str], str],
     recognisers: list[Recogniser] | None = None,
+    media: MediaFolder | None = None,
 ) -> Research:
     """Keep the definition, and build the research services for `study`.
 
@@ -48,7 +50,7 @@ async def open_research(
         await store.append_audit(
             study.id, "server", "study.served", None, {"definition_sha256": digest}
         )
-    participants = Participants(store, study, secret)
+    participants = Participants(store, study, secret, media)
     redactor = Redactor.for_kinds(study.privacy.redact, recognisers or [])
     return Research(
         participants=participants,

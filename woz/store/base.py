@@ -50,7 +50,8 @@ class Store(ResearchStore, Protocol):
 
     async def get_record(self, record_id: str) -> Record | None: ...
 
-    async def list_records(self, study_id: str) -> Sequence[Record]: ...
+    async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
+        """The study's records in order of arrival (only `participant`'s, if given)."""
 
     async def save_response(
         self, response_id: str, study_id: str, participant: str | None, items_json: str

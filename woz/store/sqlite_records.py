@@ -57,8 +57,15 @@ class RecordTables(SQLiteDatabase):
         rows = await self._read("SELECT body FROM records WHERE id = ?", (record_id,))
         return Record.model_validate_json(rows[0]["body"]) if rows else None
 
-    async def list_records(self, study_id: str) -> Sequence[Record]:
-        rows = await self._read(
-            "SELECT body FROM records WHERE study_id = ? ORDER BY received_at", (study_id,)
-        )
+    async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
+        if participant is None:
+            rows = await self._read(
+                "SELECT body FROM records WHERE study_id = ? ORDER BY received_at", (study_id,)
+            )
+        else:
+            rows = await self._read(
+                "SELECT body FROM records WHERE study_id = ? AND participant = ?"
+                " ORDER BY received_at",
+                (study_id, participant),
+            )
         return [Record.model_validate_json(row["body"]) for row in rows]
