@@ -78,6 +78,24 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
     return info
 
 
+def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
+    """The `hello` frame's fields: who the operator is here, the study, its snippets."""
+    study = request.app[STUDY]
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "operator": {
+            "id": request.app[RECORDER].operator_pseudonym(key.id),
+            "display_name": key.name,
+        },
+        "study": {"id": study.id, "title": study.title},
+        "snippets": [s.model_dump() for s in study.snippets],
+        "personas": [
+            {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
+            for p in study.personas
+        ],
+    }
+
+
 async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     key = await authenticate_operator(request)
     settings = request.app[SETTINGS]
@@ -86,28 +104,17 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     connection = OperatorConnection(ws, key.id)
     connection.start()
     connections = request.app[CONNECTIONS]
-    previous = connections.get(key.id)
-    connections[key.id] = connection
-    if previous is not None:
-        previous.send("error", code="replaced", message="This operator connected elsewhere.")
-        await previous.stop()
-        await previous.ws.close()
-    structlog.contextvars.bind_contextvars(operator=key.id)
-    study = request.app[STUDY]
-    connection.send(
-        "hello",
-        protocol=PROTOCOL_VERSION,
-        operator={"id": request.app[RECORDER].operator_pseudonym(key.id), "display_name": key.name},
-        study={"id": study.id, "title": study.title},
-        snippets=[s.model_dump() for s in study.snippets],
-        personas=[
-            {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
-            for p in study.personas
-        ],
-    )
     dispatcher = request.app[DISPATCHER]
-    dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+    structlog.contextvars.bind_contextvars(operator=key.id)
     try:
+        previous = connections.get(key.id)
+        connections[key.id] = connection
+        if previous is not None:
+            previous.send("error", code="replaced", message="This operator connected elsewhere.")
+            await previous.stop()
+            await previous.ws.close()
+        connection.send("hello", **_hello(request, key))
+        dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _handle(request, connection, message.data)
