@@ -7,9 +7,9 @@ ignored. Secrets never live in a study file: keys are created with
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 PermittedUse = Literal[
     "in_study_analysis",
@@ -213,6 +213,8 @@ class LaborSection(_Strict):
 class Study(_Strict):
     """A whole study file."""
 
+    _personas_by_id: dict[str, Persona] = PrivateAttr(default_factory=dict)
+
     study: StudySection
     personas: list[Persona] = Field(min_length=1)
     routing: RoutingSection = Field(default_factory=RoutingSection)
@@ -278,7 +280,11 @@ class Study(_Strict):
         return self.study.title
 
     def persona(self, persona_id: str) -> Persona | None:
-        return next((p for p in self.personas if p.id == persona_id), None)
+        """The persona with this id; a dict lookup, as every request makes one or more."""
+        return self._personas_by_id.get(persona_id)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._personas_by_id = {p.id: p for p in self.personas}
 
     @property
     def page_persona(self) -> Persona:

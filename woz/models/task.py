@@ -7,6 +7,7 @@ that the facade renders back. Nothing here knows a wire format.
 
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -18,9 +19,14 @@ Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 
 
+# Identifiers are unique, not secret (secrets come from `secrets`), so a PRNG seeded
+# from the OS serves them without a system call per id on the request path.
+_ids = random.Random(secrets.token_bytes(32))
+
+
 def new_id(prefix: str, nbytes: int = 12) -> str:
-    """A random identifier with a readable prefix, such as `task_3f9a...`."""
-    return f"{prefix}{secrets.token_hex(nbytes)}"
+    """A random identifier with a readable prefix, such as `task_3f9a...`. Not a secret."""
+    return f"{prefix}{_ids.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
 
 class ProducedBy(StrEnum):

@@ -152,6 +152,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_kept BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 5: delivery is a column, so marking a record delivered does not rewrite its body.
+    """
+    ALTER TABLE records ADD COLUMN delivered_at TEXT;
+    UPDATE records SET delivered_at = json_extract(body, '$.timings.delivered_at');
+    """,
 ]
 
 
