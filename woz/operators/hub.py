@@ -122,10 +122,12 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
                 connection.send("error", code="bad_frame", message="Send text frames of JSON.")
     finally:
         dispatcher.disconnect(key.id, connection)
-        if connections.get(key.id) is connection:
-            del connections[key.id]
-            await request.app[PRESENCE].mark(key.id, "offline")  # not replaced by a new socket
-        await connection.stop()
+        try:
+            if connections.get(key.id) is connection:
+                del connections[key.id]
+                await request.app[PRESENCE].mark(key.id, "offline")  # not replaced by a new socket
+        finally:  # even if the handler is cancelled again while marking presence
+            await connection.stop()
     return ws
 
 
