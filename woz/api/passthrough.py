@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.api.intake import intake, parse_body, read_json
 from woz.api.unserved import unserved
 from woz.context import ADMISSION, RECORDER, STUDY, UPSTREAMS
-from woz.dispatch.memory import upstream_failed
+from woz.dispatch.model_work import upstream_failed
 from woz.models.record import RecordStatus, Timings
 from woz.models.study import Study
 from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task, new_id

@@ -11,8 +11,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -20,7 +19,6 @@ import structlog
 from woz.dispatch.base import (
     Admission,
     Delivery,
-    DraftFeed,
     OperatorIdentity,
     OperatorLink,
     QueueStatus,
@@ -30,76 +28,19 @@ from woz.dispatch.base import (
 )
 from woz.dispatch.conversations import ConversationIndex
 from woz.dispatch.limits import InFlight
-from woz.dispatch.policies import OperatorLoad, choose_operator
+from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
+from woz.dispatch.policies import choose_operator
+from woz.dispatch.state import OperatorState, TaskState, consume_exception, now
 from woz.dispatch.validation import check_reply
-from woz.errors import ErrorKind, TaskExpired, Unavailable, WozError
-from woz.models.record import RecordStatus, Timings
+from woz.errors import TaskExpired, Unavailable, WozError
+from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
 from woz.models.task import Answer, ProducedBy, Task
-from woz.provenance import classify
 from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
 
 BROADCAST_INTERVAL_S = 0.25  # the fastest queue figures are sent to operators
-DRAFT_FRAME_INTERVAL_S = 0.1  # how often a streaming draft is pushed to the console
-
-
-def upstream_failed(exc: UpstreamError) -> WozError:
-    return WozError(
-        ErrorKind.UPSTREAM,
-        f"The model behind this persona failed: {exc.reason}.",
-        code="upstream_error",
-    )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class _Operator(OperatorLoad):
-    display_name: str = ""
-    link: OperatorLink | None = None
-    ready: bool = False
-    grace: asyncio.TimerHandle | None = None
-
-    @property
-    def reachable(self) -> bool:
-        return self.ready and self.link is not None
-
-
-@dataclass
-class _TaskState:
-    task: Task
-    outcome: asyncio.Future[Delivery]
-    drafts: DraftFeed = field(default_factory=DraftFeed)
-    waiters: int = 1
-    operator: str | None = None  # who holds the lease now
-    last_operator: str | None = None  # who held it last, for the record
-    queued_at: float = 0.0
-    assigned_at: datetime | None = None
-    first_keystroke_at: datetime | None = None
-    answering: bool = False
-    finished: bool = False
-    delivered: bool = False
-    record_id: str | None = None
-    declined_by: set[str] = field(default_factory=set)
-    deadline: asyncio.TimerHandle | None = None
-    cleanup: asyncio.TimerHandle | None = None
-    drafting: asyncio.Task[None] | None = None
-    model_draft: str | None = None  # the upstream's draft so far (assist mode)
-    draft_source: str | None = None
-    draft_error: str | None = None
-
-    def timings(self) -> Timings:
-        return Timings(
-            received_at=self.task.received_at,
-            assigned_at=self.assigned_at,
-            first_keystroke_at=self.first_keystroke_at,
-            answered_at=_now(),
-            attempts=self.task.attempt,
-        )
 
 
 class MemoryDispatcher:
@@ -115,11 +56,11 @@ class MemoryDispatcher:
         self._routing = routing
         self._recorder = recorder
         self._admit = admit
-        self._models = models
-        self._tasks: dict[str, _TaskState] = {}
+        self._models_work = ModelWork(models, self._send_draft)
+        self._tasks: dict[str, TaskState] = {}
         self._by_request: dict[str, str] = {}
         self._queue: OrderedDict[str, None] = OrderedDict()
-        self._operators: dict[str, _Operator] = {}
+        self._operators: dict[str, OperatorState] = {}
         self._conversations = ConversationIndex()
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
@@ -160,8 +101,8 @@ class MemoryDispatcher:
             task.conversation_id = self._conversations.resolve(task.scope, task.messages)
         task.deadline = task.received_at + timedelta(seconds=self._routing.answer_timeout_s)
         loop = asyncio.get_running_loop()
-        state = _TaskState(task=task, outcome=loop.create_future())
-        state.outcome.add_done_callback(_consume_exception)
+        state = TaskState(task=task, outcome=loop.create_future())
+        state.outcome.add_done_callback(consume_exception)
         state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
         self._tasks[task.id] = state
         self._by_request[task.request_key] = task.id
@@ -171,8 +112,8 @@ class MemoryDispatcher:
             self._spawn(self._answer_by_model(state))
             log.info("task.to_model", task_id=task.id, upstream=task.upstream)
         else:
-            if task.mode == "assist" and task.upstream and self._models is not None:
-                state.drafting = asyncio.create_task(self._draft(state))
+            if task.mode == "assist" and task.upstream:
+                state.drafting = asyncio.create_task(self._models_work.draft(state))
             self._enqueue(state)
             log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
             self._pump()
@@ -203,13 +144,13 @@ class MemoryDispatcher:
         self._track(state)
         if delivered and state.record_id and not state.delivered:
             state.delivered = True
-            await self._recorder.delivered(state.record_id, True, _now())
+            await self._recorder.delivered(state.record_id, True, now())
             return
         if state.waiters > 0 or delivered:
             return
         if state.finished:
             if state.record_id and not state.delivered:
-                await self._recorder.delivered(state.record_id, False, _now())
+                await self._recorder.delivered(state.record_id, False, now())
             return
         if state.answering:
             return  # the reply being committed will find no waiter and mark it client_gone
@@ -227,7 +168,9 @@ class MemoryDispatcher:
     def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
         op = self._operators.get(operator.key_id)
         if op is None:
-            op = _Operator(key_id=operator.key_id, capacity=1, display_name=operator.display_name)
+            op = OperatorState(
+                key_id=operator.key_id, capacity=1, display_name=operator.display_name
+            )
             self._operators[operator.key_id] = op
         if op.grace is not None:
             op.grace.cancel()
@@ -270,23 +213,12 @@ class MemoryDispatcher:
     def typing(self, operator_key_id: str, task_id: str, text: str) -> None:
         state = self._held_by(operator_key_id, task_id)
         if state.first_keystroke_at is None and text:
-            state.first_keystroke_at = _now()
+            state.first_keystroke_at = now()
         state.drafts.update(text)
 
     async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
         state = self._held_by(operator_key_id, task_id)
-        answer = check_reply(state.task, answer)
-        if state.model_draft is not None:
-            final = answer.content if answer.content is not None else _calls_text(answer)
-            produced_by, ratio = classify(state.model_draft, final)
-            answer = answer.model_copy(
-                update={
-                    "produced_by": produced_by,
-                    "edit_ratio": ratio,
-                    "draft": state.model_draft,
-                    "draft_source": state.draft_source,
-                }
-            )
+        answer = with_provenance(state, check_reply(state.task, answer))
         streamed = state.drafts.streamed
         if streamed and not (answer.content or "").startswith(streamed):
             raise Rejected(
@@ -298,7 +230,7 @@ class MemoryDispatcher:
         # task half answered; the commit and the wake-up finish together.
         return await asyncio.shield(self._commit_reply(state, operator_key_id, answer))
 
-    async def _commit_reply(self, state: _TaskState, operator_key_id: str, answer: Answer) -> str:
+    async def _commit_reply(self, state: TaskState, operator_key_id: str, answer: Answer) -> str:
         try:
             record_id = await self._recorder.answered(
                 state.task, operator_key_id, answer, state.timings()
@@ -357,12 +289,12 @@ class MemoryDispatcher:
 
     # -- internals -------------------------------------------------------------
 
-    def _track(self, state: _TaskState) -> None:
+    def _track(self, state: TaskState) -> None:
         """Count the task as in flight for its participant while someone waits for it."""
         active = not state.finished and state.waiters > 0
         self._in_flight.update(state.task.participant, state.task.id, active=active)
 
-    def _held_by(self, operator_key_id: str, task_id: str) -> _TaskState:
+    def _held_by(self, operator_key_id: str, task_id: str) -> TaskState:
         state = self._tasks.get(task_id)
         if state is None:
             raise Rejected("unknown_task", "That task does not exist (any more).")
@@ -372,7 +304,7 @@ class MemoryDispatcher:
             raise Rejected("lease_lost", "That task is no longer assigned to you.")
         return state
 
-    def _enqueue(self, state: _TaskState, front: bool = False) -> None:
+    def _enqueue(self, state: TaskState, front: bool = False) -> None:
         state.queued_at = state.queued_at or time.monotonic()
         self._queue[state.task.id] = None
         if front:
@@ -390,10 +322,10 @@ class MemoryDispatcher:
             op = choose_operator(candidates, owner, state.declined_by)
             if op is None:
                 break
-            assert isinstance(op, _Operator) and op.link is not None
+            assert isinstance(op, OperatorState) and op.link is not None
             del self._queue[task_id]
             state.operator = op.key_id
-            state.assigned_at = state.assigned_at or _now()
+            state.assigned_at = state.assigned_at or now()
             op.held.add(task_id)
             op.last_assigned = time.monotonic()
             self._set_owner(state.task.conversation_id, op.key_id)
@@ -401,7 +333,7 @@ class MemoryDispatcher:
             log.info("task.assigned", task_id=task_id, operator=op.key_id)
         self._schedule_broadcast()
 
-    def _with_draft(self, state: _TaskState) -> Task:
+    def _with_draft(self, state: TaskState) -> Task:
         """The task as an operator should get it: with the latest human or model draft."""
         draft = state.drafts.text or state.model_draft
         if draft:
@@ -414,7 +346,7 @@ class MemoryDispatcher:
         while len(self._owners) > 100_000:
             self._owners.popitem(last=False)
 
-    def _unassign(self, state: _TaskState) -> _Operator | None:
+    def _unassign(self, state: TaskState) -> OperatorState | None:
         op = self._operators.get(state.operator or "")
         if op is not None:
             op.held.discard(state.task.id)
@@ -422,7 +354,7 @@ class MemoryDispatcher:
         state.operator = None
         return op
 
-    def _take_back(self, state: _TaskState, reason: str) -> None:
+    def _take_back(self, state: TaskState, reason: str) -> None:
         """Withdraw a task from its operator (telling them why) and from the queue."""
         self._queue.pop(state.task.id, None)
         op = self._unassign(state)
@@ -431,7 +363,7 @@ class MemoryDispatcher:
         self._schedule_broadcast()
         self._pump()
 
-    def _complete(self, state: _TaskState, delivery: Delivery) -> None:
+    def _complete(self, state: TaskState, delivery: Delivery) -> None:
         if state.drafting is not None:
             state.drafting.cancel()
         self._unassign(state)
@@ -448,7 +380,7 @@ class MemoryDispatcher:
             self._routing.retry_ttl_s, self._forget, state.task.id
         )
         if state.waiters == 0:
-            self._spawn(self._recorder.delivered(delivery.record_id, False, _now()))
+            self._spawn(self._recorder.delivered(delivery.record_id, False, now()))
         self._pump()
 
     def _on_deadline(self, task_id: str) -> None:
@@ -462,7 +394,7 @@ class MemoryDispatcher:
         self._take_back(state, "expired")
         self._spawn(self._expire(state))
 
-    async def _expire(self, state: _TaskState) -> None:
+    async def _expire(self, state: TaskState) -> None:
         log.info("task.expired", task_id=state.task.id, on_timeout=self._routing.on_timeout)
         failure: str | None = None
         answer: Answer | None = None
@@ -470,7 +402,7 @@ class MemoryDispatcher:
             answer = Answer(content=self._routing.fallback_text, produced_by=ProducedBy.FALLBACK)
         elif self._routing.on_timeout == "model" and self._routing.fallback_upstream:
             try:
-                answer = await self._ask_model(self._routing.fallback_upstream, state.task)
+                answer = await self._models_work.answer(self._routing.fallback_upstream, state.task)
             except UpstreamError as exc:
                 log.warning("task.fallback_failed", task_id=state.task.id, reason=exc.reason)
                 failure = f"fallback {exc}"
@@ -489,7 +421,7 @@ class MemoryDispatcher:
         )
         self._fail(state, TaskExpired())
 
-    def _fail(self, state: _TaskState, error: WozError) -> None:
+    def _fail(self, state: TaskState, error: WozError) -> None:
         """End a task without an answer; a retry of its request starts afresh."""
         if state.drafting is not None:
             state.drafting.cancel()
@@ -500,16 +432,11 @@ class MemoryDispatcher:
         state.outcome.set_exception(error)
         self._forget(state.task.id)
 
-    async def _ask_model(self, upstream: str, task: Task) -> Answer:
-        if self._models is None:
-            raise UpstreamError(upstream, "no_backend", "woz runs without upstream models")
-        return await self._models.answer(upstream, task)
-
-    async def _answer_by_model(self, state: _TaskState) -> None:
+    async def _answer_by_model(self, state: TaskState) -> None:
         """The control arm: the upstream answers, recorded as `produced_by = model`."""
         task = state.task
         try:
-            answer = await self._ask_model(task.upstream or "", task)
+            answer = await self._models_work.answer(task.upstream or "", task)
         except UpstreamError as exc:
             log.warning("task.model_failed", task_id=task.id, reason=exc.reason)
             await self._recorder.unanswered(
@@ -520,32 +447,7 @@ class MemoryDispatcher:
         record_id = await self._recorder.answered(task, None, answer, state.timings())
         self._complete(state, Delivery(answer, record_id))
 
-    async def _draft(self, state: _TaskState) -> None:
-        """Assist mode: stream the upstream's draft to whoever holds the task."""
-        assert self._models is not None and state.task.upstream is not None
-        spec_name = state.task.upstream
-        state.draft_source = spec_name
-        text = ""
-        last_sent = 0.0
-        try:
-            async for piece in self._models.stream(spec_name, state.task):
-                text += piece
-                state.model_draft = text
-                if time.monotonic() - last_sent >= DRAFT_FRAME_INTERVAL_S:
-                    self._send_draft(state, text, done=False)
-                    last_sent = time.monotonic()
-        except UpstreamError as exc:
-            log.warning("task.draft_failed", task_id=state.task.id, reason=exc.reason)
-            state.draft_error = exc.reason
-            self._send_draft(state, text, done=True, error=exc.reason)
-            return
-        state.model_draft = text
-        state.task.draft = text
-        self._send_draft(state, text, done=True)
-
-    def _send_draft(
-        self, state: _TaskState, text: str, done: bool, error: str | None = None
-    ) -> None:
+    def _send_draft(self, state: TaskState, text: str, done: bool, error: str | None) -> None:
         op = self._operators.get(state.operator or "")
         if op is not None and op.link is not None:
             op.link.send_draft(state.task.id, text, done=done, error=error)
@@ -602,15 +504,6 @@ class MemoryDispatcher:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         task.add_done_callback(_log_failure)
-
-
-def _calls_text(answer: Answer) -> str:
-    return "\n".join(f"{c.name}({c.arguments})" for c in answer.tool_calls)
-
-
-def _consume_exception(future: asyncio.Future[Delivery]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -1,0 +1,90 @@
+"""Where real models take part in a task: control-arm answers, assist drafts, fallbacks.
+
+The dispatcher stays in charge of the task's life; this module asks the
+upstream and says what the model's part was in an operator's answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import structlog
+
+from woz.dispatch.state import TaskState
+from woz.errors import ErrorKind, WozError
+from woz.models.task import Answer, Task
+from woz.provenance import classify
+from woz.upstream import ModelBackend, UpstreamError
+
+log = structlog.get_logger(__name__)
+
+DRAFT_FRAME_INTERVAL_S = 0.1  # how often a streaming draft is pushed to the console
+
+SendDraft = Callable[[TaskState, str, bool, str | None], None]
+
+
+def upstream_failed(exc: UpstreamError) -> WozError:
+    """The API error for a request whose model failed (a 502 in the caller's dialect)."""
+    return WozError(
+        ErrorKind.UPSTREAM,
+        f"The model behind this persona failed: {exc.reason}.",
+        code="upstream_error",
+    )
+
+
+def with_provenance(state: TaskState, answer: Answer) -> Answer:
+    """`answer` with `produced_by`, edit ratio and draft, when a model drafted the task."""
+    if state.model_draft is None:
+        return answer
+    final = answer.content if answer.content is not None else _calls_text(answer)
+    produced_by, ratio = classify(state.model_draft, final)
+    return answer.model_copy(
+        update={
+            "produced_by": produced_by,
+            "edit_ratio": ratio,
+            "draft": state.model_draft,
+            "draft_source": state.draft_source,
+        }
+    )
+
+
+def _calls_text(answer: Answer) -> str:
+    return "\n".join(f"{c.name}({c.arguments})" for c in answer.tool_calls)
+
+
+class ModelWork:
+    """The study's upstream models, as the dispatcher uses them."""
+
+    def __init__(self, models: ModelBackend | None, send_draft: SendDraft) -> None:
+        self._models = models
+        self._send_draft = send_draft
+
+    async def answer(self, upstream: str, task: Task) -> Answer:
+        if self._models is None:
+            raise UpstreamError(upstream, "no_backend", "woz runs without upstream models")
+        return await self._models.answer(upstream, task)
+
+    async def draft(self, state: TaskState) -> None:
+        """Assist mode: stream the upstream's draft to whoever holds the task."""
+        if self._models is None or state.task.upstream is None:
+            return
+        spec_name = state.task.upstream
+        state.draft_source = spec_name
+        text = ""
+        last_sent = 0.0
+        try:
+            async for piece in self._models.stream(spec_name, state.task):
+                text += piece
+                state.model_draft = text
+                if time.monotonic() - last_sent >= DRAFT_FRAME_INTERVAL_S:
+                    self._send_draft(state, text, False, None)
+                    last_sent = time.monotonic()
+        except UpstreamError as exc:
+            log.warning("task.draft_failed", task_id=state.task.id, reason=exc.reason)
+            state.draft_error = exc.reason
+            self._send_draft(state, text, True, exc.reason)
+            return
+        state.model_draft = text
+        state.task.draft = text
+        self._send_draft(state, text, True, None)

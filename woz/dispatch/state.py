@@ -1,0 +1,71 @@
+"""What the in-memory dispatcher knows of each task and operator."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from woz.dispatch.base import Delivery, DraftFeed, OperatorLink
+from woz.dispatch.policies import OperatorLoad
+from woz.models.record import Timings
+from woz.models.task import Task
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class OperatorState(OperatorLoad):
+    """An operator: their load, their socket (None during the reconnect grace), readiness."""
+
+    display_name: str = ""
+    link: OperatorLink | None = None
+    ready: bool = False
+    grace: asyncio.TimerHandle | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.ready and self.link is not None
+
+
+@dataclass
+class TaskState:
+    """A task in flight, shared by every request that joined it."""
+
+    task: Task
+    outcome: asyncio.Future[Delivery]
+    drafts: DraftFeed = field(default_factory=DraftFeed)
+    waiters: int = 1
+    operator: str | None = None  # who holds the lease now
+    last_operator: str | None = None  # who held it last, for the record
+    queued_at: float = 0.0
+    assigned_at: datetime | None = None
+    first_keystroke_at: datetime | None = None
+    answering: bool = False
+    finished: bool = False
+    delivered: bool = False
+    record_id: str | None = None
+    declined_by: set[str] = field(default_factory=set)
+    deadline: asyncio.TimerHandle | None = None
+    cleanup: asyncio.TimerHandle | None = None
+    drafting: asyncio.Task[None] | None = None
+    model_draft: str | None = None  # the upstream's draft so far (assist mode)
+    draft_source: str | None = None
+    draft_error: str | None = None
+
+    def timings(self) -> Timings:
+        return Timings(
+            received_at=self.task.received_at,
+            assigned_at=self.assigned_at,
+            first_keystroke_at=self.first_keystroke_at,
+            answered_at=now(),
+            attempts=self.task.attempt,
+        )
+
+
+def consume_exception(future: asyncio.Future[Delivery]) -> None:
+    """Mark a failed outcome as seen, whether or not a request still waits for it."""
+    if not future.cancelled():
+        future.exception()
