@@ -17,6 +17,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletion
 
+from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by every test)
 from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings

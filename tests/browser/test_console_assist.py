@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-
 import openai
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import expect
 
 from tests.browser.conftest import Console, finish
 from tests.conftest import STUDY_TOML, ask
+from tests.fake_upstream import DRAFT
 
 pytestmark = pytest.mark.browser
-
-DRAFT = "The cashmere scarf from Loro Piana is a timeless gift."
-
-
-async def fake_completions(request: web.Request) -> web.StreamResponse:
-    """An OpenAI-compatible upstream that streams DRAFT word by word."""
-    body = await request.json()
-    assert body.get("stream")
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-    await response.prepare(request)
-    for word in DRAFT.split(" "):
-        chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
-        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-    await response.write(b"data: [DONE]\n\n")
-    return response
-
-
-@pytest.fixture
-async def upstream(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> TestServer:
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", fake_completions)
-    return await aiohttp_server(app)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Humans and models together: assist drafts, model arms, fallback, and arm assignment.
 
-The upstream model is a small OpenAI-compatible aiohttp server inside the test;
-what it says depends on the last user message ("fail" -> 500, "hang" -> never answers).
+The upstream model is played by `tests.fake_upstream`, a small OpenAI-compatible server.
 """
 
 from __future__ import annotations
@@ -14,55 +13,12 @@ from pathlib import Path
 
 import openai
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz, ask, start_woz, with_values
+from tests.fake_upstream import DRAFT, REQUESTS
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
-
-REQUESTS = web.AppKey("requests", list[dict[str, object]])
-DRAFT = "The cashmere scarf from Loro Piana is a timeless gift."
-
-
-async def fake_completions(request: web.Request) -> web.StreamResponse:
-    body = await request.json()
-    request.app[REQUESTS].append(body)
-    last = body["messages"][-1]["content"]
-    if "fail" in last:
-        return web.json_response({"error": {"message": "boom"}}, status=500)
-    if "hang" in last:
-        await asyncio.Event().wait()
-    text = DRAFT if "gift" in last else f"Model answer to: {last}"
-    if not body.get("stream"):
-        return web.json_response(
-            {
-                "id": "chatcmpl-up",
-                "object": "chat.completion",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
-            }
-        )
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-    await response.prepare(request)
-    for word in text.split(" "):
-        chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
-        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-    await response.write(b"data: [DONE]\n\n")
-    return response
-
-
-@pytest.fixture
-async def upstream(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> TestServer:
-    app = web.Application()
-    app[REQUESTS] = []
-    app.router.add_post("/v1/chat/completions", fake_completions)
-    return await aiohttp_server(app)
 
 
 @pytest.fixture

@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from woz.models.record import Record, RecordStatus, Timings
+from tests.unit.records import T0, make_record
+from woz.models.record import Record, Timings
 from woz.models.task import Answer, ProducedBy
 from woz.research.arm_report import percentile, render_svg, render_table, summarise_arms
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def record(
     arm: str, participant: str, latency: float, produced_by: ProducedBy, ratio: float | None
 ) -> Record:
-    return Record(
+    """A delivered answer in `arm`, `latency` seconds after it was received."""
+    return make_record(
+        participant,
         id=f"rec_{arm}_{participant}_{latency}",
-        task_id=f"task_{arm}_{participant}_{latency}",
-        study_id="s",
-        persona="p",
-        api="openai.chat_completions",
-        conversation_id="c",
-        participant=participant,
         operator="op_1" if produced_by is not ProducedBy.MODEL else None,
-        messages=[],
         answer=Answer(content="x", produced_by=produced_by),
         produced_by=produced_by,
         edit_ratio=ratio,
         arm=arm,
-        presented_as="ai",
-        deception="none",
-        permitted_uses=["in_study_analysis"],
-        license="CC-BY-4.0",
         timings=Timings(
             received_at=T0,
             assigned_at=T0,
             answered_at=T0 + timedelta(seconds=latency / 2),
             delivered_at=T0 + timedelta(seconds=latency),
         ),
-        status=RecordStatus.DELIVERED,
     )
 
 
