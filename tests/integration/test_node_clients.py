@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,15 @@ from tests.integration.test_audio_transcriptions import wav_bytes
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(
-    NODE is None or not (NODE_DIR / "node_modules" / "openai").is_dir(),
-    reason="needs Node.js and `npm ci --prefix tests/node` (make test does both)",
-)
+
+@pytest.fixture(autouse=True, scope="module")
+def node_openai() -> None:
+    """The official Node SDK from the npm registry, installed once if it is missing."""
+    assert NODE is not None, "these tests need Node.js: `make test` installs Debian's nodejs"
+    if not (NODE_DIR / "node_modules" / "openai").is_dir():
+        npm = shutil.which("npm")
+        assert npm is not None, "these tests need npm: `make test` installs Debian's npm"
+        subprocess.run([npm, "ci", "--prefix", str(NODE_DIR)], check=True, timeout=600)
 
 
 async def start(woz: Woz, script: str, **env: str) -> asyncio.subprocess.Process:

@@ -32,7 +32,7 @@ from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
 from woz.context import DISPATCHER, SETTINGS, STUDY
 from woz.dispatch.base import TaskHandle
-from woz.errors import ErrorKind, WozError
+from woz.errors import ErrorKind, WozError, invalid_request
 from woz.models.task import Answer
 
 log = structlog.get_logger(__name__)
@@ -181,16 +181,21 @@ class Exchange(ABC):
 
 
 class NonStreamingExchange(Exchange):
-    """An endpoint that never streams (its tasks have `stream = False`): no stream hooks."""
+    """An endpoint that never streams: asking it to is a 400 naming `stream`."""
+
+    def _refuse(self) -> WozError:
+        return invalid_request(
+            f"{self.task.api} does not stream; send `stream: false`.", param="stream"
+        )
 
     async def stream_start(self, events: EventStream) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not stream")
+        raise self._refuse()
 
     async def stream_text(self, events: EventStream, piece: str) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not stream")
+        raise self._refuse()
 
     async def stream_answer(self, events: EventStream, answer: Answer) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not stream")
+        raise self._refuse()
 
     async def stream_error(self, events: EventStream, error: WozError) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not stream")
+        raise self._refuse()
