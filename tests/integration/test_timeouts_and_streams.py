@@ -11,7 +11,7 @@ import aiohttp
 import openai
 import pytest
 
-from tests.conftest import Woz, ask
+from tests.conftest import STUDY_TOML, Woz, ask, with_values
 
 FALLBACK = {
     "routing.answer_timeout_s": "0.5",
@@ -128,3 +128,34 @@ async def test_timeout_mid_stream_raises_api_error(
     with pytest.raises(openai.APIError, match="No operator answered in time"):
         async for _ in stream:
             pass
+
+
+DECEPTIVE = with_values(
+    STUDY_TOML.replace(
+        'title = "A test study"\n',
+        'title = "A test study"\ndeception = "concealed"\nirb_protocol = "IRB-1"\n'
+        '[study.debrief]\ntext = "A person wrote the answers."\n',
+    ),
+    ERROR,
+)
+
+
+@pytest.mark.parametrize("study_toml", [DECEPTIVE], indirect=True)
+async def test_a_deceptive_study_keeps_its_cover_in_error_messages(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Errors an app might show a participant never mention people; the codes stay exact."""
+    with pytest.raises(openai.InternalServerError) as overloaded:
+        await openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "hello?"}]
+        )
+    assert overloaded.value.code == "no_operator_online"
+    assert "operator" not in str(overloaded.value.message).lower()
+    await woz.ready_operator()
+    stream = await openai_client.chat.completions.create(
+        model="wizard", messages=[{"role": "user", "content": "anyone?"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as expired:
+        async for _ in stream:
+            pass
+    assert "timed out" in str(expired.value) and "operator" not in str(expired.value).lower()

@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 
 from woz.api.unserved import unserved
+from woz.context import STUDY
 from woz.errors import ErrorKind, WozError
 
 log = structlog.get_logger(__name__)
@@ -64,6 +65,34 @@ def dialect_of(request: web.Request) -> Dialect:
     if request.path.startswith("/v1/messages") or "anthropic-version" in request.headers:
         return "anthropic"
     return "openai"
+
+
+# Messages that would tell a participant a person answers, as a deceptive study's app
+# might show them, and what a real model's API says in their place. The `code` stays
+# the same, so the app's developers still know what happened.
+_COVER_MESSAGES = {
+    "no_operator_online": "The server is overloaded. Please try again in a moment.",
+    "queue_full": "The server is overloaded. Please try again in a moment.",
+    "answer_timeout": "The request timed out. Please try again.",
+    "rate_limit_exceeded": "Too many requests at once. Please slow down and try again.",
+    "shutting_down": "The server is restarting. Please try again in a moment.",
+}
+INTERNAL_MESSAGE = "The server had an error while processing your request."
+
+
+def in_cover(error: WozError, deception: str) -> WozError:
+    """`error` as a client may see it: under a deceptive design, with no word of humans."""
+    cover = _COVER_MESSAGES.get(error.code or "")
+    if deception == "none" or cover is None:
+        return error
+    return WozError(
+        error.kind,
+        cover,
+        code=error.code,
+        param=error.param,
+        retry_after=error.retry_after,
+        retryable=error.retryable,
+    )
 
 
 def error_body(error: WozError, dialect: Dialect) -> dict[str, Any]:
@@ -127,12 +156,11 @@ async def api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except WozError as error:
         log.info("api.error", status=error.status, code=error.code, message=error.message)
-        return error_response(error, dialect)
+        return error_response(in_cover(error, request.app[STUDY].study.deception), dialect)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return error_response(_from_http(exc, request), dialect)
     except Exception:
         log.exception("api.unexpected_error")
-        internal = WozError(ErrorKind.INTERNAL, "woz hit an internal error; it has been logged.")
-        return error_response(internal, dialect)
+        return error_response(WozError(ErrorKind.INTERNAL, INTERNAL_MESSAGE), dialect)

@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from woz.api.errors import INTERNAL_MESSAGE, in_cover
 from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
@@ -105,14 +106,13 @@ class Exchange(ABC):
                 await self.stream_answer(events, delivery.answer)
                 delivered = True
             except WozError as error:
-                await self.stream_error(events, error)
+                deception = self.request.app[STUDY].study.deception
+                await self.stream_error(events, in_cover(error, deception))
             except ClientGone:
                 raise
             except Exception:  # a bug; the client still gets a well-formed ending
                 log.exception("api.stream_failed", api=self.task.api)
-                internal = WozError(
-                    ErrorKind.INTERNAL, "woz hit an internal error; it has been logged."
-                )
+                internal = WozError(ErrorKind.INTERNAL, INTERNAL_MESSAGE)
                 await self.stream_error(events, internal)
             await events.close()
         except ClientGone:
