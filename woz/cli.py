@@ -88,7 +88,9 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    # With --port 0 the system picks a free port: print the one actually bound.
+    bound = runner.addresses[0][1] if runner.addresses else settings.port
+    base = settings.public_url or f"http://{settings.host}:{bound}"
     print(f"woz is serving study {study.id!r} at {base}/v1  (Ctrl+C stops)", flush=True)
     for line in banner or []:
         print(line.replace("{base}", base), flush=True)
@@ -169,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve a study")
     serve.add_argument("--study", required=True, help="the study file (TOML)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000; 0: any free one)")
     serve.set_defaults(func=cmd_serve)
 
     keys = commands.add_parser("keys", help="manage keys").add_subparsers(

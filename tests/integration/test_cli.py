@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -18,13 +17,6 @@ from woz.store.sqlite import SQLiteStore
 from woz.testing import ScriptedOperator
 
 WOZ = [sys.executable, "-m", "woz"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -91,13 +83,12 @@ async def test_serve_refuses_a_study_with_a_typo(tmp_path: Path) -> None:
 
 async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
     """`woz demo` prints what a newcomer needs; the printed key and console link work."""
-    port = free_port()
     process = await asyncio.create_subprocess_exec(
         *WOZ,
         "demo",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "WOZ_DATA": str(tmp_path), "WOZ_PORT": str(port)},
+        env={**os.environ, "WOZ_DATA": str(tmp_path), "WOZ_PORT": "0"},  # any free port
     )
     assert process.stdout is not None
     printed = ""
@@ -110,6 +101,7 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
         console = re.search(r"Operator console\s+(\S+)", printed)
         page = re.search(r"Participant page\s+(\S+)", printed)
         assert base_url and app_key and console and page
+        port = int(base_url[1].removeprefix("http://127.0.0.1:").removesuffix("/v1"))
         assert base_url[1] == f"http://127.0.0.1:{port}/v1"
         assert page[1] == f"http://127.0.0.1:{port}/p/suggest-concierge"
         jar = aiohttp.CookieJar(unsafe=True)
