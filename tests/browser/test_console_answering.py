@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import Console, finish, open_console
-from tests.conftest import Woz
+from tests.conftest import Woz, ask
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +53,7 @@ async def test_snippets_by_hotkey_and_picker(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "hello?"}]
-        )
-    )
+    call = ask(openai_client, "hello?")
     await console.task_shown("hello?")
     await page.keyboard.press("Alt+1")
     await expect(console.composer).to_have_value("Hello there!")
@@ -123,18 +119,10 @@ async def test_several_tasks_are_tabs_switched_by_keyboard(
     page = console.page
     await console.login()
     await console.ready(capacity=2)
-    first = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "First question"}]
-        )
-    )
+    first = ask(openai_client, "First question")
     await console.task_shown("First question")
     await page.keyboard.type("Answer one")
-    second = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Second question"}]
-        )
-    )
+    second = ask(openai_client, "Second question")
     await expect(page.locator(".task-tab")).to_have_count(2)
     await expect(page).to_have_title("(2) woz console")
     await expect(console.composer).to_be_focused()  # the new task did not steal focus

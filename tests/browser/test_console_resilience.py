@@ -11,7 +11,7 @@ from aiohttp import WSCloseCode
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import Console, finish, open_console
-from tests.conftest import Woz
+from tests.conftest import Woz, ask
 from woz.operators.hub import CONNECTIONS
 
 pytestmark = pytest.mark.browser
@@ -26,11 +26,7 @@ async def test_dropped_socket_reconnects_and_the_held_task_is_answered(
     await console.ready()
     connections = console.woz.server.app[CONNECTIONS]
     (before,) = connections.values()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Still there?"}]
-        )
-    )
+    call = ask(openai_client, "Still there?")
     await console.task_shown("Still there?")
     await page.keyboard.type("Yes, I am")
     # The laptop loses its network: the server sees the socket go, new ones fail for a while.
@@ -57,11 +53,7 @@ async def test_a_reload_keeps_the_draft_and_the_task(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Which colour?"}]
-        )
-    )
+    call = ask(openai_client, "Which colour?")
     await console.task_shown("Which colour?")
     await page.keyboard.type("Deep green")
     await page.reload()
@@ -82,11 +74,7 @@ async def test_a_withdrawn_request_disappears_with_a_notice(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Never mind"}]
-        )
-    )
+    call = ask(openai_client, "Never mind")
     await console.task_shown("Never mind")
     await page.keyboard.type("Half an ans")
     call.cancel()
@@ -113,11 +101,7 @@ async def test_escape_releases_the_task_to_the_queue(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Hand me back"}]
-        )
-    )
+    call = ask(openai_client, "Hand me back")
     await console.task_shown("Hand me back")
     await page.keyboard.press("Alt+r")  # pause first, or the task would come straight back
     await page.keyboard.press("Escape")

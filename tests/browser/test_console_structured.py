@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from pydantic import BaseModel, Field
 
 from tests.browser.conftest import Console, finish
+from tests.conftest import ask
 
 pytestmark = pytest.mark.browser
 
@@ -139,13 +140,7 @@ async def test_json_object_is_answered_in_the_raw_editor(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": "JSON please"}],
-            response_format={"type": "json_object"},
-        )
-    )
+    call = ask(openai_client, "JSON please", response_format={"type": "json_object"})
     await console.task_shown("JSON please")
     raw = console.view.locator(".raw-json")
     await expect(raw).to_be_focused()
@@ -165,13 +160,7 @@ async def test_operator_answers_with_a_tool_call(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": "Weather in Paris?"}],
-            tools=[WEATHER_TOOL, SEARCH_TOOL],
-        )
-    )
+    call = ask(openai_client, "Weather in Paris?", tools=[WEATHER_TOOL, SEARCH_TOOL])
     await console.task_shown("Weather in Paris?")
     await expect(console.view.locator(".tool-specs")).to_have_count(0)  # aside is separate
     await expect(page.locator(".aside .tool-specs")).to_contain_text("get_weather")
@@ -200,14 +189,12 @@ async def test_required_tool_choice_without_parallel_calls(
     page = console.page
     await console.login()
     await console.ready()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard",
-            messages=[{"role": "user", "content": "Find me gloves"}],
-            tools=[WEATHER_TOOL, SEARCH_TOOL],
-            tool_choice="required",
-            parallel_tool_calls=False,
-        )
+    call = ask(
+        openai_client,
+        "Find me gloves",
+        tools=[WEATHER_TOOL, SEARCH_TOOL],
+        tool_choice="required",
+        parallel_tool_calls=False,
     )
     await console.task_shown("Find me gloves")
     await expect(console.view.locator('.mode-tab[data-mode="text"]')).to_be_disabled()
