@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from tests.conftest import Woz, ask
+from woz.auth import create_key
 
 HELLO = [{"role": "user", "content": "Hello?"}]
 
@@ -32,12 +33,10 @@ async def test_dropped_operator_task_goes_to_another_after_grace(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """An operator who vanishes loses the task after the grace; the app still gets its answer."""
-    first = await woz.make_operator()
-    await first.ready()
+    first = await woz.ready_operator()
     call = ask(openai_client)
     task = await first.next_task()
-    second = await woz.make_operator(await _second_operator(woz))
-    await second.ready()
+    second = await woz.ready_operator(token=await _second_operator(woz))
     await first.drop()
     again = await second.next_task(timeout=5)
     assert again["id"] == task["id"] and again["attempt"] == 2
@@ -51,8 +50,7 @@ async def test_reconnecting_operator_gets_held_task_and_draft_back(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """Within the grace, the same operator reconnects and continues where they were."""
-    first = await woz.make_operator()
-    await first.ready()
+    first = await woz.ready_operator()
     call = ask(openai_client)
     task = await first.next_task()
     await first.typing(task["id"], "Half an ans")
@@ -166,12 +164,10 @@ async def test_release_hands_the_task_to_someone_else(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """Escape in the console: the task goes back to the queue and to another operator."""
-    olive = await woz.make_operator()
-    await olive.ready()
+    olive = await woz.ready_operator()
     call = ask(openai_client)
     task = await olive.next_task()
-    other = await woz.make_operator(await _second_operator(woz))
-    await other.ready()
+    other = await woz.ready_operator(token=await _second_operator(woz))
     await olive.release(task["id"])
     moved = await other.next_task()
     assert moved["id"] == task["id"]
@@ -180,7 +176,6 @@ async def test_release_hands_the_task_to_someone_else(
 
 
 async def _second_operator(woz: Woz) -> str:
-    from woz.auth import create_key
-
+    """A second operator's token, for tests where the task changes hands."""
     _, token = await create_key(woz.store, woz.study.id, "operator", "Bea")
     return token
