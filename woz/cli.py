@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -28,6 +29,9 @@ from woz.models.study import Study
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
 from woz.upstream import MissingKey
+
+# Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
+GC_THRESHOLDS = (50_000, 50, 1000)
 
 
 class CliError(Exception):
@@ -66,6 +70,21 @@ def _load(path: str) -> Study:
         raise CliError(str(exc)) from exc
 
 
+def _tune_garbage_collector() -> None:
+    """Collect cycles less often than Python's default, for a long-running server.
+
+    Each request allocates a few hundred short-lived objects, nearly all freed by
+    reference counting; the default thresholds (700, 10, 10) still start a young
+    collection every few requests and a full one every few hundred, which
+    measurably costs throughput and tail latency (`make bench`). What exists once
+    the app is set up (modules, the study, the app) lives for the whole process:
+    it is moved out of the collector's sight.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> None:
     app = create_app(study, settings)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
@@ -84,6 +103,7 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
             f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "pick another with --port or WOZ_PORT"
         ) from exc
+    _tune_garbage_collector()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -78,6 +78,40 @@ async def test_sdk_retry_joins_the_task_in_flight(woz: Woz) -> None:
     assert [(r.task_id, r.status) for r in records] == [(task["id"], "delivered")]
 
 
+async def test_retry_after_the_answer_gets_it_again(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A request whose answer was lost in transit is retried: the same answer, no new task."""
+    op = await woz.ready_operator()
+    first = ask(openai_client, "Lost on the way")
+    task = await op.next_task()
+    await op.reply(task["id"], "Said once.")
+    assert (await first).choices[0].message.content == "Said once."
+    again = await ask(openai_client, "Lost on the way")
+    assert again.choices[0].message.content == "Said once."
+    assigned = [f["task"]["id"] for f in op.frames if f["type"] == "task.assigned"]
+    assert assigned == [task["id"]]
+    records = await woz.store.list_records(woz.study.id)
+    assert [(r.task_id, r.status) for r in records] == [(task["id"], "delivered")]
+
+
+@pytest.mark.parametrize("study_toml", [{"routing.retry_ttl_s": "0"}], indirect=True)
+async def test_after_the_retry_window_the_same_request_is_new(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Past `retry_ttl_s`, identical words are a new question for a human."""
+    op = await woz.ready_operator()
+    first = ask(openai_client, "Twice")
+    task = await op.next_task()
+    await op.reply(task["id"], "First answer.")
+    await first
+    second = ask(openai_client, "Twice")
+    new_task = await op.next_task()
+    assert new_task["id"] != task["id"]
+    await op.reply(new_task["id"], "Second answer.")
+    assert (await second).choices[0].message.content == "Second answer."
+
+
 async def test_identical_request_in_flight_shares_one_answer(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:

@@ -19,6 +19,7 @@ import structlog
 from woz.dispatch.base import (
     Admission,
     Delivery,
+    DraftFeed,
     OperatorIdentity,
     OperatorLink,
     QueueStatus,
@@ -30,6 +31,7 @@ from woz.dispatch.conversations import ConversationIndex
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.policies import choose_operator
+from woz.dispatch.settled import SettledAnswers
 from woz.dispatch.state import OperatorState, TaskState, consume_exception, now
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
@@ -59,6 +61,7 @@ class MemoryDispatcher:
         self._models_work = ModelWork(models, self._send_draft)
         self._tasks: dict[str, TaskState] = {}
         self._by_request: dict[str, str] = {}
+        self._settled = SettledAnswers(routing.retry_ttl_s)
         self._queue: OrderedDict[str, None] = OrderedDict()
         self._operators: dict[str, OperatorState] = {}
         self._conversations = ConversationIndex()
@@ -71,12 +74,12 @@ class MemoryDispatcher:
     # -- the facade's side ---------------------------------------------------
 
     async def submit(self, task: Task) -> TaskHandle:
-        joined = self._join(task.request_key)
+        joined = self._join(task)
         if joined is not None:
             return joined
         if self._admit is not None:
             task = await self._admit(task)
-            joined = self._join(task.request_key)  # an identical request got in meanwhile
+            joined = self._join(task)  # an identical request got in meanwhile
             if joined is not None:
                 return joined
         self._in_flight.check(task.participant)
@@ -119,12 +122,12 @@ class MemoryDispatcher:
             self._pump()
         return TaskHandle(task, state.outcome, state.drafts)
 
-    def _join(self, request_key: str) -> TaskHandle | None:
+    def _join(self, task: Task) -> TaskHandle | None:
         """A retry of a request in flight (or recently answered) joins its task."""
-        task_id = self._by_request.get(request_key)
+        task_id = self._by_request.get(task.request_key)
         state = self._tasks.get(task_id) if task_id else None
         if state is None:
-            return None
+            return self._join_settled(task)
         if state.waiters == 0 and not state.finished and not state.answering:
             # Its client left and the task was taken back; the retry revives it.
             if state.cleanup is not None:
@@ -136,21 +139,37 @@ class MemoryDispatcher:
         self._pump()
         return TaskHandle(state.task, state.outcome, state.drafts)
 
+    def _join_settled(self, task: Task) -> TaskHandle | None:
+        """A retry of a request already answered gets that answer again."""
+        settled = self._settled.get(task.request_key)
+        if settled is None:
+            return None
+        outcome: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        outcome.set_result(settled.delivery)
+        log.info("task.joined", task_id=settled.task_id, answered=True)
+        # The retry's own task is the same request; it takes the answered task's id.
+        return TaskHandle(task.model_copy(update={"id": settled.task_id}), outcome, DraftFeed())
+
     async def finish(self, handle: TaskHandle, delivered: bool) -> None:
         state = self._tasks.get(handle.task.id)
         if state is None:
+            await self._finish_settled(handle, delivered)
             return
         state.waiters -= 1
         self._track(state)
-        if delivered and state.record_id and not state.delivered:
-            state.delivered = True
-            await self._recorder.delivered(state.record_id, True, now())
-            return
-        if state.waiters > 0 or delivered:
-            return
         if state.finished:
-            if state.record_id and not state.delivered:
+            first_delivery = delivered and not state.delivered
+            state.delivered = state.delivered or delivered
+            if state.waiters == 0:
+                self._settle(state)
+            if state.record_id is None:
+                return
+            if first_delivery:
+                await self._recorder.delivered(state.record_id, True, now())
+            elif state.waiters == 0 and not state.delivered:
                 await self._recorder.delivered(state.record_id, False, now())
+            return
+        if state.waiters > 0:
             return
         if state.answering:
             return  # the reply being committed will find no waiter and mark it client_gone
@@ -376,12 +395,27 @@ class MemoryDispatcher:
         history = [*state.task.messages, delivery.answer.as_message()]
         self._conversations.remember(state.task.scope, history, state.task.conversation_id)
         state.outcome.set_result(delivery)
-        state.cleanup = asyncio.get_running_loop().call_later(
-            self._routing.retry_ttl_s, self._forget, state.task.id
-        )
-        if state.waiters == 0:
+        if state.waiters == 0:  # its client left while the answer was being committed
+            self._settle(state)
             self._spawn(self._recorder.delivered(delivery.record_id, False, now()))
         self._pump()
+
+    def _settle(self, state: TaskState) -> None:
+        """Every waiting request has had the answer: keep only what a retry needs."""
+        self._forget(state.task.id)
+        outcome = state.outcome
+        if outcome.done() and not outcome.cancelled() and outcome.exception() is None:
+            key, task_id = state.task.request_key, state.task.id
+            self._settled.add(key, task_id, outcome.result(), state.delivered)
+
+    async def _finish_settled(self, handle: TaskHandle, delivered: bool) -> None:
+        """A retry that joined an answered task: the record is delivered if it was not."""
+        settled = self._settled.get(handle.task.request_key)
+        if settled is None or settled.task_id != handle.task.id or not delivered:
+            return
+        if not settled.delivered:
+            settled.delivered = True
+            await self._recorder.delivered(settled.delivery.record_id, True, now())
 
     def _on_deadline(self, task_id: str) -> None:
         state = self._tasks.get(task_id)
