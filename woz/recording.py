@@ -101,8 +101,10 @@ class StoreRecorder:
         record.timings.answered_at = None
         await self._store.commit_record(record)
 
-    async def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
+    def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
+        """Mark the record delivered (or its client gone) with the next commit; the
+        answer itself is already durable, so nobody waits for this."""
         if ok:
-            await self._store.set_record_status(record_id, RecordStatus.DELIVERED, at)
+            self._store.note_record_status(record_id, RecordStatus.DELIVERED, at)
         else:
-            await self._store.set_record_status(record_id, RecordStatus.CLIENT_GONE)
+            self._store.note_record_status(record_id, RecordStatus.CLIENT_GONE)

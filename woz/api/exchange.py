@@ -19,7 +19,6 @@ The base class does the rest the same way for every dialect:
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any
@@ -84,7 +83,7 @@ class Exchange(ABC):
         except ClientGone:
             return web.Response(status=499)  # nobody is listening; the status is for the log
         finally:
-            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
+            self.dispatcher.finish(self.handle, delivered=delivered)
 
     async def stream(self) -> web.StreamResponse:
         """Headers and the dialect's opening frames at once, then the answer as it comes."""
@@ -118,7 +117,7 @@ class Exchange(ABC):
         except ClientGone:
             pass
         finally:
-            await asyncio.shield(self.dispatcher.finish(self.handle, delivered=delivered))
+            self.dispatcher.finish(self.handle, delivered=delivered)
         return events.response
 
     async def _live(self, events: EventStream, draft: str) -> None:

@@ -78,9 +78,9 @@ async def create_embedding(request: web.Request) -> web.StreamResponse:
         await response.prepare(request)
         await response.write_eof()
     except (ConnectionResetError, RuntimeError):
-        await recorder.delivered(record_id, False, datetime.now(UTC))
+        recorder.delivered(record_id, False, datetime.now(UTC))
         return response
-    await recorder.delivered(record_id, True, datetime.now(UTC))
+    recorder.delivered(record_id, True, datetime.now(UTC))
     return response
 
 

@@ -105,7 +105,8 @@ class DraftFeed:
 
 
 class Recorder(Protocol):
-    """Turns task outcomes into durable records; every method returns after commit."""
+    """Turns task outcomes into durable records; `answered` and `unanswered` return
+    after the commit."""
 
     async def answered(
         self, task: Task, operator_key_id: str | None, answer: Answer, timings: Timings
@@ -123,7 +124,8 @@ class Recorder(Protocol):
     ) -> None:
         """Commit a task that ended without an answer (`failure` says why, if it failed)."""
 
-    async def delivered(self, record_id: str, ok: bool, at: datetime) -> None: ...
+    def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
+        """Note that the answer reached the app (or did not); committed soon, not waited for."""
 
 
 Admission = Callable[[Task], Awaitable[Task]]
@@ -152,8 +154,10 @@ class Dispatcher(Protocol):
         Raises `Unavailable` at once when no operator is online or the queue is full.
         """
 
-    async def finish(self, handle: TaskHandle, delivered: bool) -> None:
-        """The request behind `handle` ended: delivered, or its client left."""
+    def finish(self, handle: TaskHandle, delivered: bool) -> None:
+        """The request behind `handle` ended: delivered, or its client left.
+
+        Synchronous, so that it runs to the end even in a cancelled handler."""
 
     def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
         """An operator's socket opened; its held tasks are sent to it again."""

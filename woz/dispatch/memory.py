@@ -150,10 +150,10 @@ class MemoryDispatcher:
         # The retry's own task is the same request; it takes the answered task's id.
         return TaskHandle(task.model_copy(update={"id": settled.task_id}), outcome, DraftFeed())
 
-    async def finish(self, handle: TaskHandle, delivered: bool) -> None:
+    def finish(self, handle: TaskHandle, delivered: bool) -> None:
         state = self._tasks.get(handle.task.id)
         if state is None:
-            await self._finish_settled(handle, delivered)
+            self._finish_settled(handle, delivered)
             return
         state.waiters -= 1
         self._track(state)
@@ -165,9 +165,9 @@ class MemoryDispatcher:
             if state.record_id is None:
                 return
             if first_delivery:
-                await self._recorder.delivered(state.record_id, True, now())
+                self._recorder.delivered(state.record_id, True, now())
             elif state.waiters == 0 and not state.delivered:
-                await self._recorder.delivered(state.record_id, False, now())
+                self._recorder.delivered(state.record_id, False, now())
             return
         if state.waiters > 0:
             return
@@ -178,8 +178,10 @@ class MemoryDispatcher:
         state.cleanup = asyncio.get_running_loop().call_later(
             self._routing.retry_ttl_s, self._forget, state.task.id
         )
-        await self._recorder.unanswered(
-            state.task, state.last_operator, RecordStatus.CLIENT_GONE, state.timings()
+        self._spawn(
+            self._recorder.unanswered(
+                state.task, state.last_operator, RecordStatus.CLIENT_GONE, state.timings()
+            )
         )
 
     # -- the operator hub's side -----------------------------------------------
@@ -397,7 +399,7 @@ class MemoryDispatcher:
         state.outcome.set_result(delivery)
         if state.waiters == 0:  # its client left while the answer was being committed
             self._settle(state)
-            self._spawn(self._recorder.delivered(delivery.record_id, False, now()))
+            self._recorder.delivered(delivery.record_id, False, now())
         self._pump()
 
     def _settle(self, state: TaskState) -> None:
@@ -408,14 +410,14 @@ class MemoryDispatcher:
             key, task_id = state.task.request_key, state.task.id
             self._settled.add(key, task_id, outcome.result(), state.delivered)
 
-    async def _finish_settled(self, handle: TaskHandle, delivered: bool) -> None:
+    def _finish_settled(self, handle: TaskHandle, delivered: bool) -> None:
         """A retry that joined an answered task: the record is delivered if it was not."""
         settled = self._settled.get(handle.task.request_key)
         if settled is None or settled.task_id != handle.task.id or not delivered:
             return
         if not settled.delivered:
             settled.delivered = True
-            await self._recorder.delivered(settled.delivery.record_id, True, now())
+            self._recorder.delivered(settled.delivery.record_id, True, now())
 
     def _on_deadline(self, task_id: str) -> None:
         state = self._tasks.get(task_id)

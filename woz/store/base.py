@@ -46,7 +46,14 @@ class Store(ResearchStore, Protocol):
 
     async def set_record_status(
         self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
-    ) -> None: ...
+    ) -> None:
+        """Durably set a record's delivery status."""
+
+    def note_record_status(
+        self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
+    ) -> None:
+        """Set a record's delivery status with the next commit, without waiting for it;
+        reads made afterwards see it."""
 
     async def get_record(self, record_id: str) -> Record | None: ...
 

@@ -5,6 +5,10 @@ disk. Writes queue up while the previous transaction commits and are then
 committed together (group commit): each `commit_record` still returns only
 after its own transaction is durable (`synchronous=FULL`), yet a burst of
 answers costs one fsync, not one each.
+
+A write that nobody needs to wait for (marking a record delivered) can join the
+next group commit without its caller waiting (`_write_soon`). Reads see every
+write queued before them: a read first lets the queued writes commit.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
+
 from woz.store.migrations import migrate
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], None]
+
+log = structlog.get_logger(__name__)
 
 
 def now_text() -> str:
@@ -39,7 +47,7 @@ class SQLiteDatabase:
         self._path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woz-sqlite")
         self._connection: sqlite3.Connection | None = None
-        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self._pending: list[tuple[Write, asyncio.Future[None] | None]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -81,15 +89,29 @@ class SQLiteDatabase:
         def run() -> list[sqlite3.Row]:
             return self._db().execute(sql, params).fetchall()
 
+        await self._settle_writes()
         return await self._on_thread(run)
+
+    async def _settle_writes(self) -> None:
+        """Wait until the writes queued so far are committed (or have failed)."""
+        if self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
 
     async def _write(self, write: Write) -> None:
         """Queue `write` for the next group commit and wait until it is durable."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue(write, future)
+        await future
+
+    def _write_soon(self, write: Write) -> None:
+        """Queue `write` for the next group commit without waiting for it; a failure
+        is logged. For writes whose caller has nothing to do after them."""
+        self._queue(write, None)
+
+    def _queue(self, write: Write, future: asyncio.Future[None] | None) -> None:
         self._pending.append((write, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        await future
 
     async def _flush(self) -> None:
         while self._pending:
@@ -99,9 +121,12 @@ class SQLiteDatabase:
             except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
                 errors = [exc] * len(batch)
             for (_, future), error in zip(batch, errors, strict=True):
-                if future.done():
+                if future is None:
+                    if error is not None:
+                        log.error("store.write_failed", error=repr(error))
+                elif future.done():
                     continue
-                if error is None:
+                elif error is None:
                     future.set_result(None)
                 else:
                     future.set_exception(error)

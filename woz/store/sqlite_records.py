@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from woz.models.record import Record, RecordStatus
-from woz.store.database import SQLiteDatabase
+from woz.store.database import SQLiteDatabase, Write
 from woz.store.sqlite_participants import is_withdrawn
 
 
@@ -49,15 +49,12 @@ class RecordTables(SQLiteDatabase):
     async def set_record_status(
         self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
     ) -> None:
-        delivered = delivered_at.isoformat() if delivered_at else None
+        await self._write(_status_update(record_id, status, delivered_at))
 
-        def update(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE records SET status = ?, delivered_at = ? WHERE id = ?",
-                (status, delivered, record_id),
-            )
-
-        await self._write(update)
+    def note_record_status(
+        self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
+    ) -> None:
+        self._write_soon(_status_update(record_id, status, delivered_at))
 
     async def get_record(self, record_id: str) -> Record | None:
         rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
@@ -79,6 +76,18 @@ class RecordTables(SQLiteDatabase):
 
 
 _COLUMNS = "body, status, delivered_at"
+
+
+def _status_update(record_id: str, status: RecordStatus, delivered_at: datetime | None) -> Write:
+    delivered = delivered_at.isoformat() if delivered_at else None
+
+    def update(db: sqlite3.Connection) -> None:
+        db.execute(
+            "UPDATE records SET status = ?, delivered_at = ? WHERE id = ?",
+            (status, delivered, record_id),
+        )
+
+    return update
 
 
 def _record(row: sqlite3.Row) -> Record:
