@@ -16,7 +16,7 @@ from aiohttp import web
 from operator_console import STATIC_ROOT
 from woz.auth import hash_token
 from woz.context import KEYS, STORE, STUDY
-from woz.headers import browser_headers
+from woz.headers import BrowserPolicy
 from woz.operators.hub import SESSION_COOKIE
 
 SESSION_HOURS = 12
@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-console_headers = browser_headers(CONTENT_SECURITY_POLICY, "/console")
+console_headers = BrowserPolicy(CONTENT_SECURITY_POLICY, ("/console",))
 
 
 async def login(request: web.Request) -> web.StreamResponse:

@@ -7,11 +7,9 @@ pages show participants' text and carry session cookies.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from aiohttp import web
-
-Middleware = Any  # aiohttp's middleware type is not exported in a stable place
 
 BROWSER_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -20,16 +18,18 @@ BROWSER_HEADERS = {
 }
 
 
-def browser_headers(policy: str, *prefixes: str) -> Middleware:
-    """A middleware that sets `policy` and `BROWSER_HEADERS` on responses to paths
-    starting with any of `prefixes`, errors included."""
+@dataclass(frozen=True)
+class BrowserPolicy:
+    """`policy` and `BROWSER_HEADERS` for responses to paths under any of `prefixes`.
 
-    @web.middleware
-    async def add_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-        response: web.StreamResponse = await handler(request)
-        if request.path.startswith(prefixes):
-            response.headers["Content-Security-Policy"] = policy
+    Applied when a response is prepared (`on_response_prepare`), so error
+    responses get the headers too.
+    """
+
+    policy: str
+    prefixes: tuple[str, ...]
+
+    def apply(self, request: web.Request, response: web.StreamResponse) -> None:
+        if request.path.startswith(self.prefixes):
+            response.headers["Content-Security-Policy"] = self.policy
             response.headers.update(BROWSER_HEADERS)
-        return response
-
-    return add_headers

@@ -212,7 +212,7 @@ async def check_payloads(console: Console, woz: Woz, openai_client: openai.Async
     }
     assert console.dialogs == []
 
-    await woz.server.app[DISPATCHER].finish(media, delivered=False)
+    woz.server.app[DISPATCHER].finish(media, delivered=False)
     call.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await call

@@ -41,9 +41,12 @@ async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
                 code="invalid_api_key",
             )
         request[APP_KEY] = info
-        with structlog.contextvars.bound_contextvars(app_key=info.id):
+        tokens = structlog.contextvars.bind_contextvars(app_key=info.id)
+        try:
             authed: web.StreamResponse = await handler(request)
             return authed
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
     response: web.StreamResponse = await handler(request)
     return response
 

@@ -33,6 +33,7 @@ from woz.api.waiting import await_delivery
 from woz.context import DISPATCHER, SETTINGS, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
+from woz.jsontext import json_response
 from woz.models.task import Answer
 
 log = structlog.get_logger(__name__)
@@ -156,7 +157,7 @@ class Exchange(ABC):
 
     def render(self, answer: Answer) -> web.Response:
         """The non-streaming response: `body()` as JSON, unless the dialect answers in text."""
-        return web.json_response(self.body(answer))
+        return json_response(self.body(answer))
 
     @abstractmethod
     async def stream_start(self, events: EventStream) -> None:

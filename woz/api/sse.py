@@ -7,10 +7,11 @@ can stop work and revoke the task instead of writing into a dead socket.
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 from aiohttp import web
+
+from woz.jsontext import dumps
 
 
 class ClientGone(Exception):
@@ -43,11 +44,11 @@ class EventStream:
 
     async def data(self, obj: Any) -> None:
         """An unnamed frame: `data: <json>` (OpenAI Chat Completions)."""
-        await self._write(f"data: {json.dumps(obj, separators=(',', ':'))}\n\n")
+        await self._write(f"data: {dumps(obj)}\n\n")
 
     async def event(self, name: str, obj: Any) -> None:
         """A named frame: `event: <name>` then `data: <json>` (Anthropic, Responses)."""
-        await self._write(f"event: {name}\ndata: {json.dumps(obj, separators=(',', ':'))}\n\n")
+        await self._write(f"event: {name}\ndata: {dumps(obj)}\n\n")
 
     async def raw(self, text: str) -> None:
         await self._write(text)

@@ -33,7 +33,7 @@ from woz.api.research import research_errors
 from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_end, post_reconsent, post_withdraw
 from woz.chat_page.session import PREFIX, ensure_participant, is_this_study, page_path
-from woz.headers import browser_headers
+from woz.headers import BrowserPolicy
 
 STATIC_ROOT = Path(__file__).parent / "static"
 STATIC_PREFIX = "/participant/static"
@@ -49,7 +49,7 @@ NOT_FOUND_HTML = (
     "Check the link the research team sent you.</p></html>"
 )
 
-chat_page_headers = browser_headers(CONTENT_SECURITY_POLICY, PREFIX + "/", STATIC_PREFIX)
+chat_page_headers = BrowserPolicy(CONTENT_SECURITY_POLICY, (PREFIX + "/", STATIC_PREFIX))
 
 
 @web.middleware

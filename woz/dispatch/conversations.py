@@ -9,9 +9,9 @@ same conversation. An explicit `X-Woz-Conversation` always wins.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 
+from woz.jsontext import dumps_bytes
 from woz.models.task import Message, new_id
 
 
@@ -25,7 +25,7 @@ def _digest(scope: str, messages: list[Message]) -> str:
             [[call.name, call.arguments] for call in message.tool_calls],
             message.tool_call_id,
         ]
-        hasher.update(json.dumps(shape, separators=(",", ":")).encode())
+        hasher.update(dumps_bytes(shape))
     return hasher.hexdigest()
 
 

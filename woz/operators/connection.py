@@ -9,7 +9,6 @@ answer is being committed: a burst of answers shares one group commit.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Coroutine
 from typing import Any
 
@@ -17,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from woz.dispatch.base import QueueStatus
+from woz.jsontext import dumps
 from woz.models.protocol import task_view
 from woz.models.task import Task
 
@@ -81,6 +81,6 @@ class OperatorConnection:
             if self.ws.closed:
                 continue
             try:
-                await self.ws.send_str(json.dumps(frame, separators=(",", ":")))
+                await self.ws.send_str(dumps(frame))
             except (ConnectionResetError, RuntimeError):
                 log.info("operator.write_failed", operator=self.operator_key_id)
