@@ -132,6 +132,26 @@ class SQLiteDatabase:
                     future.set_exception(error)
 
     def _apply(self, writes: list[Write]) -> list[Exception | None]:
+        """Commit `writes` in one transaction; a write that fails is undone alone.
+
+        Tried first without savepoints (a few statements fewer per write on the
+        busiest path); if any write fails, the batch is rolled back and applied
+        again with a savepoint around each write. Writes only touch the database,
+        so running one twice after a rollback is safe.
+        """
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for write in writes:
+                write(db)
+            db.execute("COMMIT")
+        except Exception:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            return self._apply_isolated(writes)
+        return [None] * len(writes)
+
+    def _apply_isolated(self, writes: list[Write]) -> list[Exception | None]:
         db = self._db()
         errors: list[Exception | None] = []
         db.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,62 @@
+"""The store's group commit: writes queued together commit together, a failing
+write is undone alone, and writes nobody waits for are seen by later reads."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from woz.store.database import SQLiteDatabase
+
+
+class Notes(SQLiteDatabase):
+    async def add(self, text: str) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            if text == "bad":
+                raise ValueError("refused")
+            db.execute("INSERT INTO notes (text) VALUES (?)", (text,))
+
+        await self._write(insert)
+
+    def add_soon(self, text: str) -> None:
+        self._write_soon(lambda db: db.execute("INSERT INTO notes (text) VALUES (?)", (text,)))
+
+    async def texts(self) -> list[str]:
+        return [row["text"] for row in await self._read("SELECT text FROM notes ORDER BY rowid")]
+
+
+@pytest.fixture
+async def notes(tmp_path: Path) -> AsyncIterator[Notes]:
+    database = Notes(tmp_path / "notes.sqlite3")
+    await database.open()
+    await database._write(lambda db: db.execute("CREATE TABLE notes (text TEXT)"))
+    yield database
+    await database.close()
+
+
+async def test_a_failing_write_is_undone_alone(notes: Notes) -> None:
+    outcomes = await asyncio.gather(
+        notes.add("first"), notes.add("bad"), notes.add("third"), return_exceptions=True
+    )
+    assert [type(o).__name__ for o in outcomes] == ["NoneType", "ValueError", "NoneType"]
+    assert await notes.texts() == ["first", "third"]
+
+
+async def test_a_write_nobody_waits_for_is_seen_by_the_next_read(notes: Notes) -> None:
+    notes.add_soon("queued")
+    assert await notes.texts() == ["queued"]
+
+
+async def test_writes_nobody_waits_for_are_committed_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    database = Notes(path)
+    await database.open()
+    await database._write(lambda db: db.execute("CREATE TABLE notes (text TEXT)"))
+    database.add_soon("last words")
+    await database.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT text FROM notes").fetchall() == [("last words",)]
