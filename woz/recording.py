@@ -29,9 +29,14 @@ class StoreRecorder:
         self._store = store
         self._study = study
         self._secret = secret
+        self._operator_pseudonyms: dict[str, str] = {}  # few operators, one HMAC each
 
     def operator_pseudonym(self, operator_key_id: str) -> str:
-        return pseudonym(self._secret, "op", operator_key_id)
+        known = self._operator_pseudonyms.get(operator_key_id)
+        if known is None:
+            known = pseudonym(self._secret, "op", operator_key_id)
+            self._operator_pseudonyms[operator_key_id] = known
+        return known
 
     def _record(
         self,

@@ -175,7 +175,9 @@ class Dispatcher(Protocol):
         """Commit the operator's answer and wake the waiting request; returns the record id.
 
         Raises `Rejected` for an unknown task, a lost lease, a second answer, or an
-        answer that breaks the task's schema or tool choice.
+        answer that breaks the task's schema or tool choice. Run it in a task that
+        nothing cancels (the hub gives each reply its own): cancelled between the
+        commit and the wake-up, a task would stay answered but undelivered.
         """
 
     def release(self, operator_key_id: str, task_id: str) -> None: ...

@@ -247,11 +247,6 @@ class MemoryDispatcher:
                 f"The participant has already seen {streamed!r}; the reply must start with it.",
             )
         state.answering = True
-        # Shielded: an operator socket that drops mid-commit must not leave the
-        # task half answered; the commit and the wake-up finish together.
-        return await asyncio.shield(self._commit_reply(state, operator_key_id, answer))
-
-    async def _commit_reply(self, state: TaskState, operator_key_id: str, answer: Answer) -> str:
         try:
             record_id = await self._recorder.answered(
                 state.task, operator_key_id, answer, state.timings()

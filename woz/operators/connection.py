@@ -49,11 +49,14 @@ class OperatorConnection:
         """Finish running work, flush what is queued, then stop writing.
 
         Bounded: a writer stuck on a dead socket is cancelled, never left pending.
+        Running work is waited for, never cancelled: a reply being committed runs
+        to its end (the dispatcher relies on it), its acknowledgement just may not
+        reach a socket that is gone.
         """
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_TIMEOUT_S)
         try:
             async with asyncio.timeout(STOP_TIMEOUT_S):
-                if self._running:
-                    await asyncio.gather(*self._running, return_exceptions=True)
                 self._outbox.put_nowait(None)
                 if self._writer is not None:
                     await self._writer
