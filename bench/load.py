@@ -4,7 +4,9 @@ Two scenarios, one per invocation; each prints one JSON object on stdout (progre
 goes to stderr):
 
 - `throughput`: bots answer every task at once over real websockets while
-  `--concurrency` clients send non-streaming chat completions back to back.
+  `--concurrency` clients send non-streaming chat completions back to back
+  (saturation), or, with `--rate`, at random times adding up to that many
+  requests per second (paced: latency at a load the server keeps up with).
   After `--warmup` seconds, requests completing during the next `--duration`
   seconds are counted; latency is measured per request, client-side.
 - `memory`: a holder operator (ready, capacity 1) accepts one task and never
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -63,39 +66,61 @@ class _Sample:
 
 @dataclass
 class _Clients:
-    """Closed-loop clients: each sends its next request as soon as the last one returns."""
+    """Concurrent API clients, closed-loop or paced.
+
+    Closed loop (`rate_per_client` None): each client sends its next request as
+    soon as the last one returns, so the server is saturated. Paced: each client
+    sends at random (Poisson) times at `rate_per_client` requests per second,
+    whether or not its last request has returned, and latency counts from the
+    time a request was due, so a slow server cannot hide its backlog.
+    """
 
     session: aiohttp.ClientSession
     url: str
     headers: dict[str, str]
+    rate_per_client: float | None = None
     samples: list[_Sample] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def worker(self, name: int) -> None:
+        if self.rate_per_client is None:
+            while not self.stop.is_set():
+                if not await self.request(name, time.perf_counter()):
+                    await asyncio.sleep(0.01)  # no hot loop against a failing server
+            return
+        due = time.perf_counter() + random.expovariate(self.rate_per_client)
         while not self.stop.is_set():
-            number = next(self.numbers)
-            # A unique body per request: woz joins identical bodies to one task (retries).
-            body = json.dumps(chat_body(f"bench request {name}-{number}")).encode()
-            started = time.perf_counter()
-            ok = False
-            try:
-                async with self.session.post(self.url, data=body, headers=self.headers) as resp:
-                    payload = await resp.read()
-                if resp.status == 200:
-                    content = json.loads(payload)["choices"][0]["message"]["content"]
-                    ok = content == BOT_ANSWER
-                    problem = "wrong_answer"
-                else:
-                    problem = f"http_{resp.status}"
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-                problem = type(exc).__name__
-            done = time.perf_counter()
-            self.samples.append(_Sample(done, done - started, ok))
-            if not ok:
-                self.failures[problem] = self.failures.get(problem, 0) + 1
-                await asyncio.sleep(0.01)  # no hot loop against a failing server
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            call = asyncio.create_task(self.request(name, due))
+            self.in_flight.add(call)
+            call.add_done_callback(self.in_flight.discard)
+            due += random.expovariate(self.rate_per_client)
+
+    async def request(self, name: int, started: float) -> bool:
+        """One chat completion; its latency counts from `started`."""
+        number = next(self.numbers)
+        # A unique body per request: woz joins identical bodies to one task (retries).
+        body = json.dumps(chat_body(f"bench request {name}-{number}")).encode()
+        ok = False
+        try:
+            async with self.session.post(self.url, data=body, headers=self.headers) as resp:
+                payload = await resp.read()
+            if resp.status == 200:
+                content = json.loads(payload)["choices"][0]["message"]["content"]
+                ok = content == BOT_ANSWER
+                problem = "wrong_answer"
+            else:
+                problem = f"http_{resp.status}"
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+            problem = type(exc).__name__
+        done = time.perf_counter()
+        self.samples.append(_Sample(done, done - started, ok))
+        if not ok:
+            self.failures[problem] = self.failures.get(problem, 0) + 1
+        return ok
 
 
 async def throughput(args: argparse.Namespace) -> dict[str, Any]:
@@ -115,9 +140,11 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
             session,
             base + "/v1/chat/completions",
             {"Authorization": f"Bearer {args.app_key}", "Content-Type": "application/json"},
+            rate_per_client=args.rate / args.concurrency if args.rate else None,
         )
         workers = [asyncio.create_task(clients.worker(i)) for i in range(args.concurrency)]
-        say(f"{args.label}: {args.concurrency} clients, warming up {args.warmup:g}s")
+        pace = f" at {args.rate:g} req/s" if args.rate else ""
+        say(f"{args.label}: {args.concurrency} clients{pace}, warming up {args.warmup:g}s")
         await asyncio.sleep(args.warmup)
         cpu_0, frames_0 = _cpu_readings(args.server_pid), sum(bot.received for bot in bots)
         start = time.perf_counter()
@@ -128,10 +155,11 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT_S + 5):
                 await asyncio.gather(*workers)
+                await asyncio.gather(*clients.in_flight)
         except TimeoutError:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for work in [*workers, *clients.in_flight]:
+                work.cancel()
+            await asyncio.gather(*workers, *clients.in_flight, return_exceptions=True)
         for bot in bots:
             await bot.close()
     window = [s for s in clients.samples if start <= s.done_at < end]
@@ -144,6 +172,7 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "label": args.label,
         "concurrency": args.concurrency,
+        "offered_rps": args.rate,
         "bots": len(bots),
         "bot_capacity": args.capacity,
         "warmup_s": args.warmup,
@@ -376,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tokens", nargs="+", required=True, help="one operator token per bot")
     run.add_argument("--capacity", type=int, default=50)
     run.add_argument("--concurrency", type=int, default=100)
+    run.add_argument(
+        "--rate", type=float, default=None, help="paced: requests per second in all (else saturate)"
+    )
     run.add_argument("--warmup", type=float, default=2.0)
     run.add_argument("--duration", type=float, default=10.0)
     run.add_argument("--server-pid", type=int, required=True)

@@ -31,6 +31,8 @@ async def await_delivery(
     `keepalive` is awaited whenever `keepalive_s` passes without other output;
     `on_draft` is awaited with each new draft of a live-mode task.
     """
+    if keepalive is None and on_draft is None:
+        return await _await_outcome(request, handle.outcome, poll_s)
     last_output = time.monotonic()
     draft_seen = handle.draft
     while True:
@@ -56,3 +58,28 @@ async def await_delivery(
         if keepalive is not None and due:
             await keepalive()
             last_output = time.monotonic()
+
+
+async def _await_outcome(
+    request: web.Request, outcome: asyncio.Future[Delivery], poll_s: float
+) -> Delivery:
+    """The plain wait (no stream, no live drafts): one waiter woken by the outcome or
+    by the poll timer, cheaper than `asyncio.wait` on the path every request takes."""
+    loop = asyncio.get_running_loop()
+    while not outcome.done():
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None, waiter: asyncio.Future[None] = waiter) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        outcome.add_done_callback(wake)
+        timer = loop.call_later(poll_s, wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            outcome.remove_done_callback(wake)
+        if not outcome.done() and client_gone(request):
+            raise ClientGone
+    return outcome.result()

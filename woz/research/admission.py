@@ -42,7 +42,7 @@ class ResearchAdmission:
         self._registered: set[str] = set()
 
     async def __call__(self, task: Task) -> Task:
-        task = task.model_copy(update={"request": _without_raw_ids(task.request)})
+        task.request = _without_raw_ids(task.request)
         if task.participant is not None:
             await self._check_participant(task)
         elif self._study.study.consent_required:
