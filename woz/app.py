@@ -15,6 +15,7 @@ from aiohttp import web
 
 from woz.api import api_auth, api_errors, setup_api
 from woz.api.research import setup_research_api
+from woz.api.waiting import watch_clients
 from woz.auth import KeyRing
 from woz.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
 from woz.config import Settings
@@ -66,6 +67,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[STORE] = store if store is not None else SQLiteStore(settings.database)
     app[MEDIA] = MediaFolder(settings.data / "media")
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
     app.on_response_prepare.append(_response_headers)
     setup_api(app)

@@ -1,19 +1,25 @@
 """Waiting for a human: keep-alives, live drafts, and noticing a client that left.
 
-aiohttp does not cancel a handler when its client disconnects, so the wait
-polls the transport (every `disconnect_poll_s`); a departure raises
+aiohttp does not cancel a handler when its client disconnects (unless the
+server runs with `handler_cancellation`, as `woz serve` does), so a waiting
+request checks its transport every `disconnect_poll_s`; a departure raises
 `ClientGone` within that interval, and the caller revokes the task.
+
+Plain waits (no stream, no live drafts) are all checked by one `Watcher` task
+instead of a timer each: thousands of requests waiting for a human then cost
+one wake-up per interval, not thousands.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from woz.api.sse import ClientGone, client_gone
+from woz.context import SETTINGS
 from woz.dispatch.base import Delivery, TaskHandle
 
 
@@ -32,7 +38,7 @@ async def await_delivery(
     `on_draft` is awaited with each new draft of a live-mode task.
     """
     if keepalive is None and on_draft is None:
-        return await _await_outcome(request, handle.outcome, poll_s)
+        return await request.app[WATCHER].wait(request, handle.outcome)
     last_output = time.monotonic()
     draft_seen = handle.draft
     while True:
@@ -60,26 +66,50 @@ async def await_delivery(
             last_output = time.monotonic()
 
 
-async def _await_outcome(
-    request: web.Request, outcome: asyncio.Future[Delivery], poll_s: float
-) -> Delivery:
-    """The plain wait (no stream, no live drafts): one waiter woken by the outcome or
-    by the poll timer, cheaper than `asyncio.wait` on the path every request takes."""
-    loop = asyncio.get_running_loop()
-    while not outcome.done():
-        waiter: asyncio.Future[None] = loop.create_future()
+class Watcher:
+    """Plain waits for an answer; every `poll_s` it fails those whose client left."""
 
-        def wake(_: object = None, waiter: asyncio.Future[None] = waiter) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
+    def __init__(self, poll_s: float) -> None:
+        self._poll_s = poll_s
+        self._waiting: dict[asyncio.Future[None], web.Request] = {}
 
-        outcome.add_done_callback(wake)
-        timer = loop.call_later(poll_s, wake)
-        try:
-            await waiter
-        finally:
-            timer.cancel()
-            outcome.remove_done_callback(wake)
-        if not outcome.done() and client_gone(request):
-            raise ClientGone
-    return outcome.result()
+    async def run(self) -> None:
+        """Check the waiting requests' clients until cancelled."""
+        while True:
+            await asyncio.sleep(self._poll_s)
+            for waiter, request in list(self._waiting.items()):
+                if client_gone(request) and not waiter.done():
+                    waiter.set_exception(ClientGone())
+
+    async def wait(self, request: web.Request, outcome: asyncio.Future[Delivery]) -> Delivery:
+        """`outcome`'s delivery; raises its `WozError`, or `ClientGone`."""
+        if not outcome.done():
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+            def wake(_: object) -> None:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+            outcome.add_done_callback(wake)
+            self._waiting[waiter] = request
+            try:
+                await waiter
+            finally:
+                del self._waiting[waiter]
+                outcome.remove_done_callback(wake)
+        return outcome.result()
+
+
+WATCHER = web.AppKey("watcher", Watcher)
+
+
+async def watch_clients(app: web.Application) -> AsyncIterator[None]:
+    """`cleanup_ctx`: the app's `Watcher`, running while the app does."""
+    watcher = Watcher(app[SETTINGS].disconnect_poll_s)
+    app[WATCHER] = watcher
+    running = asyncio.create_task(watcher.run())
+    try:
+        yield
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
