@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from woz.models.task import Task, ToolCall
+from woz.models.task import Message, Task, ToolCall, ToolSpec
 
 PROTOCOL_VERSION = 1
 
@@ -70,6 +70,10 @@ OperatorFrame = Annotated[
 OPERATOR_FRAME: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)
 
 
+_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
+_TOOLS: TypeAdapter[list[ToolSpec]] = TypeAdapter(list[ToolSpec])
+
+
 def task_view(task: Task) -> dict[str, Any]:
     """The task as an operator sees it in `task.assigned`."""
     return {
@@ -78,8 +82,8 @@ def task_view(task: Task) -> dict[str, Any]:
         "participant": task.participant,
         "persona": task.persona,
         "api": task.api,
-        "messages": [m.model_dump(mode="json", exclude_none=True) for m in task.messages],
-        "tools": [t.model_dump(mode="json", exclude_none=True) for t in task.tools],
+        "messages": _MESSAGES.dump_python(task.messages, mode="json", exclude_none=True),
+        "tools": _TOOLS.dump_python(task.tools, mode="json", exclude_none=True),
         "tool_choice": task.tool_choice.model_dump(mode="json"),
         "parallel_tool_calls": task.parallel_tool_calls,
         "response_format": task.response_format.model_dump(mode="json"),
