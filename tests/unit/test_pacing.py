@@ -24,3 +24,13 @@ async def test_zero_rate_sends_everything_at_once() -> None:
 async def test_paced_pieces_cover_the_text() -> None:
     pieces = [p async for p in paced("one two three four", 1000, 0)]
     assert "".join(pieces) == "one two three four"
+
+
+def test_long_texts_count_the_same_when_counted_again() -> None:
+    """Counts of long texts are remembered (prompts are resent every turn), never changed."""
+    text = "A long message from earlier in the conversation, resent every turn. " * 20
+    expected = len(split_tokens(text))
+    assert count_tokens(text) == expected
+    assert count_tokens(str(text)) == expected  # a new string object, as the next request has
+    longer = text + "And one more sentence."
+    assert count_tokens(longer) == len(split_tokens(longer)) > expected

@@ -12,21 +12,44 @@ import hashlib
 from collections import OrderedDict
 
 from woz.jsontext import dumps_bytes
-from woz.models.task import Message, new_id
+from woz.models.task import Message
 
 
-def _digest(scope: str, messages: list[Message]) -> str:
-    hasher = hashlib.sha256(scope.encode())
-    for message in messages:
-        shape = [
+def _shape(message: Message) -> bytes:
+    """What identifies a message in a history: role, text, media, tool calls."""
+    return dumps_bytes(
+        [
             message.role,
             message.text(),
             [part.url for part in message.content if part.url],
             [[call.name, call.arguments] for call in message.tool_calls],
             message.tool_call_id,
         ]
-        hasher.update(dumps_bytes(shape))
-    return hasher.hexdigest()
+    )
+
+
+class History:
+    """A conversation's messages as a running digest.
+
+    Digests of a history and of that history plus one more message come from one
+    pass over the messages: apps resend the whole conversation every turn, and
+    hashing it twice per request would cost more the longer it grows.
+    """
+
+    def __init__(self, scope: str) -> None:
+        self._hasher = hashlib.sha256(scope.encode())
+
+    def add(self, message: Message) -> None:
+        self._hasher.update(_shape(message))
+
+    def digest(self) -> str:
+        return self._hasher.hexdigest()
+
+    def digest_with(self, message: Message) -> str:
+        """The digest of the history followed by `message` (the history is unchanged)."""
+        hasher = self._hasher.copy()
+        hasher.update(_shape(message))
+        return hasher.hexdigest()
 
 
 class ConversationIndex:
@@ -36,22 +59,29 @@ class ConversationIndex:
         self._capacity = capacity
         self._known: OrderedDict[str, str] = OrderedDict()
 
-    def resolve(self, scope: str, messages: list[Message]) -> str:
-        """The conversation these messages continue, or a new id."""
+    def follow(self, scope: str, messages: list[Message]) -> tuple[str | None, History]:
+        """The conversation these messages continue (None if unknown), and their history.
+
+        They continue a conversation when everything up to their last assistant
+        turn is a history remembered with its answer.
+        """
         last_assistant = max(
             (i for i, message in enumerate(messages) if message.role == "assistant"), default=-1
         )
-        if last_assistant >= 0:
-            key = _digest(scope, messages[: last_assistant + 1])
-            found = self._known.get(key)
-            if found is not None:
-                self._known.move_to_end(key)
-                return found
-        return new_id("conv_")
+        history = History(scope)
+        found: str | None = None
+        for i, message in enumerate(messages):
+            history.add(message)
+            if i == last_assistant:
+                key = history.digest()
+                found = self._known.get(key)
+                if found is not None:
+                    self._known.move_to_end(key)
+        return found, history
 
-    def remember(self, scope: str, history: list[Message], conversation_id: str) -> None:
-        """Record that `history` (ending with the answer) belongs to `conversation_id`."""
-        key = _digest(scope, history)
+    def remember(self, history: History, answer: Message, conversation_id: str) -> None:
+        """Record that `history` followed by `answer` belongs to `conversation_id`."""
+        key = history.digest_with(answer)
         self._known[key] = conversation_id
         self._known.move_to_end(key)
         while len(self._known) > self._capacity:

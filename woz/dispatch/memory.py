@@ -37,7 +37,7 @@ from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
 from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
-from woz.models.task import Answer, ProducedBy, Task
+from woz.models.task import Answer, ProducedBy, Task, new_id
 from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
@@ -100,11 +100,11 @@ class MemoryDispatcher:
         return self._start(task, by_model=False)
 
     def _start(self, task: Task, by_model: bool) -> TaskHandle:
-        if not task.conversation_id:
-            task.conversation_id = self._conversations.resolve(task.scope, task.messages)
+        continued, history = self._conversations.follow(task.scope, task.messages)
+        task.conversation_id = task.conversation_id or continued or new_id("conv_")
         task.deadline = task.received_at + timedelta(seconds=self._routing.answer_timeout_s)
         loop = asyncio.get_running_loop()
-        state = TaskState(task=task, outcome=loop.create_future())
+        state = TaskState(task=task, outcome=loop.create_future(), history=history)
         state.outcome.add_done_callback(consume_exception)
         state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
         self._tasks[task.id] = state
@@ -389,8 +389,8 @@ class MemoryDispatcher:
         state.record_id = delivery.record_id
         if state.deadline is not None:
             state.deadline.cancel()
-        history = [*state.task.messages, delivery.answer.as_message()]
-        self._conversations.remember(state.task.scope, history, state.task.conversation_id)
+        answer = delivery.answer.as_message()
+        self._conversations.remember(state.history, answer, state.task.conversation_id)
         state.outcome.set_result(delivery)
         if state.waiters == 0:  # its client left while the answer was being committed
             self._settle(state)

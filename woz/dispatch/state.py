@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from woz.dispatch.base import Delivery, DraftFeed, OperatorLink
+from woz.dispatch.conversations import History
 from woz.dispatch.policies import OperatorLoad
 from woz.models.record import Timings
 from woz.models.task import Task
@@ -36,6 +37,7 @@ class TaskState:
 
     task: Task
     outcome: asyncio.Future[Delivery]
+    history: History  # the conversation so far, as a running digest
     drafts: DraftFeed = field(default_factory=DraftFeed)
     waiters: int = 1
     operator: str | None = None  # who holds the lease now
