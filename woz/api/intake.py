@@ -5,7 +5,6 @@ the persona, pseudonymise the participant, and key the request for retries.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from woz.context import PAGE_PARTICIPANT, STUDY, STUDY_SECRET, app_key
 from woz.errors import ErrorKind, WozError, invalid_request
+from woz.jsontext import loads
 from woz.models.study import Persona
 from woz.research.pseudonyms import pseudonym
 
@@ -28,8 +28,8 @@ async def read_json(request: web.Request) -> tuple[dict[str, Any], bytes]:
     """The body as a JSON object, with its raw bytes (for the retry key)."""
     raw = await request.read()
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = loads(raw)
+    except ValueError as exc:
         raise invalid_request(
             f"We could not parse the JSON body of your request: {exc}.", code="invalid_json"
         ) from exc

@@ -328,11 +328,15 @@ class MemoryDispatcher:
         self._schedule_broadcast()
 
     def _pump(self) -> None:
-        """Assign waiting tasks, oldest first, while some operator has a free slot."""
-        for task_id in list(self._queue):
+        """Assign waiting tasks, oldest first, while some operator has a free slot.
+
+        Strictly in order: when the oldest task cannot be assigned (every free
+        operator declined it), the ones behind it wait too."""
+        while self._queue:
             candidates = [op for op in self._operators.values() if op.reachable and op.free > 0]
             if not candidates:
                 break
+            task_id = next(iter(self._queue))
             state = self._tasks[task_id]
             owner = self._owners.get(state.task.conversation_id)
             op = choose_operator(candidates, owner, state.declined_by)

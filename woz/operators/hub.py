@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from woz.auth import bearer_token, hash_token
 from woz.context import DISPATCHER, KEYS, MEDIA, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
+from woz.jsontext import loads
 from woz.media import media_type_of
 from woz.models.keys import KeyInfo
 from woz.models.protocol import (
@@ -133,9 +134,9 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
 
 async def _handle(request: web.Request, connection: OperatorConnection, data: str) -> None:
     try:
-        raw: Any = json.loads(data)
-    except json.JSONDecodeError as exc:
-        connection.send("error", code="bad_frame", message=f"Not JSON: {exc.msg}.")
+        raw: Any = loads(data)
+    except ValueError as exc:
+        connection.send("error", code="bad_frame", message=f"Not JSON: {exc}.")
         return
     try:
         frame = OPERATOR_FRAME.validate_python(raw)
