@@ -86,3 +86,20 @@ class ConversationIndex:
         self._known.move_to_end(key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+
+
+class ConversationOwners:
+    """Who was last given each conversation, so its next turn goes to them (bounded)."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._by_conversation: OrderedDict[str, str] = OrderedDict()
+
+    def owner(self, conversation_id: str) -> str | None:
+        return self._by_conversation.get(conversation_id)
+
+    def assign(self, conversation_id: str, operator_key_id: str) -> None:
+        self._by_conversation[conversation_id] = operator_key_id
+        self._by_conversation.move_to_end(conversation_id)
+        while len(self._by_conversation) > self._capacity:
+            self._by_conversation.popitem(last=False)

@@ -27,12 +27,13 @@ from woz.dispatch.base import (
     Rejected,
     TaskHandle,
 )
-from woz.dispatch.conversations import ConversationIndex
+from woz.dispatch.conversations import ConversationIndex, ConversationOwners
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.policies import choose_operator
 from woz.dispatch.settled import SettledAnswers
 from woz.dispatch.state import OperatorState, TaskState, consume_exception, now
+from woz.dispatch.throttle import Throttled
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
 from woz.models.record import RecordStatus
@@ -65,10 +66,11 @@ class MemoryDispatcher:
         self._queue: OrderedDict[str, None] = OrderedDict()
         self._operators: dict[str, OperatorState] = {}
         self._conversations = ConversationIndex()
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._owners = ConversationOwners()
         self._background: set[asyncio.Task[None]] = set()
-        self._broadcast_pending = False
-        self._last_broadcast = 0.0
+        # Queue figures are for display: one frame per state change per operator
+        # would cost more than the tasks themselves.
+        self._queue_figures = Throttled(BROADCAST_INTERVAL_S, self._broadcast)
         self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
 
     # -- the facade's side ---------------------------------------------------
@@ -216,7 +218,7 @@ class MemoryDispatcher:
                 self._routing.reconnect_grace_s, self._grace_over, operator_key_id
             )
         log.info("operator.disconnected", operator=operator_key_id, held=len(op.held))
-        self._schedule_broadcast()
+        self._queue_figures.request()
 
     def ready(self, operator_key_id: str, capacity: int) -> None:
         op = self._operators.get(operator_key_id)
@@ -229,7 +231,7 @@ class MemoryDispatcher:
         op = self._operators.get(operator_key_id)
         if op is not None:
             op.ready = False
-            self._schedule_broadcast()
+            self._queue_figures.request()
 
     def typing(self, operator_key_id: str, task_id: str, text: str) -> None:
         state = self._held_by(operator_key_id, task_id)
@@ -325,7 +327,7 @@ class MemoryDispatcher:
         self._queue[state.task.id] = None
         if front:
             self._queue.move_to_end(state.task.id, last=False)
-        self._schedule_broadcast()
+        self._queue_figures.request()
 
     def _pump(self) -> None:
         """Assign waiting tasks, oldest first, while some operator has a free slot.
@@ -338,7 +340,7 @@ class MemoryDispatcher:
                 break
             task_id = next(iter(self._queue))
             state = self._tasks[task_id]
-            owner = self._owners.get(state.task.conversation_id)
+            owner = self._owners.owner(state.task.conversation_id)
             op = choose_operator(candidates, owner, state.declined_by)
             if op is None:
                 break
@@ -348,10 +350,10 @@ class MemoryDispatcher:
             state.assigned_at = state.assigned_at or now()
             op.held.add(task_id)
             op.last_assigned = time.monotonic()
-            self._set_owner(state.task.conversation_id, op.key_id)
+            self._owners.assign(state.task.conversation_id, op.key_id)
             op.link.send_assigned(self._with_draft(state))
             log.info("task.assigned", task_id=task_id, operator=op.key_id)
-        self._schedule_broadcast()
+        self._queue_figures.request()
 
     def _with_draft(self, state: TaskState) -> Task:
         """The task as an operator should get it: with the latest human or model draft."""
@@ -359,12 +361,6 @@ class MemoryDispatcher:
         if draft:
             return state.task.model_copy(update={"draft": draft})
         return state.task
-
-    def _set_owner(self, conversation_id: str, operator_key_id: str) -> None:
-        self._owners[conversation_id] = operator_key_id
-        self._owners.move_to_end(conversation_id)
-        while len(self._owners) > 100_000:
-            self._owners.popitem(last=False)
 
     def _unassign(self, state: TaskState) -> OperatorState | None:
         op = self._operators.get(state.operator or "")
@@ -380,7 +376,7 @@ class MemoryDispatcher:
         op = self._unassign(state)
         if op is not None and op.link is not None:
             op.link.send_revoked(state.task.id, reason)
-        self._schedule_broadcast()
+        self._queue_figures.request()
         self._pump()
 
     def _complete(self, state: TaskState, delivery: Delivery) -> None:
@@ -513,22 +509,7 @@ class MemoryDispatcher:
             if timer is not None:
                 timer.cancel()
 
-    def _schedule_broadcast(self) -> None:
-        """Queue figures go out at most every `BROADCAST_INTERVAL_S`: they are for display,
-        and one frame per state change per operator would cost more than the tasks."""
-        if self._broadcast_pending:
-            return
-        self._broadcast_pending = True
-        wait = self._last_broadcast + BROADCAST_INTERVAL_S - time.monotonic()
-        loop = asyncio.get_running_loop()
-        if wait <= 0:
-            loop.call_soon(self._broadcast)
-        else:
-            loop.call_later(wait, self._broadcast)
-
     def _broadcast(self) -> None:
-        self._broadcast_pending = False
-        self._last_broadcast = time.monotonic()
         status = self.status()
         for op in self._operators.values():
             if op.link is not None:
