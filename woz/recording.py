@@ -49,10 +49,7 @@ class StoreRecorder:
     ) -> Record:
         persona = self._study.persona(task.persona)
         produced_by = answer.produced_by if answer else None
-        # Constructed without validation: every value comes from validated models
-        # (task, answer, study) or is built here with its type; serialising the
-        # record still checks each field's type.
-        return Record.model_construct(
+        return Record(
             id=record_id_for(task.id),
             task_id=task.id,
             study_id=task.study_id,

@@ -58,7 +58,7 @@ class TaskState:
     draft_error: str | None = None
 
     def timings(self) -> Timings:
-        return Timings.model_construct(
+        return Timings(
             received_at=self.task.received_at,
             assigned_at=self.assigned_at,
             first_keystroke_at=self.first_keystroke_at,
