@@ -355,3 +355,31 @@ async def test_timeout_mid_stream_is_an_error_event(
         "type": "error",
         "error": {"type": "timeout_error", "message": "No operator answered in time."},
     }
+
+
+async def test_count_tokens_matches_the_usage_of_the_same_request(
+    woz: Woz, claude: anthropic.AsyncAnthropic
+) -> None:
+    """count_tokens needs no operator and agrees with what the message's usage reports."""
+    messages: list[MessageParam] = [{"role": "user", "content": "How many tokens is this?"}]
+    counted = await claude.messages.count_tokens(
+        model="wizard", system="Be brief.", messages=messages
+    )
+    op = await online(woz)
+    call = say(claude, "How many tokens is this?", system="Be brief.")
+    task = await op.next_task()
+    await op.reply(task["id"], "A few.")
+    assert counted.input_tokens == (await call).usage.input_tokens > 0
+
+
+async def test_count_tokens_refuses_what_messages_refuses(
+    claude: anthropic.AsyncAnthropic,
+) -> None:
+    with pytest.raises(anthropic.NotFoundError) as unknown:
+        await claude.messages.count_tokens(
+            model="no-such-model", messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert "no-such-model" in unknown.value.message
+    with pytest.raises(anthropic.BadRequestError) as empty:
+        await claude.messages.count_tokens(model="wizard", messages=[])
+    assert "messages" in empty.value.message

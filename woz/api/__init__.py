@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.anthropic_messages import create_message
+from woz.api.anthropic_messages import count_message_tokens, create_message
 from woz.api.errors import api_errors
 from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
@@ -54,6 +54,7 @@ async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
 def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/chat/completions", create_chat_completion)
     app.router.add_post("/v1/messages", create_message)
+    app.router.add_post("/v1/messages/count_tokens", count_message_tokens)
     app.router.add_post("/v1/responses", create_response)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/moderations", create_moderation)

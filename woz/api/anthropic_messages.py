@@ -18,6 +18,7 @@ from aiohttp import web
 
 from woz.api.anthropic_wire import (
     MessagesRequest,
+    TokenCountRequest,
     anthropic_id,
     messages_of,
     parallel_tool_calls_of,
@@ -32,6 +33,7 @@ from woz.api.sse import EventStream
 from woz.context import DISPATCHER, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError
+from woz.jsontext import json_response
 from woz.models.task import Answer, Task, ToolCall, new_id
 
 STOP_REASONS = {
@@ -63,6 +65,17 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     )
     handle = await request.app[DISPATCHER].submit(task)
     return await _Reply(request, handle, wire).run()
+
+
+async def count_message_tokens(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/messages/count_tokens`: the prompt's size, estimated as in `usage`.
+
+    No operator is involved: apps ask before sending, to fit a context window.
+    """
+    body, _ = await read_json(request)
+    wire = parse_body(TokenCountRequest, body)
+    find_persona(request, wire.model)
+    return json_response({"input_tokens": input_tokens(messages_of(wire))})
 
 
 class _Reply(Exchange):

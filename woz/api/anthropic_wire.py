@@ -83,6 +83,12 @@ class MessagesRequest(_Open):
     stream: bool = False
 
 
+class TokenCountRequest(MessagesRequest):
+    """`/v1/messages/count_tokens` takes a message request without `max_tokens`."""
+
+    max_tokens: int | None = Field(default=None, ge=1)  # type: ignore[assignment]
+
+
 def messages_of(request: MessagesRequest) -> list[Message]:
     """The conversation: the system prompt first, then each turn, tool results apart."""
     messages: list[Message] = []
