@@ -35,7 +35,9 @@ async def await_delivery(
     """The committed answer; raises its `WozError`, or `ClientGone`.
 
     `keepalive` is awaited whenever `keepalive_s` passes without other output;
-    `on_draft` is awaited with each new draft of a live-mode task.
+    `on_draft` is awaited with each new draft of a live-mode task. Without either,
+    the app's `Watcher` checks the client (on its own `disconnect_poll_s` interval)
+    and `poll_s` is not used.
     """
     if keepalive is None and on_draft is None:
         return await request.app[WATCHER].wait(request, handle.outcome)
