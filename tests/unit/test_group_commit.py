@@ -51,6 +51,17 @@ async def test_a_write_nobody_waits_for_is_seen_by_the_next_read(notes: Notes) -
     assert await notes.texts() == ["queued"]
 
 
+async def test_a_write_nobody_waits_for_rides_with_the_next_durable_one(
+    notes: Notes, tmp_path: Path
+) -> None:
+    """Queued without a commit of its own, it is durable once the next awaited write is."""
+    notes.add_soon("delivery mark")
+    await notes.add("next answer")
+    with sqlite3.connect(tmp_path / "notes.sqlite3") as outside:
+        rows = outside.execute("SELECT text FROM notes ORDER BY rowid").fetchall()
+    assert rows == [("delivery mark",), ("next answer",)]
+
+
 async def test_writes_nobody_waits_for_are_committed_on_close(tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite3"
     database = Notes(path)
