@@ -26,6 +26,7 @@ class Notes(SQLiteDatabase):
         self._write_soon(lambda db: db.execute("INSERT INTO notes (text) VALUES (?)", (text,)))
 
     async def texts(self) -> list[str]:
+        await self._settle_writes()  # as the records' reads do: `add_soon` writes behind
         return [row["text"] for row in await self._read("SELECT text FROM notes ORDER BY rowid")]
 
 
@@ -46,7 +47,9 @@ async def test_a_failing_write_is_undone_alone(notes: Notes) -> None:
     assert await notes.texts() == ["first", "third"]
 
 
-async def test_a_write_nobody_waits_for_is_seen_by_the_next_read(notes: Notes) -> None:
+async def test_a_write_nobody_waits_for_is_seen_by_a_read_that_settles_writes(
+    notes: Notes,
+) -> None:
     notes.add_soon("queued")
     assert await notes.texts() == ["queued"]
 

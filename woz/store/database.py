@@ -10,8 +10,8 @@ A write that nobody needs to wait for (marking a record delivered) can join the
 next group commit without its caller waiting (`_write_soon`); it starts no
 commit of its own before `WRITE_BEHIND_S` has passed, so at a low request rate
 an answer and its delivery mark share one fsync instead of taking one each.
-Reads see every write queued before them: a read first lets the queued writes
-commit, and closing the store commits whatever is queued.
+A read of what such writes change first lets them commit (`_settle_writes`), and
+closing the store commits whatever is queued.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ class SQLiteDatabase:
 
     async def close(self) -> None:
         await self._settle_writes()
+        if self._flusher is not None:
+            await self._flusher
         if self._connection is not None:
             await self._on_thread(self._connection.close)
             self._connection = None
@@ -94,11 +96,16 @@ class SQLiteDatabase:
         def run() -> list[sqlite3.Row]:
             return self._db().execute(sql, params).fetchall()
 
-        await self._settle_writes()
         return await self._on_thread(run)
 
     async def _settle_writes(self) -> None:
-        """Wait until the writes queued so far are committed (or have failed)."""
+        """Commit the writes still queued, and wait for it (or for their failure).
+
+        Reads need this only for tables that `_write_soon` changes: writes handed
+        to the store thread already run before any read submitted after them.
+        """
+        if not self._pending:
+            return
         self._start_flush()
         if self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)

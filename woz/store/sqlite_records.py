@@ -57,10 +57,12 @@ class RecordTables(SQLiteDatabase):
         self._write_soon(_status_update(record_id, status, delivered_at))
 
     async def get_record(self, record_id: str) -> Record | None:
+        await self._settle_writes()  # delivery marks are written behind
         rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
         return _record(rows[0]) if rows else None
 
     async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
+        await self._settle_writes()  # delivery marks are written behind
         if participant is None:
             rows = await self._read(
                 f"SELECT {_COLUMNS} FROM records WHERE study_id = ? ORDER BY received_at",
