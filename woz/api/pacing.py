@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 
+from woz.bounded import BoundedMap
 from woz.models.study import PacingSection
 from woz.models.task import Answer, Message, Task
 
@@ -49,20 +49,17 @@ class _Counts:
     CAPACITY = 50_000
 
     def __init__(self) -> None:
-        self._known: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._known: BoundedMap[tuple[int, int], int] = BoundedMap(self.CAPACITY)
 
     def count(self, text: str) -> int:
         if len(text) < self.MIN_LENGTH:
             return len(split_tokens(text))
         key = (len(text), hash(text))
         found = self._known.get(key)
-        if found is not None:
-            self._known.move_to_end(key)
-            return found
-        counted = self._known[key] = len(split_tokens(text))
-        if len(self._known) > self.CAPACITY:
-            self._known.popitem(last=False)
-        return counted
+        if found is None:
+            found = len(split_tokens(text))
+            self._known.put(key, found)
+        return found
 
 
 _counts = _Counts()

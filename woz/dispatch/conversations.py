@@ -9,8 +9,8 @@ same conversation. An explicit `X-Woz-Conversation` always wins.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 
+from woz.bounded import BoundedMap
 from woz.jsontext import dumps_bytes
 from woz.models.task import Message
 
@@ -56,8 +56,7 @@ class ConversationIndex:
     """A bounded map from conversation histories to conversation ids."""
 
     def __init__(self, capacity: int = 100_000) -> None:
-        self._capacity = capacity
-        self._known: OrderedDict[str, str] = OrderedDict()
+        self._known: BoundedMap[str, str] = BoundedMap(capacity)
 
     def follow(self, scope: str, messages: list[Message]) -> tuple[str | None, History]:
         """The conversation these messages continue (None if unknown), and their history.
@@ -73,33 +72,9 @@ class ConversationIndex:
         for i, message in enumerate(messages):
             history.add(message)
             if i == last_assistant:
-                key = history.digest()
-                found = self._known.get(key)
-                if found is not None:
-                    self._known.move_to_end(key)
+                found = self._known.get(history.digest())
         return found, history
 
     def remember(self, history: History, answer: Message, conversation_id: str) -> None:
         """Record that `history` followed by `answer` belongs to `conversation_id`."""
-        key = history.digest_with(answer)
-        self._known[key] = conversation_id
-        self._known.move_to_end(key)
-        while len(self._known) > self._capacity:
-            self._known.popitem(last=False)
-
-
-class ConversationOwners:
-    """Who was last given each conversation, so its next turn goes to them (bounded)."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self._capacity = capacity
-        self._by_conversation: OrderedDict[str, str] = OrderedDict()
-
-    def owner(self, conversation_id: str) -> str | None:
-        return self._by_conversation.get(conversation_id)
-
-    def assign(self, conversation_id: str, operator_key_id: str) -> None:
-        self._by_conversation[conversation_id] = operator_key_id
-        self._by_conversation.move_to_end(conversation_id)
-        while len(self._by_conversation) > self._capacity:
-            self._by_conversation.popitem(last=False)
+        self._known.put(history.digest_with(answer), conversation_id)

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from woz.bounded import BoundedMap
 from woz.dispatch.base import (
     Admission,
     Delivery,
@@ -27,7 +28,7 @@ from woz.dispatch.base import (
     Rejected,
     TaskHandle,
 )
-from woz.dispatch.conversations import ConversationIndex, ConversationOwners
+from woz.dispatch.conversations import ConversationIndex
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.policies import choose_operator
@@ -66,7 +67,8 @@ class MemoryDispatcher:
         self._queue: OrderedDict[str, None] = OrderedDict()
         self._operators: dict[str, OperatorState] = {}
         self._conversations = ConversationIndex()
-        self._owners = ConversationOwners()
+        # Who was last given each conversation: its next turn goes to them.
+        self._owners: BoundedMap[str, str] = BoundedMap(100_000)
         self._background: set[asyncio.Task[None]] = set()
         # Queue figures are for display: one frame per state change per operator
         # would cost more than the tasks themselves.
@@ -340,7 +342,7 @@ class MemoryDispatcher:
                 break
             task_id = next(iter(self._queue))
             state = self._tasks[task_id]
-            owner = self._owners.owner(state.task.conversation_id)
+            owner = self._owners.get(state.task.conversation_id)
             op = choose_operator(candidates, owner, state.declined_by)
             if op is None:
                 break
@@ -350,7 +352,7 @@ class MemoryDispatcher:
             state.assigned_at = state.assigned_at or now()
             op.held.add(task_id)
             op.last_assigned = time.monotonic()
-            self._owners.assign(state.task.conversation_id, op.key_id)
+            self._owners.put(state.task.conversation_id, op.key_id)
             op.link.send_assigned(self._with_draft(state))
             log.info("task.assigned", task_id=task_id, operator=op.key_id)
         self._queue_figures.request()
