@@ -29,11 +29,12 @@ from woz.dispatch.base import (
     TaskHandle,
 )
 from woz.dispatch.conversations import ConversationIndex
+from woz.dispatch.deadlines import Deadlines
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.policies import choose_operator
 from woz.dispatch.settled import SettledAnswers
-from woz.dispatch.state import OperatorState, TaskState, consume_exception, now
+from woz.dispatch.state import OperatorState, TaskState, fail_outcome, now
 from woz.dispatch.throttle import Throttled
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
@@ -74,6 +75,9 @@ class MemoryDispatcher:
         # would cost more than the tasks themselves.
         self._queue_figures = Throttled(BROADCAST_INTERVAL_S, self._broadcast)
         self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
+        self._answer_deadlines = Deadlines(routing.answer_timeout_s, self._on_deadline)
+        # A task whose client left is kept this long for a retry to revive it.
+        self._abandoned = Deadlines(routing.retry_ttl_s, self._forget)
 
     # -- the facade's side ---------------------------------------------------
 
@@ -107,10 +111,9 @@ class MemoryDispatcher:
         continued, history = self._conversations.follow(task.scope, task.messages)
         task.conversation_id = task.conversation_id or continued or new_id("conv_")
         task.deadline = task.received_at + timedelta(seconds=self._routing.answer_timeout_s)
-        loop = asyncio.get_running_loop()
-        state = TaskState(task=task, outcome=loop.create_future(), history=history)
-        state.outcome.add_done_callback(consume_exception)
-        state.deadline = loop.call_later(self._routing.answer_timeout_s, self._on_deadline, task.id)
+        outcome = asyncio.get_running_loop().create_future()
+        state = TaskState(task=task, outcome=outcome, history=history)
+        self._answer_deadlines.set(task.id)
         self._tasks[task.id] = state
         self._by_request[task.request_key] = task.id
         self._track(state)
@@ -134,8 +137,7 @@ class MemoryDispatcher:
             return self._join_settled(task)
         if state.waiters == 0 and not state.finished and not state.answering:
             # Its client left and the task was taken back; the retry revives it.
-            if state.cleanup is not None:
-                state.cleanup.cancel()
+            self._abandoned.cancel(state.task.id)
             self._enqueue(state, front=True)
         state.waiters += 1
         self._track(state)
@@ -179,9 +181,7 @@ class MemoryDispatcher:
             return  # the reply being committed will find no waiter and mark it client_gone
         log.info("task.client_gone", task_id=state.task.id)
         self._take_back(state, "client_gone")
-        state.cleanup = asyncio.get_running_loop().call_later(
-            self._routing.retry_ttl_s, self._forget, state.task.id
-        )
+        self._abandoned.set(state.task.id)
         self._spawn(
             self._recorder.unanswered(
                 state.task, state.last_operator, RecordStatus.CLIENT_GONE, state.timings()
@@ -286,10 +286,9 @@ class MemoryDispatcher:
         Idempotent: called when the server begins shutting down, so open
         requests end at once instead of holding the shutdown, and again at cleanup.
         """
+        self._answer_deadlines.close()
+        self._abandoned.close()
         for state in list(self._tasks.values()):
-            for timer in (state.deadline, state.cleanup):
-                if timer is not None:
-                    timer.cancel()
             if not state.finished and not state.answering:
                 state.finished = True
                 self._spawn(
@@ -298,8 +297,9 @@ class MemoryDispatcher:
                     )
                 )
             if not state.outcome.done():
-                state.outcome.set_exception(
-                    Unavailable("woz is shutting down.", code="shutting_down", retry_after=5)
+                fail_outcome(
+                    state.outcome,
+                    Unavailable("woz is shutting down.", code="shutting_down", retry_after=5),
                 )
         for op in self._operators.values():
             if op.grace is not None:
@@ -389,8 +389,7 @@ class MemoryDispatcher:
         state.finished = True
         self._track(state)
         state.record_id = delivery.record_id
-        if state.deadline is not None:
-            state.deadline.cancel()
+        self._answer_deadlines.cancel(state.task.id)
         answer = delivery.answer.as_message()
         self._conversations.remember(state.history, answer, state.task.conversation_id)
         state.outcome.set_result(delivery)
@@ -462,7 +461,7 @@ class MemoryDispatcher:
         state.finished = True
         self._track(state)
         self._by_request.pop(state.task.request_key, None)
-        state.outcome.set_exception(error)
+        fail_outcome(state.outcome, error)
         self._forget(state.task.id)
 
     async def _answer_by_model(self, state: TaskState) -> None:
@@ -507,9 +506,8 @@ class MemoryDispatcher:
         self._queue.pop(task_id, None)
         if self._by_request.get(state.task.request_key) == task_id:
             del self._by_request[state.task.request_key]
-        for timer in (state.deadline, state.cleanup):
-            if timer is not None:
-                timer.cancel()
+        self._answer_deadlines.cancel(task_id)
+        self._abandoned.cancel(task_id)
 
     def _broadcast(self) -> None:
         status = self.status()

@@ -48,8 +48,11 @@ class SettledAnswers:
         self._expire()
 
     def get(self, request_key: str) -> Settled | None:
-        self._expire()
-        return self._by_key.get(request_key)
+        """The entry for `request_key`, unless it has expired."""
+        settled = self._by_key.get(request_key)
+        if settled is not None and settled.expires_at <= time.monotonic():
+            return None  # dropped by the next `add`
+        return settled
 
     def _expire(self) -> None:
         """Drop expired entries (they sit at the front) and any beyond the capacity."""

@@ -50,8 +50,6 @@ class TaskState:
     delivered: bool = False
     record_id: str | None = None
     declined_by: set[str] = field(default_factory=set)
-    deadline: asyncio.TimerHandle | None = None
-    cleanup: asyncio.TimerHandle | None = None
     drafting: asyncio.Task[None] | None = None
     model_draft: str | None = None  # the upstream's draft so far (assist mode)
     draft_source: str | None = None
@@ -67,7 +65,11 @@ class TaskState:
         )
 
 
-def consume_exception(future: asyncio.Future[Delivery]) -> None:
-    """Mark a failed outcome as seen, whether or not a request still waits for it."""
-    if not future.cancelled():
-        future.exception()
+def fail_outcome(outcome: asyncio.Future[Delivery], error: BaseException) -> None:
+    """Fail `outcome` with `error`, marked as seen whether or not a request still waits.
+
+    Marked here rather than by a done-callback on every outcome: that would cost
+    a loop callback per answered task to guard the few that fail.
+    """
+    outcome.set_exception(error)
+    outcome.exception()
