@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from woz.api.openai_wire import image_part
+from woz.api.openai_wire import image_part, tool_choice_from
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
 
@@ -187,25 +187,12 @@ def tools_of(request: ResponsesRequest) -> list[ToolSpec]:
 
 
 def tool_choice_of(request: ResponsesRequest) -> ToolChoice:
-    choice = request.tool_choice
-    names = {t.name for t in request.tools or []}
-    if choice is None or choice == "auto":
-        return ToolChoice(mode="auto")
-    if choice in ("none", "required"):
-        if choice == "required" and not names:
-            raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
-        return ToolChoice(mode=choice)
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        name = choice.get("name")
-        if name not in names:
-            raise invalid_request(
-                f"tool_choice names {name!r}, which is not one of the request's tools.",
-                param="tool_choice.name",
-            )
-        return ToolChoice(mode="named", name=name)
-    raise invalid_request(
-        "'tool_choice' must be 'auto', 'none', 'required' or {type: 'function', name}.",
-        param="tool_choice",
+    return tool_choice_from(
+        request.tool_choice,
+        {t.name for t in request.tools or []},
+        name_at=lambda choice: choice.get("name"),
+        name_param="tool_choice.name",
+        expected="'auto', 'none', 'required' or {type: 'function', name}",
     )
 
 

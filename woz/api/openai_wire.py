@@ -7,6 +7,7 @@ the dialect-free `Message`, `ToolSpec`, `ToolChoice` and `ResponseFormat`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,8 +158,27 @@ def tools_of(request: ChatCompletionRequest) -> list[ToolSpec]:
 
 
 def tool_choice_of(request: ChatCompletionRequest) -> ToolChoice:
-    choice = request.tool_choice
-    names = {t.function.name for t in request.tools or []}
+    return tool_choice_from(
+        request.tool_choice,
+        {t.function.name for t in request.tools or []},
+        name_at=lambda choice: (choice.get("function") or {}).get("name"),
+        name_param="tool_choice",
+        expected="'auto', 'none', 'required' or a function",
+    )
+
+
+def tool_choice_from(
+    choice: Any,
+    names: set[str],
+    *,
+    name_at: Callable[[dict[str, Any]], Any],
+    name_param: str,
+    expected: str,
+) -> ToolChoice:
+    """An OpenAI dialect's `tool_choice`: 'auto', 'none', 'required' or one function.
+
+    The dialects differ only in where a function choice keeps its name (`name_at`)
+    and how their errors point at it (`name_param`, `expected`)."""
     if choice is None or choice == "auto":
         return ToolChoice(mode="auto")
     if choice in ("none", "required"):
@@ -166,16 +186,14 @@ def tool_choice_of(request: ChatCompletionRequest) -> ToolChoice:
             raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
         return ToolChoice(mode=choice)
     if isinstance(choice, dict) and choice.get("type") == "function":
-        name = (choice.get("function") or {}).get("name")
+        name = name_at(choice)
         if name not in names:
             raise invalid_request(
                 f"tool_choice names {name!r}, which is not one of the request's tools.",
-                param="tool_choice",
+                param=name_param,
             )
         return ToolChoice(mode="named", name=name)
-    raise invalid_request(
-        "'tool_choice' must be 'auto', 'none', 'required' or a function.", param="tool_choice"
-    )
+    raise invalid_request(f"'tool_choice' must be {expected}.", param="tool_choice")
 
 
 def response_format_of(request: ChatCompletionRequest) -> ResponseFormat:
