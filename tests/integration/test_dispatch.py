@@ -37,9 +37,14 @@ async def test_dropped_operator_task_goes_to_another_after_grace(
     call = ask(openai_client)
     task = await first.next_task()
     second = await woz.ready_operator(token=await _second_operator(woz))
+    await second.expect("queue", operators_online=2)
+    seen = len(second.frames)
     await first.drop()
     again = await second.next_task(timeout=5)
     assert again["id"] == task["id"] and again["attempt"] == 2
+    # During the grace, the dropped operator was not counted as online.
+    during_grace = [f["operators_online"] for f in second.frames[seen:] if f["type"] == "queue"]
+    assert during_grace[0] == 1
     ack = await second.reply(again["id"], "Covered for my colleague.")
     assert (await call).choices[0].message.content == "Covered for my colleague."
     record = await woz.store.get_record(ack["record_id"])

@@ -2,21 +2,19 @@
 
 All state changes happen synchronously on the event loop, so no two actions
 interleave halfway; the only awaits are the store commits in `reply`, deadline
-expiry and delivery, guarded by the `answering` flag of the task.
+expiry and delivery, guarded by the `answering` flag of the task. Operators, the
+queue and assignment are the `OperatorPool`'s; a task's life is decided here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
 import structlog
 
-from woz.bounded import BoundedMap
 from woz.dispatch.base import (
     Admission,
     Delivery,
@@ -32,10 +30,9 @@ from woz.dispatch.conversations import ConversationIndex
 from woz.dispatch.deadlines import Deadlines
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
-from woz.dispatch.policies import choose_operator
+from woz.dispatch.operator_pool import OperatorPool
 from woz.dispatch.settled import SettledAnswers
-from woz.dispatch.state import OperatorState, TaskState, fail_outcome, now
-from woz.dispatch.throttle import Throttled
+from woz.dispatch.state import TaskState, fail_outcome, now
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
 from woz.models.record import RecordStatus
@@ -44,8 +41,6 @@ from woz.models.task import Answer, ProducedBy, Task, new_id
 from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
-
-BROADCAST_INTERVAL_S = 0.25  # the fastest queue figures are sent to operators
 
 
 class MemoryDispatcher:
@@ -61,19 +56,13 @@ class MemoryDispatcher:
         self._routing = routing
         self._recorder = recorder
         self._admit = admit
-        self._models_work = ModelWork(models, self._send_draft)
         self._tasks: dict[str, TaskState] = {}
+        self._pool = OperatorPool(routing.reconnect_grace_s, self._tasks.__getitem__)
+        self._models_work = ModelWork(models, self._pool.send_draft)
         self._by_request: dict[str, str] = {}
         self._settled = SettledAnswers(routing.retry_ttl_s)
-        self._queue: OrderedDict[str, None] = OrderedDict()
-        self._operators: dict[str, OperatorState] = {}
         self._conversations = ConversationIndex()
-        # Who was last given each conversation: its next turn goes to them.
-        self._owners: BoundedMap[str, str] = BoundedMap(100_000)
         self._background: set[asyncio.Task[None]] = set()
-        # Queue figures are for display: one frame per state change per operator
-        # would cost more than the tasks themselves.
-        self._queue_figures = Throttled(BROADCAST_INTERVAL_S, self._broadcast)
         self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
         self._answer_deadlines = Deadlines(routing.answer_timeout_s, self._on_deadline)
         # A task whose client left is kept this long for a retry to revive it.
@@ -93,13 +82,13 @@ class MemoryDispatcher:
         self._in_flight.check(task.participant)
         if task.mode == "model":
             return self._start(task, by_model=True)
-        if not any(op.ready for op in self._operators.values()):
+        if not self._pool.anyone_ready():
             raise Unavailable(
                 "No operator is online to answer right now.",
                 code="no_operator_online",
                 retry_after=self._routing.retry_after_s,
             )
-        if len(self._queue) >= self._routing.queue_limit:
+        if self._pool.waiting >= self._routing.queue_limit:
             raise Unavailable(
                 "The queue of requests waiting for an operator is full.",
                 code="queue_full",
@@ -124,9 +113,9 @@ class MemoryDispatcher:
         else:
             if task.mode == "assist" and task.upstream:
                 state.drafting = asyncio.create_task(self._models_work.draft(state))
-            self._enqueue(state)
+            self._pool.enqueue(state)
             log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
-            self._pump()
+            self._pool.pump()
         return TaskHandle(task, state.outcome, state.drafts)
 
     def _join(self, task: Task) -> TaskHandle | None:
@@ -138,11 +127,11 @@ class MemoryDispatcher:
         if state.waiters == 0 and not state.finished and not state.answering:
             # Its client left and the task was taken back; the retry revives it.
             self._abandoned.cancel(state.task.id)
-            self._enqueue(state, front=True)
+            self._pool.enqueue(state, front=True)
         state.waiters += 1
         self._track(state)
         log.info("task.joined", task_id=state.task.id, waiters=state.waiters)
-        self._pump()
+        self._pool.pump()
         return TaskHandle(state.task, state.outcome, state.drafts)
 
     def _join_settled(self, task: Task) -> TaskHandle | None:
@@ -180,7 +169,7 @@ class MemoryDispatcher:
         if state.answering:
             return  # the reply being committed will find no waiter and mark it client_gone
         log.info("task.client_gone", task_id=state.task.id)
-        self._take_back(state, "client_gone")
+        self._pool.take_back(state, "client_gone")
         self._abandoned.set(state.task.id)
         self._spawn(
             self._recorder.unanswered(
@@ -191,49 +180,16 @@ class MemoryDispatcher:
     # -- the operator hub's side -----------------------------------------------
 
     def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
-        op = self._operators.get(operator.key_id)
-        if op is None:
-            op = OperatorState(
-                key_id=operator.key_id, capacity=1, display_name=operator.display_name
-            )
-            self._operators[operator.key_id] = op
-        if op.grace is not None:
-            op.grace.cancel()
-            op.grace = None
-        op.link = link
-        for task_id in sorted(op.held, key=lambda t: self._tasks[t].queued_at):
-            state = self._tasks[task_id]
-            link.send_assigned(self._with_draft(state))
-        link.send_queue(self.status())
-        log.info("operator.connected", operator=operator.key_id, held=len(op.held))
-        self._pump()
+        self._pool.connect(operator, link)
 
     def disconnect(self, operator_key_id: str, link: OperatorLink) -> None:
-        op = self._operators.get(operator_key_id)
-        if op is None or op.link is not link:
-            return  # a newer connection replaced this one
-        op.link = None
-        if not op.held:
-            del self._operators[operator_key_id]
-        else:
-            op.grace = asyncio.get_running_loop().call_later(
-                self._routing.reconnect_grace_s, self._grace_over, operator_key_id
-            )
-        log.info("operator.disconnected", operator=operator_key_id, held=len(op.held))
-        self._queue_figures.request()
+        self._pool.disconnect(operator_key_id, link)
 
     def ready(self, operator_key_id: str, capacity: int) -> None:
-        op = self._operators.get(operator_key_id)
-        if op is not None:
-            op.ready = True
-            op.capacity = max(1, capacity)
-            self._pump()
+        self._pool.ready(operator_key_id, capacity)
 
     def pause(self, operator_key_id: str) -> None:
-        op = self._operators.get(operator_key_id)
-        if op is not None:
-            op.ready = False
-            self._queue_figures.request()
+        self._pool.pause(operator_key_id)
 
     def typing(self, operator_key_id: str, task_id: str, text: str) -> None:
         state = self._held_by(operator_key_id, task_id)
@@ -264,21 +220,14 @@ class MemoryDispatcher:
 
     def release(self, operator_key_id: str, task_id: str) -> None:
         state = self._held_by(operator_key_id, task_id)
-        self._unassign(state)
+        self._pool.unassign(state)
         state.declined_by.add(operator_key_id)
         state.task.draft = state.drafts.text or state.task.draft
-        self._enqueue(state, front=True)
-        self._pump()
+        self._pool.enqueue(state, front=True)
+        self._pool.pump()
 
     def status(self) -> QueueStatus:
-        oldest = next(iter(self._queue), None)
-        return QueueStatus(
-            waiting=len(self._queue),
-            operators_online=sum(1 for op in self._operators.values() if op.ready),
-            oldest_wait_s=round(time.monotonic() - self._tasks[oldest].queued_at, 3)
-            if oldest
-            else 0.0,
-        )
+        return self._pool.status()
 
     async def close(self) -> None:
         """Fail every waiting request (as 503s) and record its task as expired.
@@ -301,9 +250,7 @@ class MemoryDispatcher:
                     state.outcome,
                     Unavailable("woz is shutting down.", code="shutting_down", retry_after=5),
                 )
-        for op in self._operators.values():
-            if op.grace is not None:
-                op.grace.cancel()
+        self._pool.close()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
@@ -324,67 +271,10 @@ class MemoryDispatcher:
             raise Rejected("lease_lost", "That task is no longer assigned to you.")
         return state
 
-    def _enqueue(self, state: TaskState, front: bool = False) -> None:
-        state.queued_at = state.queued_at or time.monotonic()
-        self._queue[state.task.id] = None
-        if front:
-            self._queue.move_to_end(state.task.id, last=False)
-        self._queue_figures.request()
-
-    def _pump(self) -> None:
-        """Assign waiting tasks, oldest first, while some operator has a free slot.
-
-        Strictly in order: when the oldest task cannot be assigned (every free
-        operator declined it), the ones behind it wait too."""
-        while self._queue:
-            candidates = [op for op in self._operators.values() if op.reachable and op.free > 0]
-            if not candidates:
-                break
-            task_id = next(iter(self._queue))
-            state = self._tasks[task_id]
-            owner = self._owners.get(state.task.conversation_id)
-            op = choose_operator(candidates, owner, state.declined_by)
-            if op is None:
-                break
-            assert isinstance(op, OperatorState) and op.link is not None
-            del self._queue[task_id]
-            state.operator = op.key_id
-            state.assigned_at = state.assigned_at or now()
-            op.held.add(task_id)
-            op.last_assigned = time.monotonic()
-            self._owners.put(state.task.conversation_id, op.key_id)
-            op.link.send_assigned(self._with_draft(state))
-            log.info("task.assigned", task_id=task_id, operator=op.key_id)
-        self._queue_figures.request()
-
-    def _with_draft(self, state: TaskState) -> Task:
-        """The task as an operator should get it: with the latest human or model draft."""
-        draft = state.drafts.text or state.model_draft
-        if draft:
-            return state.task.model_copy(update={"draft": draft})
-        return state.task
-
-    def _unassign(self, state: TaskState) -> OperatorState | None:
-        op = self._operators.get(state.operator or "")
-        if op is not None:
-            op.held.discard(state.task.id)
-        state.last_operator = state.operator or state.last_operator
-        state.operator = None
-        return op
-
-    def _take_back(self, state: TaskState, reason: str) -> None:
-        """Withdraw a task from its operator (telling them why) and from the queue."""
-        self._queue.pop(state.task.id, None)
-        op = self._unassign(state)
-        if op is not None and op.link is not None:
-            op.link.send_revoked(state.task.id, reason)
-        self._queue_figures.request()
-        self._pump()
-
     def _complete(self, state: TaskState, delivery: Delivery) -> None:
         if state.drafting is not None:
             state.drafting.cancel()
-        self._unassign(state)
+        self._pool.unassign(state)
         state.answering = False
         state.finished = True
         self._track(state)
@@ -396,7 +286,7 @@ class MemoryDispatcher:
         if state.waiters == 0:  # its client left while the answer was being committed
             self._settle(state)
             self._recorder.delivered(delivery.record_id, False, now())
-        self._pump()
+        self._pool.pump()
 
     def _settle(self, state: TaskState) -> None:
         """Every waiting request has had the answer: keep only what a retry needs."""
@@ -423,7 +313,7 @@ class MemoryDispatcher:
             self._forget(task_id)
             return
         state.answering = True
-        self._take_back(state, "expired")
+        self._pool.take_back(state, "expired")
         self._spawn(self._expire(state))
 
     async def _expire(self, state: TaskState) -> None:
@@ -479,41 +369,16 @@ class MemoryDispatcher:
         record_id = await self._recorder.answered(task, None, answer, state.timings())
         self._complete(state, Delivery(answer, record_id))
 
-    def _send_draft(self, state: TaskState, text: str, done: bool, error: str | None) -> None:
-        op = self._operators.get(state.operator or "")
-        if op is not None and op.link is not None:
-            op.link.send_draft(state.task.id, text, done=done, error=error)
-
-    def _grace_over(self, operator_key_id: str) -> None:
-        op = self._operators.pop(operator_key_id, None)
-        if op is None:
-            return
-        log.info("operator.grace_over", operator=operator_key_id, reassigning=len(op.held))
-        for task_id in sorted(op.held, key=lambda t: self._tasks[t].queued_at, reverse=True):
-            state = self._tasks[task_id]
-            state.operator = None
-            state.task.attempt += 1
-            state.task.draft = state.drafts.text or state.task.draft
-            self._enqueue(state, front=True)
-        op.held.clear()
-        self._pump()
-
     def _forget(self, task_id: str) -> None:
         state = self._tasks.pop(task_id, None)
         if state is None:
             return
         self._in_flight.update(state.task.participant, task_id, active=False)
-        self._queue.pop(task_id, None)
+        self._pool.dequeue(task_id)
         if self._by_request.get(state.task.request_key) == task_id:
             del self._by_request[state.task.request_key]
         self._answer_deadlines.cancel(task_id)
         self._abandoned.cancel(task_id)
-
-    def _broadcast(self) -> None:
-        status = self.status()
-        for op in self._operators.values():
-            if op.link is not None:
-                op.link.send_queue(status)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

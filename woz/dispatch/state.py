@@ -55,6 +55,13 @@ class TaskState:
     draft_source: str | None = None
     draft_error: str | None = None
 
+    def for_operator(self) -> Task:
+        """The task as an operator should get it: with the latest human or model draft."""
+        draft = self.drafts.text or self.model_draft
+        if draft:
+            return self.task.model_copy(update={"draft": draft})
+        return self.task
+
     def timings(self) -> Timings:
         return Timings(
             received_at=self.task.received_at,
