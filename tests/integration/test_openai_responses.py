@@ -223,16 +223,82 @@ async def test_unknown_previous_response_is_not_found(client: openai.AsyncOpenAI
 
 
 async def test_store_false_is_not_kept(woz: Woz, client: openai.AsyncOpenAI) -> None:
-    """With store: false a response cannot be continued."""
+    """With store: false a response can be neither continued nor retrieved."""
     op = await online(woz)
     call = create(client, input="hi", store=False)
     task = await op.next_task()
     await op.reply(task["id"], "hello")
     response = await call
+    assert response.store is False
     with pytest.raises(openai.NotFoundError):
         await client.responses.create(
             model="wizard", input="and?", previous_response_id=response.id
         )
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.retrieve(response.id)
+
+
+async def test_retrieve_returns_the_response_as_sent_less_the_user(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """`responses.retrieve` gives back the object the app got; the participant's id is not kept."""
+    op = await online(woz)
+    call = create(client, input="Recommend a scarf", instructions="Be brief.", user="p-9")
+    task = await op.next_task()
+    await op.reply(task["id"], "Try the cashmere one.")
+    sent = await call
+    assert sent.user == "p-9"
+    retrieved = await client.responses.retrieve(sent.id)
+    assert retrieved.user is None
+    assert retrieved.model_dump(exclude={"user"}) == sent.model_dump(exclude={"user"})
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.retrieve(sent.id, stream=True)
+    assert caught.value.param == "stream"
+
+
+@pytest.mark.parametrize("study_toml", [PACED], indirect=True)
+async def test_a_streamed_response_is_retrieved_with_its_item_ids(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """The stored object is the one `response.completed` carried: same items, same ids."""
+    op = await online(woz)
+    call = asyncio.create_task(streamed(client, input="Weather in Oslo?", tools=[WEATHER]))
+    task = await op.next_task()
+    await op.reply(
+        task["id"],
+        "Checking.",
+        tool_calls=[{"name": "get_weather", "arguments": '{"city":"Oslo"}'}],
+    )
+    events, final = await call
+    added_ids = [e.item.id for e in events if e.type == "response.output_item.added"]
+    retrieved = await client.responses.retrieve(final.id)
+    assert [item.id for item in retrieved.output] == added_ids
+    # The streaming helper's final response adds what it parsed; the rest is identical.
+    parsed = {"output": {0: {"content": {0: {"parsed"}}}, 1: {"parsed_arguments"}}}
+    assert retrieved.model_dump() == final.model_dump(exclude=parsed)
+
+
+async def test_delete_forgets_the_response_but_not_the_record(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """After `responses.delete` the id is unknown to retrieve and follow-ups; the record stays."""
+    op = await online(woz)
+    call = create(client, input="hi")
+    task = await op.next_task()
+    ack = await op.reply(task["id"], "hello")
+    response = await call
+    assert await client.responses.delete(response.id) is None
+    with pytest.raises(openai.NotFoundError) as caught:
+        await client.responses.retrieve(response.id)
+    assert caught.value.message.endswith(f"Response with id '{response.id}' not found.")
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.create(
+            model="wizard", input="and?", previous_response_id=response.id
+        )
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.delete(response.id)
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.status == "delivered"
 
 
 async def test_no_operator_online_is_503(client: openai.AsyncOpenAI) -> None:

@@ -91,6 +91,33 @@ async def test_seeded_pii_never_reaches_the_operators_frames(
     assert set(record.redactions) == {"email", "phone", "payment_card", "iban", "ip_address"}
 
 
+@pytest.mark.parametrize("study_toml", [PRIVATE], indirect=True)
+async def test_a_retrieved_response_holds_only_redacted_text(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The app's own response carries its instructions; the stored one, placeholders."""
+    op = await woz.ready_operator()
+    reply = asyncio.create_task(
+        openai_client.responses.create(
+            model="wizard",
+            instructions=f"Customer on file: {EMAILS[0]}",
+            input=f"call me on {PHONES[0]}",
+            metadata={"note": f"from {EMAILS[2]}"},
+            user="participant-7",
+        )
+    )
+    task = await op.next_task()
+    await op.reply(task["id"], "Will do.")
+    sent = await reply
+    assert sent.instructions == f"Customer on file: {EMAILS[0]}"
+    retrieved = await openai_client.responses.retrieve(sent.id)
+    assert retrieved.output_text == "Will do."
+    assert retrieved.instructions == "Customer on file: [EMAIL_1]"
+    assert retrieved.metadata == {"note": "from [EMAIL_2]"}
+    assert retrieved.user is None
+    assert not leaks([retrieved.model_dump(mode="json")])
+
+
 @pytest.mark.parametrize("study_toml", [KEEP_RAW], indirect=True)
 async def test_keep_raw_keeps_the_record_raw_but_not_the_operators_view(
     woz: Woz, openai_client: openai.AsyncOpenAI

@@ -12,7 +12,7 @@ from woz.api.errors import api_errors
 from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
 from woz.api.openai_moderations import create_moderation
-from woz.api.openai_responses import create_response
+from woz.api.openai_responses import create_response, delete_response, retrieve_response
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.auth import bearer_token
@@ -56,6 +56,8 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/messages", create_message)
     app.router.add_post("/v1/messages/count_tokens", count_message_tokens)
     app.router.add_post("/v1/responses", create_response)
+    app.router.add_get("/v1/responses/{response_id}", retrieve_response)
+    app.router.add_delete("/v1/responses/{response_id}", delete_response)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)

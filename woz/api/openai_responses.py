@@ -14,6 +14,9 @@ Unless the request says `store: false`, each response's conversation (its
 history, new input and answer, as the operator saw them; not its instructions)
 is stored with its conversation id before the answer is sent, so a follow-up
 naming it in `previous_response_id` continues it, in the same woz conversation.
+The response object is stored beside it, built once so that what
+`GET /v1/responses/{id}` returns is what the app was sent, less the `user` it
+named (woz keeps participants only by pseudonym); `DELETE` forgets both.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from woz.api.sse import EventStream
 from woz.context import DISPATCHER, STORE, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
+from woz.jsontext import dumps, json_response
 from woz.models.task import Answer, Message, Task, ToolCall, ToolChoice, new_id
 
 
@@ -89,6 +93,35 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     return await _Response(request, handle, wire, len(instructions)).run()
 
 
+async def retrieve_response(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/responses/{id}`: a stored response object, as the app was sent it."""
+    response_id = request.match_info["response_id"]
+    if request.query.get("stream", "false").lower() not in ("false", "0"):
+        raise invalid_request(
+            "woz does not replay a response's events: retrieve it without 'stream'.",
+            param="stream",
+        )
+    stored = await request.app[STORE].get_response_object(response_id, request.app[STUDY].id)
+    if stored is None:
+        raise _not_found(response_id)
+    return web.Response(text=stored, content_type="application/json")
+
+
+async def delete_response(request: web.Request) -> web.StreamResponse:
+    """`DELETE /v1/responses/{id}`: forget a stored response and its conversation.
+
+    The research record of the exchange stays (a participant's withdrawal is what
+    removes that); a follow-up naming the response is then a 404."""
+    response_id = request.match_info["response_id"]
+    if not await request.app[STORE].delete_response(response_id, request.app[STUDY].id):
+        raise _not_found(response_id)
+    return json_response({"id": response_id, "object": "response", "deleted": True})
+
+
+def _not_found(response_id: str) -> WozError:
+    return WozError(ErrorKind.NOT_FOUND, f"Response with id '{response_id}' not found.")
+
+
 async def _previous(request: web.Request, response_id: str | None) -> _Stored | None:
     """The stored conversation that `previous_response_id` continues."""
     if response_id is None:
@@ -123,6 +156,7 @@ class _Response(Exchange):
         self.sequence = 0
         self.items = 0  # output items started so far; the next one's output_index
         self.text_open = False
+        self._finished: dict[str, Any] | None = None
 
     async def on_answer(self, answer: Answer) -> None:
         if self.wire.store is False:
@@ -135,21 +169,41 @@ class _Response(Exchange):
             messages=[*carried, answer.as_message()],
         )
         await self.request.app[STORE].save_response(
-            self.id, self.task.study_id, self.task.participant, stored.model_dump_json()
+            self.id,
+            self.task.study_id,
+            self.task.participant,
+            stored.model_dump_json(),
+            dumps(self._kept(answer)),
         )
+
+    def _kept(self, answer: Answer) -> dict[str, Any]:
+        """The response object as stored: without the participant's raw id, and with
+        the instructions and metadata as admitted when the study's redaction changed
+        anything (the conversation beside it is the redacted one too)."""
+        kept = {**self.finished(answer), "user": None}
+        if any(self.task.redactions.values()):
+            system = [m.text() for m in self.task.messages[: self.instructions]]
+            kept["instructions"] = "\n\n".join(system) if system else None
+            kept["metadata"] = self.task.request.get("metadata") or {}
+        return kept
+
+    def finished(self, answer: Answer) -> dict[str, Any]:
+        """The finished response object, built once: sent, streamed last, and stored."""
+        if self._finished is None:
+            output: list[dict[str, Any]] = []
+            if answer.content:
+                output.append(_message_item(self.message_id, answer.content, _status(answer)))
+            output.extend(
+                _call_item(call, new_id("fc_", 24), call.arguments, "completed")
+                for call in answer.tool_calls
+            )
+            self._finished = self._response(answer, output)
+        return self._finished
 
     # -- plain JSON ------------------------------------------------------------
 
     def body(self, answer: Answer) -> dict[str, Any]:
-        status = _status(answer)
-        output: list[dict[str, Any]] = []
-        if answer.content:
-            output.append(_message_item(self.message_id, answer.content, status))
-        output.extend(
-            _call_item(call, new_id("fc_", 24), call.arguments, "completed")
-            for call in answer.tool_calls
-        )
-        return self._response(answer, output)
+        return self.finished(answer)
 
     def _response(self, answer: Answer | None, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object: in progress without an answer, else complete or cut short."""
@@ -246,41 +300,43 @@ class _Response(Exchange):
     async def stream_answer(self, events: EventStream, answer: Answer) -> None:
         async for piece in self.paced(self.unsent_text(answer)):
             await self.stream_text(events, piece)
-        output: list[dict[str, Any]] = []
+        response = self.finished(answer)
+        # The streamed items are the finished response's output: its message (the
+        # text streamed above), then its function calls, with the same ids.
+        call_items = response["output"]
         if self.text_open:
-            output.append(await self._finish_text(events, answer))
-        for call in answer.tool_calls:
-            output.append(await self._stream_call(events, call))
-        response = self._response(answer, output)
+            await self._finish_text(events, call_items[0])
+            call_items = call_items[1:]
+        for call, item in zip(answer.tool_calls, call_items, strict=True):
+            await self._stream_call(events, call, item)
         ending = (
             "response.completed" if response["status"] == "completed" else "response.incomplete"
         )
         await self._emit(events, ending, response=response)
 
-    async def _finish_text(self, events: EventStream, answer: Answer) -> dict[str, Any]:
-        text = answer.content or ""
-        where = {"item_id": self.message_id, "output_index": self.items, "content_index": 0}
-        await self._emit(events, "response.output_text.done", **where, text=text, logprobs=[])
-        await self._emit(events, "response.content_part.done", **where, part=_text_part(text))
-        item = _message_item(self.message_id, text, _status(answer))
+    async def _finish_text(self, events: EventStream, item: dict[str, Any]) -> None:
+        """Close the streamed message: `item` is the finished response's."""
+        part = item["content"][0]
+        where = {"item_id": item["id"], "output_index": self.items, "content_index": 0}
+        await self._emit(
+            events, "response.output_text.done", **where, text=part["text"], logprobs=[]
+        )
+        await self._emit(events, "response.content_part.done", **where, part=part)
         await self._emit(events, "response.output_item.done", output_index=self.items, item=item)
         self.items += 1
-        return item
 
-    async def _stream_call(self, events: EventStream, call: ToolCall) -> dict[str, Any]:
-        item_id = new_id("fc_", 24)
-        where = {"item_id": item_id, "output_index": self.items}
-        added = _call_item(call, item_id, "", "in_progress")
+    async def _stream_call(self, events: EventStream, call: ToolCall, item: dict[str, Any]) -> None:
+        """Stream `call`; `item` is its function call in the finished response."""
+        where = {"item_id": item["id"], "output_index": self.items}
+        added = _call_item(call, item["id"], "", "in_progress")
         await self._emit(events, "response.output_item.added", output_index=self.items, item=added)
         async for piece in self.paced(call.arguments):
             await self._emit(events, "response.function_call_arguments.delta", **where, delta=piece)
         await self._emit(
             events, "response.function_call_arguments.done", **where, arguments=call.arguments
         )
-        item = _call_item(call, item_id, call.arguments, "completed")
         await self._emit(events, "response.output_item.done", output_index=self.items, item=item)
         self.items += 1
-        return item
 
     async def stream_error(self, events: EventStream, error: WozError) -> None:
         # The documented event has `code`, `message` and `param` at the top; the

@@ -61,12 +61,24 @@ class Store(ResearchStore, Protocol):
         """The study's records in order of arrival (only `participant`'s, if given)."""
 
     async def save_response(
-        self, response_id: str, study_id: str, participant: str | None, items_json: str
+        self,
+        response_id: str,
+        study_id: str,
+        participant: str | None,
+        items_json: str,
+        response_json: str,
     ) -> None:
-        """Durably keep a Responses API response's conversation (an opaque JSON text)."""
+        """Durably keep a Responses API response: its conversation and the response
+        object as returned (both opaque JSON texts)."""
 
     async def get_response(self, response_id: str, study_id: str) -> str | None:
         """The conversation saved for `response_id` in this study, or None."""
+
+    async def get_response_object(self, response_id: str, study_id: str) -> str | None:
+        """The response object saved for `response_id` in this study, or None."""
+
+    async def delete_response(self, response_id: str, study_id: str) -> bool:
+        """Forget a stored response; False if there was none."""
 
     async def assign_arm(
         self, study_id: str, participant: str, choose: Callable[[int], str], method: str

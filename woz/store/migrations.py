@@ -157,6 +157,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN delivered_at TEXT;
     UPDATE records SET delivered_at = json_extract(body, '$.timings.delivered_at');
     """,
+    # 6: the Responses API response object itself, for `GET /v1/responses/{id}`.
+    """
+    ALTER TABLE responses ADD COLUMN response TEXT;
+    """,
 ]
 
 

@@ -1,0 +1,44 @@
+"""A store written by an older woz opens with every migration applied, its data intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from woz.store.migrations import MIGRATIONS
+from woz.store.sqlite import SQLiteStore
+
+
+def _old_store(path: Path, version: int) -> None:
+    """A database as woz left it at schema `version`."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:version], start=1):
+        db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    db.execute(
+        "INSERT INTO responses (id, study_id, participant, created_at, items)"
+        " VALUES ('resp_old', 's', NULL, '2026-01-01T00:00:00+00:00', '{\"messages\": []}')"
+    )
+    db.close()
+
+
+async def test_a_response_stored_before_objects_were_kept_still_continues(
+    tmp_path: Path,
+) -> None:
+    """Its conversation can still be continued; it has no object to retrieve."""
+    path = tmp_path / "woz.sqlite3"
+    _old_store(path, version=5)
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.get_response("resp_old", "s") == '{"messages": []}'
+        assert await store.get_response_object("resp_old", "s") is None
+        await store.save_response("resp_new", "s", None, "{}", '{"id": "resp_new"}')
+        assert await store.get_response_object("resp_new", "s") == '{"id": "resp_new"}'
+        assert await store.delete_response("resp_old", "s")
+        assert await store.get_response("resp_old", "s") is None
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(path)) as db:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+    assert version == len(MIGRATIONS)
