@@ -1,4 +1,4 @@
-"""The research commands: participants, export, report labor and arms, audit verify.
+"""The research commands: participants, operators, export, report labor and arms, audit.
 
 They work on the data folder, with or without a server running. The rules a
 study was run under (permitted uses, debrief policy, pay rate...) are the
@@ -26,10 +26,13 @@ from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.arm_report import render_svg, render_table, summarise_arms
 from woz.research.audit import verify_chain
+from woz.research.consent import ConsentRefused
 from woz.research.ledger import LaborLedger, compute_ledger
+from woz.research.operator_consent import OperatorConsents
 from woz.research.participants import NotAllowed, Participants
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
+from woz.text_table import aligned
 
 PURPOSES = (
     "in_study_analysis",
@@ -83,7 +86,7 @@ def _run(work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespac
 
     try:
         asyncio.run(main())
-    except (ExportRefused, NotAllowed) as exc:
+    except (ExportRefused, NotAllowed, ConsentRefused) as exc:
         raise CommandRefused(str(exc)) from exc
 
 
@@ -122,6 +125,46 @@ def cmd_show(args: argparse.Namespace) -> None:
         participants, who = await _participants(store, args)
         status = await participants.status(who)
         print(status.model_dump_json(indent=2))
+
+    _run(work, args)
+
+
+async def _operator_consents(store: SQLiteStore, args: argparse.Namespace) -> OperatorConsents:
+    study = await _study(store, args.study)
+    return OperatorConsents(store, study, await store.study_secret(study.id, study.title))
+
+
+def cmd_operator_consent(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        consents = await _operator_consents(store, args)
+        key = await consents.find(args.operator)
+        scopes = None if args.all_permitted else (args.scope or [])
+        consent = await consents.record(key, scopes, args.method, "cli")
+        uses = ", ".join(consent.scopes) or "no use (consent withdrawn)"
+        print(
+            f"Recorded operator {key.name or key.id} ({consent.subject})'s consent to reuse "
+            f"agreement version {consent.version}: {uses}."
+        )
+
+    _run(work, args)
+
+
+def cmd_operator_list(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        consents = await _operator_consents(store, args)
+        in_force = await consents.in_force()
+        rows = [("key", "name", "pseudonym", "reuse consent")]
+        for key in await consents.operators():
+            alias = consents.pseudonym_of(key)
+            consent = in_force.get(alias)
+            given = (
+                f"v{consent.version} {consent.granted_at:%Y-%m-%d}: "
+                + (", ".join(consent.scopes) or "none")
+                if consent
+                else "not recorded"
+            )
+            rows.append((key.id, key.name, alias, given))
+        print("\n".join(aligned(rows)))
 
     _run(work, args)
 
@@ -214,9 +257,7 @@ def render_ledger(ledger: LaborLedger, fmt: str) -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerows([list(LEDGER_COLUMNS), *rows])
         return out.getvalue()
-    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(LEDGER_COLUMNS)]
-    line = "  ".join(c.ljust(w) for c, w in zip(LEDGER_COLUMNS, widths, strict=True))
-    table = [line] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    table = aligned([list(LEDGER_COLUMNS), *rows])
     unit = "hour" if ledger.pay_unit == "hour" else "task"
     header = (
         f"Labor ledger of {ledger.study_id}, {ledger.since:%Y-%m-%d %H:%M} to "
@@ -267,6 +308,29 @@ def add_research_commands(commands: Any) -> None:
             "--pseudonym", action="store_true", help="PARTICIPANT is woz's pseudonym (p_...)"
         )
         action.set_defaults(func=func)
+
+    operators = commands.add_parser("operators", help="operators and their consent to reuse")
+    operator_actions = operators.add_subparsers(dest="operators_command", required=True)
+    listing = operator_actions.add_parser(
+        "list", help="the study's operators, pseudonyms and reuse consent"
+    )
+    listing.add_argument("--study", required=True, help="study id (or study file)")
+    listing.set_defaults(func=cmd_operator_list)
+    consent = operator_actions.add_parser(
+        "consent", help="record an operator's consent to the reuse of their text"
+    )
+    consent.add_argument("--study", required=True, help="study id (or study file)")
+    consent.add_argument("operator", help="the operator's key id or name")
+    uses = consent.add_mutually_exclusive_group(required=True)
+    uses.add_argument(
+        "--scope", action="append", choices=PURPOSES, help="a use granted (repeat for more)"
+    )
+    uses.add_argument("--all-permitted", action="store_true", help="every use the study permits")
+    uses.add_argument("--none", action="store_true", help="no use: withdraw their consent")
+    consent.add_argument(
+        "--method", default="signed_form", help="how it was given (default signed_form)"
+    )
+    consent.set_defaults(func=cmd_operator_consent)
 
     export = commands.add_parser("export", help="write a dataset, its card and manifest")
     export.add_argument("--study", required=True, help="study id (or study file)")

@@ -29,7 +29,7 @@ async def answer_task(
     reply: str,
     *,
     at: datetime = T0,
-    operator: str = "key_olive",
+    operator: str | None = "key_olive",
     draft: str | None = None,
     produced_by: ProducedBy = ProducedBy.HUMAN,
     consent_id: str | None = None,

@@ -82,7 +82,7 @@ def test_each_participant_is_excluded_for_its_own_reason(study: Study) -> None:
     )  # fmt: skip
     records = [record(p) for p in ("in", "narrow", "refused", "silent", "waiting", "leaving")]
     records.append(record(None))
-    chosen = select(study, records, known, "public_dataset_release", include=[])
+    chosen = select(study, records, known, {}, "public_dataset_release", include=[])
     assert [row.record.participant for row in chosen.rows] == ["in"]
     assert chosen.rows[0].record.debriefed is True
     assert chosen.exclusions == {

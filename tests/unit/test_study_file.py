@@ -71,3 +71,15 @@ def test_duplicate_persona_ids_are_refused() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(StudyFileError, match="cannot read the study file"):
         load_study(tmp_path / "missing.toml")
+
+
+def test_required_operator_consent_needs_an_agreement_text() -> None:
+    """Operators cannot be required to consent to a reuse agreement that does not exist."""
+    with pytest.raises(StudyFileError) as caught:
+        parse_study(MINIMAL + "\n[labor]\nreuse_consent_required = true\n", source="s.toml")
+    assert str(caught.value) == (
+        "s.toml:8: labor: reuse_consent_required needs the text operators agree to: "
+        'add [labor.reuse_agreement] text = "..."'
+    )
+    agreed = '\n[labor]\nreuse_consent_required = true\n[labor.reuse_agreement]\ntext = "Yes."\n'
+    assert parse_study(MINIMAL + agreed).labor.reuse_agreement.version == "1"

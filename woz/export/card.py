@@ -68,6 +68,21 @@ class CardFacts:
     presented_as: dict[str, int]
     debriefed_participants: int
     consented_participants: int
+    consented_operators: int = 0  # with a recorded consent to the reuse of their text
+
+
+def _reuse(study: Study, manifest: Manifest, facts: CardFacts) -> str:
+    """What the operators agreed to about the reuse of their text."""
+    labor = study.labor
+    if not labor.reuse_agreement.text.strip():
+        return "The study had no reuse agreement for operators to consent to."
+    required = "required" if labor.reuse_consent_required else "asked for, not required"
+    return (
+        f"Operators' consent to the reuse of their text (agreement version "
+        f"{labor.reuse_agreement.version}) was {required}: {facts.consented_operators} of the "
+        f"{manifest.operators} operator(s) in this export recorded one covering "
+        f"**{manifest.purpose}**; text of operators whose consent leaves it out is excluded."
+    )
 
 
 def front_matter(study: Study, manifest: Manifest, facts: CardFacts) -> dict[str, Any]:
@@ -163,7 +178,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         "paid time. Effective hourly pay over paid time: median "
         f"{_money(pays['median'], labor.currency)}, lowest {_money(pays['min'], labor.currency)}"
         f", over {ledger.paid_hours:.2f} paid hours; {len(ledger.alerts)} operator(s) below the "
-        "floor.\n",
+        f"floor. {_reuse(study, manifest, facts)}\n",
         "## Personal and Sensitive Information\n\n"
         f"Before an operator saw a message, woz replaced {redact} with typed placeholders such "
         "as `[EMAIL_1]` (redactions in this export: "

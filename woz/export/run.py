@@ -33,6 +33,7 @@ from woz.models.research import Tombstone
 from woz.models.study import Study
 from woz.research.disclosure import standings
 from woz.research.ledger import LaborLedger, compute_ledger
+from woz.research.operator_consent import latest_by_operator
 from woz.research.service import definition_json
 from woz.store.base import Store
 
@@ -69,7 +70,8 @@ async def export_dataset(
         await store.list_consents(study.id), await store.list_disclosures(study.id), tombstones
     )
     check_debriefs(study, records, known, now)
-    selection = select(study, records, known, purpose, include)
+    operators = latest_by_operator(await store.list_operator_consents(study.id))
+    selection = select(study, records, known, operators, purpose, include)
     check_provenance([row.record for row in selection.rows])
     ledger = compute_ledger(
         study.id, study.labor, await store.list_presence(study.id), records, EPOCH, now
@@ -111,7 +113,7 @@ def _write(
         if deleted:  # their records are gone; the count is what remains of them
             exclusions["withdrawn"] += deleted
         manifest = _manifest(study, fmt, purpose, now, written, exclusions, selection, tombstones)
-        facts = _facts(written, next(iter(file_rows)))
+        facts = _facts(written, next(iter(file_rows)), selection.consenting_operators)
         (staging / "README.md").write_text(render_card(study, manifest, facts, ledger), "utf-8")
         manifest.files = hash_files(staging, file_rows)
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
@@ -160,13 +162,14 @@ def _manifest(
     )
 
 
-def _facts(written: list[Record], data_file: str) -> CardFacts:
+def _facts(written: list[Record], data_file: str, consenting: frozenset[str]) -> CardFacts:
     participants = {r.participant: r for r in written if r.participant}
     return CardFacts(
         data_file=data_file,
         presented_as=dict(Counter(r.presented_as for r in written)),
         debriefed_participants=sum(1 for r in participants.values() if r.debriefed),
         consented_participants=len({r.participant for r in written if r.consent_id}),
+        consented_operators=len({r.operator for r in written if r.operator in consenting}),
     )
 
 

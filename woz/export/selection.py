@@ -11,7 +11,9 @@ A record is **excluded** (and counted by reason in the manifest) when its
 participant withdrew or asked to; when a deceptive study has not debriefed the
 participant yet, or cannot (no participant id), or needs a re-consent that was
 refused or not given; when the purpose is outside the record's permitted uses
-or the participant's latest consent; and, unless `--include` names them, when
+or the participant's latest consent; when its operator's latest consent to the
+reuse of their text leaves the purpose out, or (where the study requires that
+consent) the operator gave none; and, unless `--include` names them, when
 its client left (`client_gone`), nobody answered (`expired`), it was never
 confirmed delivered (`answered`) or its text is the study's `fallback`. Those
 included on request are flagged in each row's `flags`.
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from woz.models.record import Record, RecordStatus
+from woz.models.research import ConsentRecord
 from woz.models.study import Study
 from woz.models.task import ProducedBy
 from woz.research.disclosure import Standing, debrief_deadline, disclose, needs_debrief
@@ -50,6 +53,7 @@ class Selection:
     rows: list[Selected]
     exclusions: Counter[str]
     included_on_request: Counter[str]
+    consenting_operators: frozenset[str] = frozenset()  # pseudonyms with a consent in force
 
 
 def check_purpose(study: Study, purpose: str) -> None:
@@ -114,7 +118,13 @@ def check_provenance(records: Sequence[Record]) -> None:
 _HUMAN = (ProducedBy.HUMAN, ProducedBy.HUMAN_EDITED_MODEL_DRAFT)
 
 
-def _exclusion(record: Record, study: Study, standing: Standing | None, purpose: str) -> str | None:
+def _exclusion(
+    record: Record,
+    study: Study,
+    standing: Standing | None,
+    operator_consent: ConsentRecord | None,
+    purpose: str,
+) -> str | None:
     """Why the record may not be exported, or None."""
     if standing is not None and standing.withdrawn:
         return "withdrawn"
@@ -132,6 +142,11 @@ def _exclusion(record: Record, study: Study, standing: Standing | None, purpose:
         return "purpose_not_consented"
     if study.study.consent_required and consent is None:
         return "no_consent"
+    if record.operator is not None:  # a person wrote (or edited) the text
+        if operator_consent is not None and purpose not in operator_consent.scopes:
+            return "operator_did_not_consent"
+        if operator_consent is None and study.labor.reuse_consent_required:
+            return "operator_consent_missing"
     return None
 
 
@@ -147,16 +162,20 @@ def select(
     study: Study,
     records: Sequence[Record],
     standings: dict[str, Standing],
+    operator_consents: dict[str, ConsentRecord],
     purpose: str,
     include: Sequence[str],
 ) -> Selection:
-    """The records to export with their disclosure derived, and what was left out, why."""
+    """The records to export with their disclosure derived, and what was left out, why.
+
+    `operator_consents` holds each operator's consent in force, by pseudonym."""
     rows: list[Selected] = []
     exclusions: Counter[str] = Counter()
     on_request: Counter[str] = Counter()
     for record in records:
         standing = standings.get(tombstone_of(record.participant)) if record.participant else None
-        reason = _exclusion(record, study, standing, purpose)
+        operator_consent = operator_consents.get(record.operator) if record.operator else None
+        reason = _exclusion(record, study, standing, operator_consent, purpose)
         if reason is not None:
             exclusions[reason] += 1
             continue
@@ -169,4 +188,7 @@ def select(
             on_request[soft] += 1
             flags.append(f"included_on_request:{soft}")
         rows.append(Selected(disclose(record, standing), flags))
-    return Selection(rows, exclusions, on_request)
+    consenting = frozenset(
+        row.record.operator for row in rows if row.record.operator in operator_consents
+    )
+    return Selection(rows, exclusions, on_request, consenting)

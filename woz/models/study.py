@@ -209,6 +209,21 @@ class LaborSection(_Strict):
     pay_unit: Literal["hour", "task"] = "hour"
     currency: str = "USD"
     pay_floor: float = Field(default=0.0, ge=0)
+    # What operators agree to about the reuse of the text they write (ETHICS: an
+    # export must not serve a purpose outside the operators' consent). A recorded
+    # operator consent always limits exports; with `reuse_consent_required`, text
+    # of an operator who recorded none is not exported at all.
+    reuse_agreement: ConsentSection = Field(default_factory=ConsentSection)
+    reuse_consent_required: bool = False
+
+    @model_validator(mode="after")
+    def _required_consent_needs_a_text(self) -> LaborSection:
+        if self.reuse_consent_required and not self.reuse_agreement.text.strip():
+            raise ValueError(
+                "reuse_consent_required needs the text operators agree to: "
+                'add [labor.reuse_agreement] text = "..."'
+            )
+        return self
 
 
 class Study(_Strict):

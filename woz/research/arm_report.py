@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from pydantic import BaseModel
 
 from woz.models.record import Record, RecordStatus
+from woz.text_table import aligned
 
 
 class ArmSummary(BaseModel):
@@ -100,13 +101,7 @@ def render_table(summaries: Sequence[ArmSummary]) -> str:
         ]
         for s in summaries
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(aligned([header, *rows], rule=True))
 
 
 def render_svg(summaries: Sequence[ArmSummary], title: str = "Response latency by arm") -> str:

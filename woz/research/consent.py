@@ -61,14 +61,20 @@ def check_grant(study: Study, grant: ConsentGrant) -> tuple[str, list[PermittedU
             "text_sha256 does not match the study's consent text; "
             "show the participant the current text"
         )
+    return version, granted_scopes(study, grant.scopes)
+
+
+def granted_scopes(study: Study, scopes: Sequence[PermittedUse] | None) -> list[PermittedUse]:
+    """The uses a consent grants: `scopes` (None: every use the study permits), or
+    `ConsentRefused` naming those the study does not permit."""
     permitted = list(study.study.permitted_uses)
-    scopes = permitted if grant.scopes is None else list(dict.fromkeys(grant.scopes))
-    outside = [scope for scope in scopes if scope not in permitted]
+    granted = permitted if scopes is None else list(dict.fromkeys(scopes))
+    outside = [scope for scope in granted if scope not in permitted]
     if outside:
         raise ConsentRefused(
             f"scopes {outside} are not permitted uses of this study (permitted: {permitted})"
         )
-    return version, scopes
+    return granted
 
 
 def consent_in_force(consents: Sequence[ConsentRecord], at: datetime) -> ConsentRecord | None:

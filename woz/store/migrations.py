@@ -161,6 +161,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE responses ADD COLUMN response TEXT;
     """,
+    # 7: operators' consent to the reuse of their text (append-only, like consents).
+    """
+    CREATE TABLE operator_consents (
+        id TEXT PRIMARY KEY,
+        study_id TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        version TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        method TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+    );
+    CREATE INDEX operator_consents_study ON operator_consents (study_id, granted_at);
+    CREATE TRIGGER operator_consents_append_only BEFORE UPDATE ON operator_consents
+        BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+    CREATE TRIGGER operator_consents_kept BEFORE DELETE ON operator_consents
+        BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+    """,
 ]
 
 

@@ -4,7 +4,8 @@ withdrawal, operator presence, the audit log and the study definitions served.
 Contract shared by every implementation:
 - Participants are known by pseudonym only while they take part; consent and
   disclosure are keyed by their subject (`tombstone_of(pseudonym)`).
-- Consents, disclosure events and audit entries are append-only.
+- Consents (participants' and operators'), disclosure events and audit entries
+  are append-only.
 - `erase_participant` deletes every trace of the pseudonym in one transaction,
   and from then on `commit_record` and `save_response` drop whatever that
   participant's tasks still in flight produce.
@@ -60,6 +61,13 @@ class ResearchStore(Protocol):
 
     async def list_presence(self, study_id: str) -> Sequence[PresenceEvent]:
         """Presence changes in time order."""
+
+    async def add_operator_consent(self, consent: ConsentRecord) -> None:
+        """Append an operator's consent to the reuse of their text (`subject` is the
+        operator's pseudonym, as in records)."""
+
+    async def list_operator_consents(self, study_id: str) -> Sequence[ConsentRecord]:
+        """Operators' consents in the order given."""
 
     async def append_audit(
         self,

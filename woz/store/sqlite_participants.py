@@ -12,17 +12,41 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from woz.models.research import ConsentRecord, DisclosureEvent, Tombstone
 from woz.research.pseudonyms import tombstone_of
 from woz.store.database import SQLiteDatabase
 
 
-def _consent(row: sqlite3.Row) -> ConsentRecord:
+def insert_consent(
+    db: sqlite3.Connection,
+    table: Literal["consents", "operator_consents"],
+    subject_column: Literal["subject", "operator"],
+    consent: ConsentRecord,
+) -> None:
+    """Append `consent` to a consents table, its subject in `subject_column`."""
+    db.execute(
+        f"INSERT INTO {table} (id, study_id, {subject_column}, version, text_sha256, method,"
+        " scopes, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            consent.id,
+            consent.study_id,
+            consent.subject,
+            consent.version,
+            consent.text_sha256,
+            consent.method,
+            json.dumps(consent.scopes),
+            consent.granted_at.isoformat(),
+        ),
+    )
+
+
+def consent_of(row: sqlite3.Row, subject_column: str = "subject") -> ConsentRecord:
     return ConsentRecord(
         id=row["id"],
         study_id=row["study_id"],
-        subject=row["subject"],
+        subject=row[subject_column],
         version=row["version"],
         text_sha256=row["text_sha256"],
         method=row["method"],
@@ -67,29 +91,13 @@ class ParticipantTables(SQLiteDatabase):
         await self._write(insert)
 
     async def add_consent(self, consent: ConsentRecord) -> None:
-        def insert(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO consents (id, study_id, subject, version, text_sha256, method,"
-                " scopes, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    consent.id,
-                    consent.study_id,
-                    consent.subject,
-                    consent.version,
-                    consent.text_sha256,
-                    consent.method,
-                    json.dumps(consent.scopes),
-                    consent.granted_at.isoformat(),
-                ),
-            )
-
-        await self._write(insert)
+        await self._write(lambda db: insert_consent(db, "consents", "subject", consent))
 
     async def list_consents(
         self, study_id: str, subject: str | None = None
     ) -> Sequence[ConsentRecord]:
         rows = await self._subject_rows("consents", study_id, subject, "granted_at, id")
-        return [_consent(row) for row in rows]
+        return [consent_of(row) for row in rows]
 
     async def add_disclosure(self, event: DisclosureEvent) -> None:
         def insert(db: sqlite3.Connection) -> None:

@@ -1,4 +1,5 @@
-"""Operator presence: timestamped changes of state, the labor ledger's raw material."""
+"""Operators: presence (timestamped changes of state, the labor ledger's raw material)
+and consents to the reuse of their text, keyed by the operator's pseudonym."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from woz.models.research import PresenceEvent
+from woz.models.research import ConsentRecord, PresenceEvent
 from woz.store.database import SQLiteDatabase
+from woz.store.sqlite_participants import consent_of, insert_consent
 
 
 class PresenceTables(SQLiteDatabase):
@@ -33,3 +35,13 @@ class PresenceTables(SQLiteDatabase):
             )
             for row in rows
         ]
+
+    async def add_operator_consent(self, consent: ConsentRecord) -> None:
+        await self._write(lambda db: insert_consent(db, "operator_consents", "operator", consent))
+
+    async def list_operator_consents(self, study_id: str) -> Sequence[ConsentRecord]:
+        rows = await self._read(
+            "SELECT * FROM operator_consents WHERE study_id = ? ORDER BY granted_at, id",
+            (study_id,),
+        )
+        return [consent_of(row, "operator") for row in rows]

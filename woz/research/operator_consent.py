@@ -1,0 +1,99 @@
+"""Operators' consent to the reuse of the text they write.
+
+ETHICS: an export must not serve a purpose outside the records' permitted uses
+or the operators' consent. An operator's consent names the version and hash of
+the study's reuse agreement (`[labor.reuse_agreement]`) and the uses granted, a
+subset of the study's permitted uses. The latest consent is in force, so an
+operator narrows or withdraws theirs by recording fewer uses, or none; the
+earlier ones stay, append-only, as the audit trail. Operators are found by key
+id or name and stored by their pseudonym, the one their records carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from woz.models.keys import KeyInfo
+from woz.models.research import ConsentRecord
+from woz.models.study import PermittedUse, Study
+from woz.models.task import new_id
+from woz.research.consent import ConsentRefused, granted_scopes, text_sha256
+from woz.research.pseudonyms import pseudonym
+from woz.store.base import Store
+
+
+class OperatorConsents:
+    """Recording and reading one study's operator consents."""
+
+    def __init__(self, store: Store, study: Study, secret: bytes) -> None:
+        self._store = store
+        self._study = study
+        self._secret = secret
+
+    def pseudonym_of(self, key: KeyInfo) -> str:
+        """The operator's pseudonym in this study (as in records and exports)."""
+        return pseudonym(self._secret, "op", key.id)
+
+    async def operators(self) -> list[KeyInfo]:
+        """The study's operator keys, oldest first."""
+        keys = await self._store.list_keys(self._study.id)
+        return [key for key in keys if key.role == "operator"]
+
+    async def find(self, who: str) -> KeyInfo:
+        """The operator key with id or name `who`; `ConsentRefused` if none or several."""
+        matches = [key for key in await self.operators() if who in (key.id, key.name)]
+        if len(matches) != 1:
+            known = ", ".join(f"{k.id} ({k.name})" for k in await self.operators()) or "none"
+            problem = "several operator keys are" if matches else "no operator key is"
+            raise ConsentRefused(
+                f"{problem} named {who!r} in study {self._study.id!r}; give the key id "
+                f"(operators: {known})"
+            )
+        return matches[0]
+
+    async def record(
+        self,
+        key: KeyInfo,
+        scopes: Sequence[PermittedUse] | None,
+        method: str,
+        actor: str,
+    ) -> ConsentRecord:
+        """Record the operator's consent to the current reuse agreement for `scopes`
+        (None: every use the study permits; empty: none, a withdrawal)."""
+        agreement = self._study.labor.reuse_agreement
+        if not agreement.text.strip():
+            raise ConsentRefused(
+                f"study {self._study.id!r} has no reuse agreement for operators to consent "
+                'to; add [labor.reuse_agreement] text = "..." to the study file and serve it'
+            )
+        consent = ConsentRecord(
+            id=new_id("opconsent_", 10),
+            study_id=self._study.id,
+            subject=self.pseudonym_of(key),
+            version=agreement.version,
+            text_sha256=text_sha256(agreement.text),
+            method=method,
+            scopes=granted_scopes(self._study, scopes),
+            granted_at=datetime.now(UTC),
+        )
+        await self._store.add_operator_consent(consent)
+        await self._store.append_audit(
+            self._study.id,
+            actor,
+            "operator_consent.granted",
+            consent.subject,
+            {"consent_id": consent.id, "version": consent.version, "scopes": consent.scopes},
+        )
+        return consent
+
+    async def in_force(self) -> dict[str, ConsentRecord]:
+        """The latest consent of each operator who gave one, by pseudonym."""
+        return latest_by_operator(await self._store.list_operator_consents(self._study.id))
+
+
+def latest_by_operator(consents: Sequence[ConsentRecord]) -> dict[str, ConsentRecord]:
+    latest: dict[str, ConsentRecord] = {}
+    for consent in sorted(consents, key=lambda c: c.granted_at):
+        latest[consent.subject] = consent
+    return latest
