@@ -25,6 +25,7 @@ from woz.context import (
     DISPATCHER,
     KEYS,
     MEDIA,
+    OPERATOR_CONSENTS,
     PARTICIPANTS,
     PRESENCE,
     RECORDER,
@@ -100,6 +101,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ADMISSION] = research.admission
     app[UPSTREAMS] = models
     app[PRESENCE] = research.presence
+    app[OPERATOR_CONSENTS] = research.operator_consents
     # Research first: a refused task (withdrawn, no consent) gets no arm, and
     # personal data is redacted before anything else reads the messages.
     admissions: list[Admission] = [research.admission, Conditions(study, store).admit]

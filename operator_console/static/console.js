@@ -8,7 +8,7 @@
 
 import { Connection } from "./connection.js";
 import { h, isTextField, replace } from "./dom.js";
-import { HelpOverlay, Notices, SnippetPicker } from "./overlays.js";
+import { HelpOverlay, Notices, ReuseConsentDialog, SnippetPicker } from "./overlays.js";
 import { Chime } from "./sound.js";
 import { forgetStaleDrafts, TaskView } from "./taskview.js";
 import { lastUserText } from "./transcript.js";
@@ -113,9 +113,10 @@ class ConsoleApp {
     this.tabList = h("ol", { class: "task-tabs", role: "tablist", "aria-label": "Your tasks" });
     this.taskCount = h("span", { class: "count" });
     this.operatorInfo = h("div", { class: "operator-info" });
+    this.reuseInfo = h("button", { type: "button", class: "btn btn-quiet btn-small reuse-info", hidden: true, on: { click: () => this.agreement.open() } });
     const sidebar = h("nav", { class: "sidebar", "aria-label": "Tasks" },
       h("h2", { class: "sidebar-title" }, "Tasks ", this.taskCount), this.tabList,
-      h("div", { class: "sidebar-foot" }, this.operatorInfo));
+      h("div", { class: "sidebar-foot" }, this.operatorInfo, this.reuseInfo));
 
     this.empty = h("div", { class: "empty-state" });
     this.stage = h("div", { class: "stage" });
@@ -130,9 +131,10 @@ class ConsoleApp {
     this.notices = new Notices();
     this.help = new HelpOverlay(SHORTCUTS);
     this.picker = new SnippetPicker((snippet, target) => this.insertSnippet(snippet, target));
+    this.agreement = new ReuseConsentDialog((version, scopes) => this.send({ type: "reuse_consent", version, scopes }));
     this.blocker = h("div", { class: "blocker", hidden: true, role: "alertdialog", "aria-modal": "true" });
     replace(this.root,
-      header, h("div", { class: "layout" }, sidebar, main, aside), this.notices.el, this.help.el, this.picker.el, this.blocker);
+      header, h("div", { class: "layout" }, sidebar, main, aside), this.notices.el, this.help.el, this.picker.el, this.agreement.el, this.blocker);
   }
 
   // -- connection and frames ----------------------------------------------------
@@ -184,6 +186,7 @@ class ConsoleApp {
       case "reply.rejected": return this.onRejected(frame.task_id, frame.error);
       case "task.draft": return this.views.get(frame.task_id)?.onModelDraft(frame.text, frame.done, frame.error);
       case "queue": return this.onQueue(frame);
+      case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
       case "error": return this.onError(frame);
       default: return undefined;
     }
@@ -199,6 +202,8 @@ class ConsoleApp {
     this.personas = new Map((frame.personas || []).map((p) => [p.id, p]));
     this.snippets = Array.isArray(frame.snippets) ? frame.snippets : [];
     this.renderSnippets();
+    this.agreement.offer(frame.reuse_agreement || null);
+    this.renderReuse();
     // Held tasks come again right after hello; the first queue frame closes that list.
     this.resync = new Set();
     if (this.wantReady) this.send({ type: "ready", capacity: this.capacity });
@@ -265,6 +270,18 @@ class ConsoleApp {
     }
     this.renderQueue();
     this.renderEmpty();
+  }
+
+  onReuseConsent(consent) {
+    this.agreement.recorded(consent);
+    this.renderReuse();
+    this.notify(consent.scopes.length ? "Your consent was recorded." : "Recorded: your answers will not be reused.", "success");
+  }
+
+  renderReuse() {
+    const summary = this.agreement.summary();
+    this.reuseInfo.hidden = summary === null;
+    this.reuseInfo.textContent = summary || "";
   }
 
   onError(frame) {
@@ -489,10 +506,11 @@ class ConsoleApp {
       event.preventDefault();
       if (this.help.isOpen) this.help.toggle(false);
       else if (this.picker.isOpen) this.picker.hide();
+      else if (this.agreement.isOpen) this.agreement.hide();
       else if (this.activeView) this.activeView.release();
       return;
     }
-    if (this.help.isOpen || this.picker.isOpen) return;
+    if (this.help.isOpen || this.picker.isOpen || this.agreement.isOpen) return;
     if (((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "k") || (key === "/" && plain && !inField)) {
       event.preventDefault();
       this.picker.open(this.snippets);

@@ -138,3 +138,77 @@ export class Notices {
     setTimeout(() => notice.remove(), kind === "success" || kind === "info" ? 5000 : 15000);
   }
 }
+
+const USE_LABELS = {
+  in_study_analysis: "Analysis within this study",
+  publication_excerpts: "Quoted excerpts in publications",
+  internal_model_training: "Training models within the research organisation",
+  public_dataset_release: "A public dataset release",
+  commercial_use: "Commercial use",
+};
+
+/** The study's reuse agreement for operators: read it, tick the uses, agree. */
+export class ReuseConsentDialog extends Overlay {
+  /** onAnswer(version, scopes): send the operator's consent. */
+  constructor(onAnswer) {
+    super();
+    this.onAnswer = onAnswer;
+    this.agreement = null;
+    this.intro = h("p", { class: "muted" });
+    this.text = h("div", { class: "agreement-text" });
+    this.uses = h("fieldset", { class: "agreement-uses" });
+    this.agree = h("button", { type: "button", class: "btn btn-primary", text: "Agree to the ticked uses", on: { click: () => this.answer() } });
+    this.later = h("button", { type: "button", class: "btn", text: "Decide later", on: { click: () => this.hide() } });
+    const dialog = h("div", { class: "dialog agreement", role: "dialog", "aria-modal": "true", "aria-labelledby": "agreement-title" },
+      h("h2", { id: "agreement-title", text: "How the answers you write may be reused" }),
+      this.intro, this.text, this.uses, h("div", { class: "dialog-actions" }, this.later, this.agree));
+    this.el = h("div", { class: "overlay agreement-overlay", hidden: true }, dialog);
+    this.el.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); this.hide(); }
+    });
+  }
+
+  /** The agreement as `hello` gives it; opens the dialog when no consent to this version exists. */
+  offer(agreement) {
+    this.agreement = agreement;
+    const consent = agreement && agreement.consent;
+    if (agreement && (!consent || consent.version !== agreement.version)) this.open();
+  }
+
+  open() {
+    const agreement = this.agreement;
+    if (!agreement) return;
+    const granted = new Set(agreement.consent ? agreement.consent.scopes : []);
+    this.intro.textContent = `Version ${agreement.version}. ` + (agreement.required
+      ? "Without your consent, nothing you write is used beyond running this study."
+      : "Nothing you write is used for a purpose you leave unticked.")
+      + " You can change this at any time from the sidebar.";
+    this.text.textContent = agreement.text;
+    replace(this.uses, h("legend", { text: "I agree that my answers may be used for:" }),
+      agreement.uses.map((use) => h("label", { class: "agreement-use" },
+        h("input", { type: "checkbox", value: use, checked: granted.has(use) }),
+        h("span", { text: USE_LABELS[use] || use }))));
+    this.show(this.uses.querySelector("input") || this.agree);
+  }
+
+  answer() {
+    const scopes = [...this.uses.querySelectorAll("input:checked")].map((box) => box.value);
+    this.onAnswer(this.agreement.version, scopes);
+  }
+
+  /** The server recorded a consent: remember it and close. */
+  recorded(consent) {
+    if (this.agreement) this.agreement.consent = consent;
+    this.hide();
+  }
+
+  /** A line for the sidebar: what the operator agreed to. */
+  summary() {
+    const agreement = this.agreement;
+    if (!agreement) return null;
+    const consent = agreement.consent;
+    if (!consent || consent.version !== agreement.version) return "Reuse of your answers: not agreed";
+    if (!consent.scopes.length) return "Reuse of your answers: none";
+    return `Reuse of your answers: ${consent.scopes.map((use) => USE_LABELS[use] || use).join(", ")}`;
+  }
+}

@@ -9,7 +9,7 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from tests.conftest import Woz
+from tests.conftest import STUDY_TOML, Woz, with_values
 
 
 async def test_hello_introduces_operator_study_and_snippets(woz: Woz) -> None:
@@ -152,3 +152,65 @@ async def test_tool_choice_is_enforced_on_the_reply(
     assert tool_call.function.name == "get_weather"
     assert tool_call.function.arguments == '{"city": "Oslo"}'
     assert tool_call.id.startswith("call_")
+
+
+AGREEMENT = """
+[labor.reuse_agreement]
+version = "3"
+text = "My answers may be reused as I tick."
+"""
+
+
+async def test_hello_without_an_agreement_says_none(woz: Woz) -> None:
+    """The default test study has no reuse agreement: `reuse_agreement` is null."""
+    op = await woz.make_operator()
+    assert op.hello["reuse_agreement"] is None
+
+
+@pytest.mark.parametrize(
+    "study_toml",
+    [
+        with_values(
+            STUDY_TOML, {"study.permitted_uses": '["in_study_analysis", "internal_model_training"]'}
+        )
+        + AGREEMENT
+    ],
+    indirect=True,
+)
+async def test_reuse_consent_frame_records_the_operators_consent(woz: Woz) -> None:
+    """The agreement comes with hello; a consent to an old version or an unpermitted use is
+    refused; a valid one is recorded and shown in the next hello."""
+    op = await woz.make_operator()
+    agreement = op.hello["reuse_agreement"]
+    assert agreement == {
+        "version": "3",
+        "text": "My answers may be reused as I tick.",
+        "uses": ["in_study_analysis", "internal_model_training"],
+        "required": False,
+        "consent": None,
+    }
+    await op.send({"type": "reuse_consent", "version": "2", "scopes": []})
+    error = await op.expect("error", code="consent_refused")
+    assert "now version '3'" in error["message"]
+    await op.send({"type": "reuse_consent", "version": "3", "scopes": ["commercial_use"]})
+    error = await op.expect("error", code="consent_refused")
+    assert "['commercial_use'] are not permitted uses" in error["message"]
+    await op.send({"type": "reuse_consent", "version": "3", "scopes": ["dance"]})
+    assert (await op.expect("error", code="bad_frame"))["message"].startswith(
+        "reuse_consent.scopes.0"
+    )
+    await op.send({"type": "reuse_consent", "version": "3", "scopes": ["internal_model_training"]})
+    recorded = (await op.expect("reuse_consent.recorded"))["consent"]
+    assert recorded["scopes"] == ["internal_model_training"] and recorded["version"] == "3"
+    await op.close()
+    again = await woz.make_operator()
+    assert again.hello["reuse_agreement"]["consent"] == recorded
+    [entry] = [
+        e
+        for e in await woz.store.list_audit(woz.study.id)
+        if e.action == "operator_consent.granted"
+    ]
+    assert (
+        entry.actor == again.hello["operator"]["id"]
+        and entry.details["scopes"] == recorded["scopes"]
+    )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
+from woz.models.study import PermittedUse
 from woz.models.task import Message, Task, ToolCall, ToolSpec
 
 PROTOCOL_VERSION = 1
@@ -63,8 +64,17 @@ class ReleaseFrame(_Frame):
     task_id: str
 
 
+class ReuseConsentFrame(_Frame):
+    """The operator's consent to the study's reuse agreement `version`, for `scopes`
+    (permitted uses; empty withdraws it)."""
+
+    type: Literal["reuse_consent"]
+    version: str
+    scopes: list[PermittedUse] = Field(max_length=10)
+
+
 OperatorFrame = Annotated[
-    ReadyFrame | PauseFrame | TypingFrame | ReplyFrame | ReleaseFrame,
+    ReadyFrame | PauseFrame | TypingFrame | ReplyFrame | ReleaseFrame | ReuseConsentFrame,
     Field(discriminator="type"),
 ]
 OPERATOR_FRAME: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)

@@ -17,7 +17,17 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
 from woz.auth import bearer_token, hash_token
-from woz.context import DISPATCHER, KEYS, MEDIA, PRESENCE, RECORDER, SETTINGS, STORE, STUDY
+from woz.context import (
+    DISPATCHER,
+    KEYS,
+    MEDIA,
+    OPERATOR_CONSENTS,
+    PRESENCE,
+    RECORDER,
+    SETTINGS,
+    STORE,
+    STUDY,
+)
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
 from woz.jsontext import loads
 from woz.media import media_type_of
@@ -29,10 +39,13 @@ from woz.models.protocol import (
     ReadyFrame,
     ReleaseFrame,
     ReplyFrame,
+    ReuseConsentFrame,
     TypingFrame,
 )
 from woz.models.task import Answer
 from woz.operators.connection import OperatorConnection
+from woz.research.consent import ConsentRefused
+from woz.research.operator_consent import consent_summary
 
 log = structlog.get_logger(__name__)
 
@@ -79,8 +92,9 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
     return info
 
 
-def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
-    """The `hello` frame's fields: who the operator is here, the study, its snippets."""
+async def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
+    """The `hello` frame's fields: who the operator is here, the study, its snippets,
+    its personas, and the reuse agreement with the operator's consent in force."""
     study = request.app[STUDY]
     return {
         "protocol": PROTOCOL_VERSION,
@@ -94,6 +108,7 @@ def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
             {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
             for p in study.personas
         ],
+        "reuse_agreement": await request.app[OPERATOR_CONSENTS].agreement_for(key),
     }
 
 
@@ -114,11 +129,11 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
             previous.send("error", code="replaced", message="This operator connected elsewhere.")
             await previous.stop()
             await previous.ws.close()
-        connection.send("hello", **_hello(request, key))
+        connection.send("hello", **await _hello(request, key))
         dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         async for message in ws:
             if message.type == WSMsgType.TEXT:
-                await _handle(request, connection, message.data)
+                await _handle(request, connection, key, message.data)
             elif message.type == WSMsgType.BINARY:
                 connection.send("error", code="bad_frame", message="Send text frames of JSON.")
     finally:
@@ -132,7 +147,9 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _handle(request: web.Request, connection: OperatorConnection, data: str) -> None:
+async def _handle(
+    request: web.Request, connection: OperatorConnection, key: KeyInfo, data: str
+) -> None:
     try:
         raw: Any = loads(data)
     except ValueError as exc:
@@ -160,6 +177,8 @@ async def _handle(request: web.Request, connection: OperatorConnection, data: st
             dispatcher.release(operator, frame.task_id)
         elif isinstance(frame, ReplyFrame):
             await connection.run(_reply(dispatcher, connection, frame))
+        elif isinstance(frame, ReuseConsentFrame):
+            await _reuse_consent(request, connection, key, frame)
     except Rejected as rejected:
         task_id = getattr(frame, "task_id", None)
         connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
@@ -179,6 +198,21 @@ async def _reply(dispatcher: Dispatcher, connection: OperatorConnection, frame: 
         connection.send("reply.rejected", task_id=frame.task_id, error=error)
     else:
         connection.send("reply.ack", task_id=frame.task_id, record_id=record_id)
+
+
+async def _reuse_consent(
+    request: web.Request, connection: OperatorConnection, key: KeyInfo, frame: ReuseConsentFrame
+) -> None:
+    """Record the operator's consent to the reuse of their text, given in the console."""
+    consents = request.app[OPERATOR_CONSENTS]
+    try:
+        consent = await consents.record(
+            key, frame.scopes, "console", consents.pseudonym_of(key), version=frame.version
+        )
+    except ConsentRefused as refused:
+        connection.send("error", code="consent_refused", message=str(refused))
+    else:
+        connection.send("reuse_consent.recorded", consent=consent_summary(consent))
 
 
 async def operator_media(request: web.Request) -> web.StreamResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from woz.models.keys import KeyInfo
 from woz.models.research import ConsentRecord
@@ -58,14 +59,21 @@ class OperatorConsents:
         scopes: Sequence[PermittedUse] | None,
         method: str,
         actor: str,
+        version: str | None = None,
     ) -> ConsentRecord:
         """Record the operator's consent to the current reuse agreement for `scopes`
-        (None: every use the study permits; empty: none, a withdrawal)."""
+        (None: every use the study permits; empty: none, a withdrawal). A `version`
+        given must be the current one: consent is to the text the operator read."""
         agreement = self._study.labor.reuse_agreement
         if not agreement.text.strip():
             raise ConsentRefused(
                 f"study {self._study.id!r} has no reuse agreement for operators to consent "
                 'to; add [labor.reuse_agreement] text = "..." to the study file and serve it'
+            )
+        if version is not None and version != agreement.version:
+            raise ConsentRefused(
+                f"the reuse agreement is now version {agreement.version!r}, not {version!r}; "
+                "read it again"
             )
         consent = ConsentRecord(
             id=new_id("opconsent_", 10),
@@ -87,9 +95,33 @@ class OperatorConsents:
         )
         return consent
 
+    async def agreement_for(self, key: KeyInfo) -> dict[str, Any] | None:
+        """What an operator's console shows: the study's reuse agreement, the uses it
+        may grant, and the operator's consent in force (None without an agreement)."""
+        agreement = self._study.labor.reuse_agreement
+        if not agreement.text.strip():
+            return None
+        consent = (await self.in_force()).get(self.pseudonym_of(key))
+        return {
+            "version": agreement.version,
+            "text": agreement.text.strip(),
+            "uses": list(self._study.study.permitted_uses),
+            "required": self._study.labor.reuse_consent_required,
+            "consent": consent_summary(consent) if consent else None,
+        }
+
     async def in_force(self) -> dict[str, ConsentRecord]:
         """The latest consent of each operator who gave one, by pseudonym."""
         return latest_by_operator(await self._store.list_operator_consents(self._study.id))
+
+
+def consent_summary(consent: ConsentRecord) -> dict[str, Any]:
+    """A consent as the operator console shows it."""
+    return {
+        "version": consent.version,
+        "scopes": consent.scopes,
+        "granted_at": consent.granted_at.isoformat(),
+    }
 
 
 def latest_by_operator(consents: Sequence[ConsentRecord]) -> dict[str, ConsentRecord]:

@@ -2,7 +2,8 @@
 
 `open_research` keeps the study definition the server runs with (auditing it
 when it is new, so an export can name exactly which rules applied), and builds
-the participant service, the admission step and the presence log.
+the participant service, the admission step, the presence log and the
+operators' reuse consents.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.admission import ResearchAdmission
+from woz.research.operator_consent import OperatorConsents
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.research.privacy import Recogniser, Redactor
@@ -25,6 +27,7 @@ class Research:
     participants: Participants
     admission: ResearchAdmission
     presence: PresenceLog
+    operator_consents: OperatorConsents
 
 
 def definition_json(study: Study) -> str:
@@ -56,4 +59,5 @@ async def open_research(
         participants=participants,
         admission=ResearchAdmission(store, participants, redactor),
         presence=PresenceLog(store, study.id, operator_pseudonym),
+        operator_consents=OperatorConsents(store, study, secret),
     )
