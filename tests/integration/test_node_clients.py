@@ -1,4 +1,5 @@
-"""The official `openai` package for Node against a live woz.
+"""Node clients against a live woz: the official `openai` and `@anthropic-ai/sdk`
+packages, and the Vercel AI SDK (`ai` with its OpenAI and Anthropic providers).
 
 Each script in `tests/node/` runs under the machine's Node.js as a subprocess, with
 the base URL and app key in its environment, while a scripted operator answers; it
@@ -26,11 +27,14 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 NODE = shutil.which("node")
 
 
+PACKAGES = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]
+
+
 @pytest.fixture(autouse=True, scope="module")
-def node_openai() -> None:
-    """The official Node SDK from the npm registry, installed once if it is missing."""
+def node_packages() -> None:
+    """The scripts' packages from the npm registry, installed once if any is missing."""
     assert NODE is not None, "these tests need Node.js: `make test` installs Debian's nodejs"
-    if not (NODE_DIR / "node_modules" / "openai").is_dir():
+    if not all((NODE_DIR / "node_modules" / name).is_dir() for name in PACKAGES):
         npm = shutil.which("npm")
         assert npm is not None, "these tests need npm: `make test` installs Debian's npm"
         subprocess.run([npm, "ci", "--prefix", str(NODE_DIR)], check=True, timeout=600)
@@ -43,7 +47,13 @@ async def start(woz: Woz, script: str, **env: str) -> asyncio.subprocess.Process
         NODE,
         str(NODE_DIR / script),
         cwd=NODE_DIR,
-        env={**os.environ, "WOZ_BASE_URL": woz.base_url, "WOZ_APP_KEY": woz.app_key, **env},
+        env={
+            **os.environ,
+            "WOZ_URL": woz.url,
+            "WOZ_BASE_URL": woz.base_url,
+            "WOZ_APP_KEY": woz.app_key,
+            **env,
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -105,3 +115,61 @@ async def test_transcription_upload(woz: Woz) -> None:
     await op.reply(task["id"], "Hello. Goodbye.")
     result = await result_of(process)
     assert result == {"text": "Hello. Goodbye.", "duration": 1.0, "segments": 2}
+
+
+@pytest.mark.parametrize(
+    ("provider", "api"),
+    [
+        ("responses", "openai.responses"),
+        ("chat", "openai.chat_completions"),
+        ("anthropic", "anthropic.messages"),
+    ],
+)
+async def test_vercel_ai_sdk_streams_text_and_calls_a_tool(
+    woz: Woz, provider: str, api: str
+) -> None:
+    """streamText gets the whole answer with its usage; generateText gets the tool call."""
+    op = await woz.online_operator()
+    process = await start(woz, "vercel_ai.mjs", WOZ_PROVIDER=provider)
+    task = await op.next_task()
+    assert task["api"] == api
+    assert task["messages"][0]["content"][0]["text"] == "Be brief."
+    text = "The grey cashmere one; it goes with everything."
+    await op.reply(task["id"], text)
+    task = await op.next_task()
+    assert [tool["name"] for tool in task["tools"]] == ["get_weather"]
+    await op.reply(task["id"], tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}])
+    result = await result_of(process)
+    assert result["errors"] == []
+    assert result["text"] == text and result["finish_reason"] == "stop"
+    usage = result["usage"]
+    assert usage["inputTokens"] > 0 and usage["outputTokens"] > 0
+    assert result["tool_calls"] == [{"name": "get_weather", "input": {"city": "Oslo"}}]
+    assert result["tool_finish_reason"] == "tool-calls"
+
+
+async def test_anthropic_sdk_streams_text_and_a_tool_use(woz: Woz) -> None:
+    """A wrong key is an AuthenticationError; the final message has both blocks."""
+    op = await woz.online_operator()
+    process = await start(woz, "anthropic_stream.mjs")
+    task = await op.next_task()
+    assert task["api"] == "anthropic.messages"
+    await op.reply(
+        task["id"],
+        "Let me check.",
+        tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}],
+    )
+    result = await result_of(process)
+    assert result["refused"] == {
+        "name": "AuthenticationError",
+        "status": 401,
+        "type": "authentication_error",
+    }
+    assert result["text"] == "Let me check."
+    assert (result["first"], result["last"]) == ("message_start", "message_stop")
+    assert result["stop_reason"] == "tool_use"
+    text_block, tool_block = result["content"]
+    assert text_block == {"type": "text", "text": "Let me check."}
+    assert tool_block["type"] == "tool_use" and tool_block["name"] == "get_weather"
+    assert tool_block["input"] == {"city": "Oslo"} and tool_block["id"].startswith("toolu_")
+    assert result["usage"]["output_tokens"] > 0
