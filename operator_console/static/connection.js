@@ -1,8 +1,15 @@
 // The operator socket (protocol v1), kept open: it reconnects with backoff
 // after any drop, and when the server refuses it, finds out whether the
 // console session is the reason so the operator gets a clear message.
+//
+// A network that vanishes does not always close a WebSocket: no close frame or
+// reset may ever arrive, and a browser would show "Connected" while answers go
+// nowhere. So the socket is given up at once when the browser goes offline,
+// and when a ping gets no frame back in time.
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 10000];
+const PING_EVERY_MS = 15000; // after this long without a frame from the server
+const SILENCE_LIMIT_MS = 10000; // no frame this long after a ping: the socket is dead
 
 export class Connection {
   /**
@@ -19,7 +26,11 @@ export class Connection {
     this.stopped = false;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.url = `${scheme}://${location.host}/operator/ws`;
+    this.lastFrameAt = 0;
+    this.pingedAt = 0;
     window.addEventListener("online", () => this.retryNow());
+    window.addEventListener("offline", () => this.drop());
+    setInterval(() => this.checkAlive(), 1000);
   }
 
   get open() {
@@ -37,6 +48,25 @@ export class Connection {
     clearTimeout(this.timer);
     if (this.ws) this.ws.close();
     this.onStatus(status, detail);
+  }
+
+  /** Give the socket up now (the network is gone) and reconnect with backoff. */
+  drop() {
+    const ws = this.ws;
+    if (!ws || this.stopped) return;
+    this.ws = null; // its close event, whenever it comes, is then ignored
+    ws.close();
+    this.schedule();
+  }
+
+  checkAlive() {
+    if (!this.open) return;
+    const now = Date.now();
+    if (this.pingedAt > this.lastFrameAt && now - this.pingedAt > SILENCE_LIMIT_MS) this.drop();
+    else if (this.pingedAt <= this.lastFrameAt && now - this.lastFrameAt > PING_EVERY_MS) {
+      this.pingedAt = now;
+      this.send({ type: "ping" });
+    }
   }
 
   retryNow() {
@@ -63,10 +93,15 @@ export class Connection {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.addEventListener("open", () => {
+      if (ws !== this.ws) return;
       opened = true;
+      this.lastFrameAt = Date.now();
+      this.pingedAt = 0;
       this.onStatus("open", "");
     });
     ws.addEventListener("message", (event) => {
+      if (ws !== this.ws) return; // a socket already given up
+      this.lastFrameAt = Date.now();
       let frame;
       try {
         frame = JSON.parse(event.data);
@@ -76,7 +111,8 @@ export class Connection {
       if (frame && typeof frame === "object") this.onFrame(frame);
     });
     ws.addEventListener("close", () => {
-      if (this.ws === ws) this.ws = null;
+      if (this.ws !== ws) return; // given up already (or replaced): nothing to do
+      this.ws = null;
       if (this.stopped) return;
       if (opened) this.schedule();
       else this.diagnose();

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import openai
 import pytest
 from aiohttp import WSCloseCode
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.browser.conftest import Console, finish, open_console
 from tests.conftest import Woz, ask
@@ -129,3 +130,45 @@ async def test_a_second_console_takes_over_and_the_first_stops(
     await console.page.get_by_role("button", name="Use this tab").click()
     await expect(console.page.locator(".pill-open")).to_be_visible()
     await expect(console.page.locator(".blocker")).to_be_hidden()
+
+
+async def test_a_connection_gone_silent_is_noticed_and_replaced(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """No close ever arrives, the server just falls silent: the console pings, hears
+    nothing, reconnects on its own, and the next task is answered over the new socket."""
+    page = console.page
+    await page.clock.install()
+    sockets: list[bool] = []  # per connection: are the server's frames still delivered?
+    online_again = asyncio.Event()  # the server counts the operator ready on a new socket
+
+    def relay(ws: WebSocketRoute) -> None:
+        index = len(sockets)
+        sockets.append(True)
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if not sockets[index]:
+                return
+            ws.send(message)
+            frame = json.loads(message)
+            if index > 0 and frame["type"] == "queue" and frame["operators_online"] == 1:
+                online_again.set()
+
+        server.on_message(from_server)
+
+    await page.route_web_socket("**/operator/ws", relay)
+    await console.login()
+    await console.ready()
+    sockets[0] = False  # half-open: what the server sends is lost on the way
+    await page.clock.fast_forward(16_000)  # silence: the console pings
+    await page.clock.fast_forward(11_000)  # and hears nothing back
+    async with asyncio.timeout(10):
+        await online_again.wait()
+    await expect(page.locator(".pill-open")).to_be_visible()
+    assert len(sockets) == 2
+    call = ask(openai_client, "Anyone?")
+    await console.task_shown("Anyone?")
+    await page.keyboard.type("Still here.")
+    await page.keyboard.press("Enter")
+    assert (await finish(call)).choices[0].message.content == "Still here."

@@ -214,3 +214,10 @@ async def test_reuse_consent_frame_records_the_operators_consent(woz: Woz) -> No
         entry.actor == again.hello["operator"]["id"]
         and entry.details["scopes"] == recorded["scopes"]
     )
+
+
+async def test_ping_is_answered_with_pong(woz: Woz) -> None:
+    """A client that suspects a dead connection pings; a live server answers at once."""
+    op = await woz.make_operator()
+    await op.send({"type": "ping"})
+    assert await op.expect("pong", timeout=2) == {"type": "pong"}

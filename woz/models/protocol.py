@@ -64,6 +64,12 @@ class ReleaseFrame(_Frame):
     task_id: str
 
 
+class PingFrame(_Frame):
+    """Are you there? Answered with `pong`: lets a client notice a dead connection."""
+
+    type: Literal["ping"]
+
+
 class ReuseConsentFrame(_Frame):
     """The operator's consent to the study's reuse agreement `version`, for `scopes`
     (permitted uses; empty withdraws it)."""
@@ -74,7 +80,13 @@ class ReuseConsentFrame(_Frame):
 
 
 OperatorFrame = Annotated[
-    ReadyFrame | PauseFrame | TypingFrame | ReplyFrame | ReleaseFrame | ReuseConsentFrame,
+    ReadyFrame
+    | PauseFrame
+    | TypingFrame
+    | ReplyFrame
+    | ReleaseFrame
+    | ReuseConsentFrame
+    | PingFrame,
     Field(discriminator="type"),
 ]
 OPERATOR_FRAME: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)

@@ -36,6 +36,7 @@ from woz.models.protocol import (
     OPERATOR_FRAME,
     PROTOCOL_VERSION,
     PauseFrame,
+    PingFrame,
     ReadyFrame,
     ReleaseFrame,
     ReplyFrame,
@@ -179,6 +180,8 @@ async def _handle(
             await connection.run(_reply(dispatcher, connection, frame))
         elif isinstance(frame, ReuseConsentFrame):
             await _reuse_consent(request, connection, key, frame)
+        elif isinstance(frame, PingFrame):
+            connection.send("pong")
     except Rejected as rejected:
         task_id = getattr(frame, "task_id", None)
         connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
