@@ -25,7 +25,7 @@ from woz.context import (
     DISPATCHER,
     KEYS,
     MEDIA,
-    OPERATOR_CONSENTS,
+    OPERATOR_RECORDS,
     PARTICIPANTS,
     PRESENCE,
     RECORDER,
@@ -101,7 +101,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ADMISSION] = research.admission
     app[UPSTREAMS] = models
     app[PRESENCE] = research.presence
-    app[OPERATOR_CONSENTS] = research.operator_consents
+    app[OPERATOR_RECORDS] = research.operators
     # Research first: a refused task (withdrawn, no consent) gets no arm, and
     # personal data is redacted before anything else reads the messages.
     admissions: list[Admission] = [research.admission, Conditions(study, store).admit]

@@ -1,4 +1,5 @@
-"""The `woz` command: demo, serve, keys, and the research commands (`woz.cli_research`).
+"""The `woz` command: demo, serve, keys, and the research commands (`woz.cli_research`,
+`woz.cli_operators`).
 
 Logging is configured here and only here. Bad input (a study file, an
 argument) ends with one line naming the problem and exit status 2, never a
@@ -21,6 +22,7 @@ from aiohttp import web
 from woz.app import create_app
 from woz.auth import create_key
 from woz.chat_page import page_path
+from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands
 from woz.config import Settings
 from woz.logging import configure_logging
@@ -205,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_keys_create)
 
     add_research_commands(commands)
+    add_operator_commands(commands)
     return parser
 
 

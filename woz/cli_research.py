@@ -1,4 +1,4 @@
-"""The research commands: participants, operators, export, report labor and arms, audit.
+"""The research commands: participants, export, report labor and arms, audit verify.
 
 They work on the data folder, with or without a server running. The rules a
 study was run under (permitted uses, debrief policy, pay rate...) are the
@@ -28,7 +28,7 @@ from woz.research.arm_report import render_svg, render_table, summarise_arms
 from woz.research.audit import verify_chain
 from woz.research.consent import ConsentRefused
 from woz.research.ledger import LaborLedger, compute_ledger
-from woz.research.operator_consent import OperatorConsents
+from woz.research.operators import RecordRefused
 from woz.research.participants import NotAllowed, Participants
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
@@ -64,7 +64,7 @@ def _study_id(value: str) -> str:
     return value
 
 
-async def _study(store: SQLiteStore, value: str) -> Study:
+async def served_study(store: SQLiteStore, value: str) -> Study:
     study_id = _study_id(value)
     definition = await store.study_definition(study_id)
     if definition is None:
@@ -75,7 +75,9 @@ async def _study(store: SQLiteStore, value: str) -> Study:
     return load_definition(definition)
 
 
-def _run(work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespace) -> None:
+def run_with_store(
+    work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespace
+) -> None:
     async def main() -> None:
         store = _store(args)
         await store.open()
@@ -86,12 +88,12 @@ def _run(work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespac
 
     try:
         asyncio.run(main())
-    except (ExportRefused, NotAllowed, ConsentRefused) as exc:
+    except (ExportRefused, NotAllowed, ConsentRefused, RecordRefused) as exc:
         raise CommandRefused(str(exc)) from exc
 
 
 async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[Participants, str]:
-    study = await _study(store, args.study)
+    study = await served_study(store, args.study)
     secret = await store.study_secret(study.id, study.title)
     media = MediaFolder(_settings(args).data / "media")
     participants = Participants(store, study, secret, media)
@@ -108,7 +110,7 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
             f"tombstone {grave.subject}"
         )
 
-    _run(work, args)
+    run_with_store(work, args)
 
 
 def cmd_debrief(args: argparse.Namespace) -> None:
@@ -117,7 +119,7 @@ def cmd_debrief(args: argparse.Namespace) -> None:
         event = await participants.debrief(who, "cli")
         print(f"Participant {who} debriefed at {event.at.isoformat()}.")
 
-    _run(work, args)
+    run_with_store(work, args)
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -126,52 +128,12 @@ def cmd_show(args: argparse.Namespace) -> None:
         status = await participants.status(who)
         print(status.model_dump_json(indent=2))
 
-    _run(work, args)
-
-
-async def _operator_consents(store: SQLiteStore, args: argparse.Namespace) -> OperatorConsents:
-    study = await _study(store, args.study)
-    return OperatorConsents(store, study, await store.study_secret(study.id, study.title))
-
-
-def cmd_operator_consent(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
-        consents = await _operator_consents(store, args)
-        key = await consents.find(args.operator)
-        scopes = None if args.all_permitted else (args.scope or [])
-        consent = await consents.record(key, scopes, args.method, "cli")
-        uses = ", ".join(consent.scopes) or "no use (consent withdrawn)"
-        print(
-            f"Recorded operator {key.name or key.id} ({consent.subject})'s consent to reuse "
-            f"agreement version {consent.version}: {uses}."
-        )
-
-    _run(work, args)
-
-
-def cmd_operator_list(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
-        consents = await _operator_consents(store, args)
-        in_force = await consents.in_force()
-        rows = [("key", "name", "pseudonym", "reuse consent")]
-        for key in await consents.operators():
-            alias = consents.pseudonym_of(key)
-            consent = in_force.get(alias)
-            given = (
-                f"v{consent.version} {consent.granted_at:%Y-%m-%d}: "
-                + (", ".join(consent.scopes) or "none")
-                if consent
-                else "not recorded"
-            )
-            rows.append((key.id, key.name, alias, given))
-        print("\n".join(aligned(rows)))
-
-    _run(work, args)
+    run_with_store(work, args)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     async def work(store: SQLiteStore) -> None:
-        study = await _study(store, args.study)
+        study = await served_study(store, args.study)
         manifest = await export_dataset(
             store, study, args.format, args.purpose, Path(args.out), args.include or []
         )
@@ -182,10 +144,10 @@ def cmd_export(args: argparse.Namespace) -> None:
             f"{json.dumps(manifest.exclusions)}; {manifest.withdrawn_participants} withdrawn)."
         )
 
-    _run(work, args)
+    run_with_store(work, args)
 
 
-def _when(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -197,25 +159,25 @@ def _when(value: str | None) -> datetime | None:
 
 def cmd_report_labor(args: argparse.Namespace) -> None:
     async def work(store: SQLiteStore) -> None:
-        study = await _study(store, args.study)
+        study = await served_study(store, args.study)
         events = await store.list_presence(study.id)
         records = await store.list_records(study.id)
         first = [e.at for e in events] + [r.timings.received_at for r in records]
-        since = _when(args.since) or (min(first) if first else datetime.now(UTC))
-        until = _when(args.until) or datetime.now(UTC)
+        since = parse_time(args.since) or (min(first) if first else datetime.now(UTC))
+        until = parse_time(args.until) or datetime.now(UTC)
         ledger = compute_ledger(study.id, study.labor, events, records, since, until)
         print(render_ledger(ledger, args.format), end="")
         for alert in ledger.alerts:
             print(f"woz: pay alert: {alert}", file=sys.stderr)
 
-    _run(work, args)
+    run_with_store(work, args)
 
 
 def cmd_report_arms(args: argparse.Namespace) -> None:
     rendered: list[str] = []
 
     async def work(store: SQLiteStore) -> None:
-        study = await _study(store, args.study)
+        study = await served_study(store, args.study)
         summaries = summarise_arms(await store.list_records(study.id))
         if args.format == "json":
             rendered.append(json.dumps([s.model_dump() for s in summaries], indent=2) + "\n")
@@ -224,7 +186,7 @@ def cmd_report_arms(args: argparse.Namespace) -> None:
         else:
             rendered.append(render_table(summaries) + "\n")
 
-    _run(work, args)
+    run_with_store(work, args)
     if args.out:
         Path(args.out).write_text(rendered[0], encoding="utf-8")
         print(f"wrote {args.out}")
@@ -289,7 +251,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         if broken:
             raise CommandRefused("the audit log was tampered with: " + "; ".join(broken))
 
-    _run(work, args)
+    run_with_store(work, args)
 
 
 def add_research_commands(commands: Any) -> None:
@@ -308,29 +270,6 @@ def add_research_commands(commands: Any) -> None:
             "--pseudonym", action="store_true", help="PARTICIPANT is woz's pseudonym (p_...)"
         )
         action.set_defaults(func=func)
-
-    operators = commands.add_parser("operators", help="operators and their consent to reuse")
-    operator_actions = operators.add_subparsers(dest="operators_command", required=True)
-    listing = operator_actions.add_parser(
-        "list", help="the study's operators, pseudonyms and reuse consent"
-    )
-    listing.add_argument("--study", required=True, help="study id (or study file)")
-    listing.set_defaults(func=cmd_operator_list)
-    consent = operator_actions.add_parser(
-        "consent", help="record an operator's consent to the reuse of their text"
-    )
-    consent.add_argument("--study", required=True, help="study id (or study file)")
-    consent.add_argument("operator", help="the operator's key id or name")
-    uses = consent.add_mutually_exclusive_group(required=True)
-    uses.add_argument(
-        "--scope", action="append", choices=PURPOSES, help="a use granted (repeat for more)"
-    )
-    uses.add_argument("--all-permitted", action="store_true", help="every use the study permits")
-    uses.add_argument("--none", action="store_true", help="no use: withdraw their consent")
-    consent.add_argument(
-        "--method", default="signed_form", help="how it was given (default signed_form)"
-    )
-    consent.set_defaults(func=cmd_operator_consent)
 
     export = commands.add_parser("export", help="write a dataset, its card and manifest")
     export.add_argument("--study", required=True, help="study id (or study file)")

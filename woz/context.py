@@ -12,7 +12,7 @@ from woz.models.keys import KeyInfo
 from woz.models.study import Study
 from woz.recording import StoreRecorder
 from woz.research.admission import ResearchAdmission
-from woz.research.operator_consent import OperatorConsents
+from woz.research.operators import OperatorRecords
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.store.base import Store
@@ -30,7 +30,7 @@ PRESENCE = web.AppKey("presence", PresenceLog)
 MEDIA = web.AppKey("media", MediaFolder)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 ADMISSION = web.AppKey("research_admission", ResearchAdmission)
-OPERATOR_CONSENTS = web.AppKey("operator_consents", OperatorConsents)
+OPERATOR_RECORDS = web.AppKey("operator_records", OperatorRecords)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

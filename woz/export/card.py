@@ -69,6 +69,24 @@ class CardFacts:
     debriefed_participants: int
     consented_participants: int
     consented_operators: int = 0  # with a recorded consent to the reuse of their text
+    trained_operators: int = 0  # with a recorded training
+    wizard_errors: int = 0  # rows flagged as wizard errors (included on request)
+
+
+def _training(manifest: Manifest, facts: CardFacts) -> str:
+    """What is known of the operators' training and of their errors."""
+    flagged = manifest.exclusions.get("wizard_error", 0)
+    errors = (
+        f"{facts.wizard_errors} row(s) of this export were flagged as wizard errors by a "
+        "researcher (see `wizard_error`)"
+        if facts.wizard_errors
+        else "no row of this export was flagged as a wizard error"
+    )
+    return (
+        f"Training: {facts.trained_operators} of the {manifest.operators} operator(s) in this "
+        f"export have a recorded training. Errors: {errors}; {flagged} flagged row(s) were "
+        "left out."
+    )
 
 
 def _reuse(study: Study, manifest: Manifest, facts: CardFacts) -> str:
@@ -149,7 +167,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         f"# {study.title}\n\n{s.description or 'A Wizard-of-Oz dataset made with woz.'}\n",
         "## How the data was made\n\n"
         "This is **Wizard-of-Oz** data: people impersonating an AI system. Participants used "
-        "an app that presented itself as an AI, while trained people (operators, or *wizards*) "
+        "an app that presented itself as an AI, while people (operators, or *wizards*) "
         "wrote the answers in real time, sometimes starting from a model's draft. Every row "
         "says who produced its answer (`produced_by`) and how it was presented to the "
         f"participant (`presented_as`: "
@@ -178,7 +196,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         "paid time. Effective hourly pay over paid time: median "
         f"{_money(pays['median'], labor.currency)}, lowest {_money(pays['min'], labor.currency)}"
         f", over {ledger.paid_hours:.2f} paid hours; {len(ledger.alerts)} operator(s) below the "
-        f"floor. {_reuse(study, manifest, facts)}\n",
+        f"floor. {_training(manifest, facts)} {_reuse(study, manifest, facts)}\n",
         "## Personal and Sensitive Information\n\n"
         f"Before an operator saw a message, woz replaced {redact} with typed placeholders such "
         "as `[EMAIL_1]` (redactions in this export: "

@@ -33,7 +33,7 @@ from woz.models.research import Tombstone
 from woz.models.study import Study
 from woz.research.disclosure import standings
 from woz.research.ledger import LaborLedger, compute_ledger
-from woz.research.operator_consent import latest_by_operator
+from woz.research.operators import latest_by_operator
 from woz.research.service import definition_json
 from woz.store.base import Store
 
@@ -76,7 +76,8 @@ async def export_dataset(
     ledger = compute_ledger(
         study.id, study.labor, await store.list_presence(study.id), records, EPOCH, now
     )
-    manifest = _write(study, fmt, purpose, out, selection, tombstones, ledger, now)
+    trained = frozenset(t.operator for t in await store.list_operator_training(study.id))
+    manifest = _write(study, fmt, purpose, out, selection, tombstones, ledger, now, trained)
     manifest_hash = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
     await store.append_audit(
         study.id,
@@ -102,6 +103,7 @@ def _write(
     tombstones: Sequence[Tombstone],
     ledger: LaborLedger,
     now: datetime,
+    trained: frozenset[str],
 ) -> Manifest:
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -113,7 +115,7 @@ def _write(
         if deleted:  # their records are gone; the count is what remains of them
             exclusions["withdrawn"] += deleted
         manifest = _manifest(study, fmt, purpose, now, written, exclusions, selection, tombstones)
-        facts = _facts(written, next(iter(file_rows)), selection.consenting_operators)
+        facts = _facts(written, next(iter(file_rows)), selection.consenting_operators, trained)
         (staging / "README.md").write_text(render_card(study, manifest, facts, ledger), "utf-8")
         manifest.files = hash_files(staging, file_rows)
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
@@ -162,7 +164,9 @@ def _manifest(
     )
 
 
-def _facts(written: list[Record], data_file: str, consenting: frozenset[str]) -> CardFacts:
+def _facts(
+    written: list[Record], data_file: str, consenting: frozenset[str], trained: frozenset[str]
+) -> CardFacts:
     participants = {r.participant: r for r in written if r.participant}
     return CardFacts(
         data_file=data_file,
@@ -170,6 +174,8 @@ def _facts(written: list[Record], data_file: str, consenting: frozenset[str]) ->
         debriefed_participants=sum(1 for r in participants.values() if r.debriefed),
         consented_participants=len({r.participant for r in written if r.consent_id}),
         consented_operators=len({r.operator for r in written if r.operator in consenting}),
+        trained_operators=len({r.operator for r in written if r.operator in trained}),
+        wizard_errors=sum(1 for r in written if r.wizard_error is not None),
     )
 
 

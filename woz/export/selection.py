@@ -15,7 +15,8 @@ or the participant's latest consent; when its operator's latest consent to the
 reuse of their text leaves the purpose out, or (where the study requires that
 consent) the operator gave none; and, unless `--include` names them, when
 its client left (`client_gone`), nobody answered (`expired`), it was never
-confirmed delivered (`answered`) or its text is the study's `fallback`. Those
+confirmed delivered (`answered`), its text is the study's `fallback`, or a
+researcher flagged it as a `wizard_error`. Those
 included on request are flagged in each row's `flags`.
 """
 
@@ -33,7 +34,7 @@ from woz.models.task import ProducedBy
 from woz.research.disclosure import Standing, debrief_deadline, disclose, needs_debrief
 from woz.research.pseudonyms import tombstone_of
 
-INCLUDABLE = ("client_gone", "expired", "answered", "fallback")
+INCLUDABLE = ("client_gone", "expired", "answered", "fallback", "wizard_error")
 
 
 class ExportRefused(Exception):
@@ -155,6 +156,8 @@ def _soft_reason(record: Record) -> str | None:
         return "fallback"
     if record.status is not RecordStatus.DELIVERED:
         return record.status.value
+    if record.wizard_error is not None:
+        return "wizard_error"
     return None
 
 

@@ -71,3 +71,6 @@ class Record(BaseModel):
     timings: Timings
     status: RecordStatus
     request: dict[str, Any] = Field(default_factory=dict)
+    # Set after the fact by a researcher reviewing the data: why this answer was a
+    # wizard error (the operator broke the protocol or got it wrong), else None.
+    wizard_error: str | None = None

@@ -75,6 +75,17 @@ class PresenceEvent(BaseModel):
     at: datetime
 
 
+class OperatorTraining(BaseModel):
+    """An operator was trained for the study (Riek: Wizard-of-Oz studies should
+    report wizard training): when, and what the training was."""
+
+    id: str
+    study_id: str
+    operator: str  # the operator's pseudonym
+    trained_at: datetime
+    note: str
+
+
 class AuditEntry(BaseModel):
     """One link of a study's hash chain: `hash` covers every other field and `prev_hash`."""
 

@@ -21,7 +21,7 @@ from woz.context import (
     DISPATCHER,
     KEYS,
     MEDIA,
-    OPERATOR_CONSENTS,
+    OPERATOR_RECORDS,
     PRESENCE,
     RECORDER,
     SETTINGS,
@@ -46,7 +46,7 @@ from woz.models.protocol import (
 from woz.models.task import Answer
 from woz.operators.connection import OperatorConnection
 from woz.research.consent import ConsentRefused
-from woz.research.operator_consent import consent_summary
+from woz.research.operators import consent_summary
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,7 @@ async def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
             {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
             for p in study.personas
         ],
-        "reuse_agreement": await request.app[OPERATOR_CONSENTS].agreement_for(key),
+        "reuse_agreement": await request.app[OPERATOR_RECORDS].agreement_for(key),
     }
 
 
@@ -207,7 +207,7 @@ async def _reuse_consent(
     request: web.Request, connection: OperatorConnection, key: KeyInfo, frame: ReuseConsentFrame
 ) -> None:
     """Record the operator's consent to the reuse of their text, given in the console."""
-    consents = request.app[OPERATOR_CONSENTS]
+    consents = request.app[OPERATOR_RECORDS]
     try:
         consent = await consents.record(
             key, frame.scopes, "console", consents.pseudonym_of(key), version=frame.version

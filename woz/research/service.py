@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.admission import ResearchAdmission
-from woz.research.operator_consent import OperatorConsents
+from woz.research.operators import OperatorRecords
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.research.privacy import Recogniser, Redactor
@@ -27,7 +27,7 @@ class Research:
     participants: Participants
     admission: ResearchAdmission
     presence: PresenceLog
-    operator_consents: OperatorConsents
+    operators: OperatorRecords
 
 
 def definition_json(study: Study) -> str:
@@ -59,5 +59,5 @@ async def open_research(
         participants=participants,
         admission=ResearchAdmission(store, participants, redactor),
         presence=PresenceLog(store, study.id, operator_pseudonym),
-        operator_consents=OperatorConsents(store, study, secret),
+        operators=OperatorRecords(store, study, secret),
     )

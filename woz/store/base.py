@@ -57,6 +57,10 @@ class Store(ResearchStore, Protocol):
 
     async def get_record(self, record_id: str) -> Record | None: ...
 
+    async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:
+        """Flag the study's record as a wizard error (`note` says why), or clear the flag
+        with None; False if the study has no such record."""
+
     async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
         """The study's records in order of arrival (only `participant`'s, if given)."""
 

@@ -179,6 +179,22 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER operator_consents_kept BEFORE DELETE ON operator_consents
         BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
     """,
+    # 8: operators' training (append-only), and records flagged as wizard errors.
+    """
+    CREATE TABLE operator_training (
+        id TEXT PRIMARY KEY,
+        study_id TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        trained_at TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE INDEX operator_training_study ON operator_training (study_id, trained_at);
+    CREATE TRIGGER operator_training_append_only BEFORE UPDATE ON operator_training
+        BEGIN SELECT RAISE(ABORT, 'training records are append-only'); END;
+    CREATE TRIGGER operator_training_kept BEFORE DELETE ON operator_training
+        BEGIN SELECT RAISE(ABORT, 'training records are append-only'); END;
+    ALTER TABLE records ADD COLUMN wizard_error TEXT;
+    """,
 ]
 
 

@@ -21,6 +21,7 @@ from woz.models.research import (
     AuditEntry,
     ConsentRecord,
     DisclosureEvent,
+    OperatorTraining,
     PresenceEvent,
     Tombstone,
 )
@@ -68,6 +69,12 @@ class ResearchStore(Protocol):
 
     async def list_operator_consents(self, study_id: str) -> Sequence[ConsentRecord]:
         """Operators' consents in the order given."""
+
+    async def add_operator_training(self, training: OperatorTraining) -> None:
+        """Append that an operator was trained (append-only)."""
+
+    async def list_operator_training(self, study_id: str) -> Sequence[OperatorTraining]:
+        """Operators' trainings in time order."""
 
     async def append_audit(
         self,

@@ -1,5 +1,5 @@
-"""Operators: presence (timestamped changes of state, the labor ledger's raw material)
-and consents to the reuse of their text, keyed by the operator's pseudonym."""
+"""Operators: presence (timestamped changes of state, the labor ledger's raw material),
+consents to the reuse of their text and training, keyed by the operator's pseudonym."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from woz.models.research import ConsentRecord, PresenceEvent
+from woz.models.research import ConsentRecord, OperatorTraining, PresenceEvent
 from woz.store.database import SQLiteDatabase
 from woz.store.sqlite_participants import consent_of, insert_consent
 
@@ -45,3 +45,35 @@ class PresenceTables(SQLiteDatabase):
             (study_id,),
         )
         return [consent_of(row, "operator") for row in rows]
+
+    async def add_operator_training(self, training: OperatorTraining) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO operator_training (id, study_id, operator, trained_at, note)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    training.id,
+                    training.study_id,
+                    training.operator,
+                    training.trained_at.isoformat(),
+                    training.note,
+                ),
+            )
+
+        await self._write(insert)
+
+    async def list_operator_training(self, study_id: str) -> Sequence[OperatorTraining]:
+        rows = await self._read(
+            "SELECT * FROM operator_training WHERE study_id = ? ORDER BY trained_at, id",
+            (study_id,),
+        )
+        return [
+            OperatorTraining(
+                id=row["id"],
+                study_id=row["study_id"],
+                operator=row["operator"],
+                trained_at=datetime.fromisoformat(row["trained_at"]),
+                note=row["note"],
+            )
+            for row in rows
+        ]

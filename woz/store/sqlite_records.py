@@ -2,7 +2,8 @@
 
 The body is written once, when the task ends. Its delivery (`status` and
 `delivered_at`) is kept in columns and laid over the body when read, so the
-busiest write of all, marking an answer delivered, touches two small fields.
+busiest write of all, marking an answer delivered, touches two small fields;
+so is a researcher's later `wizard_error` flag.
 """
 
 from __future__ import annotations
@@ -56,6 +57,20 @@ class RecordTables(SQLiteDatabase):
     ) -> None:
         self._write_soon(_status_update(record_id, status, delivered_at))
 
+    async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:
+        updated = False
+
+        def update(db: sqlite3.Connection) -> None:
+            nonlocal updated
+            cursor = db.execute(
+                "UPDATE records SET wizard_error = ? WHERE id = ? AND study_id = ?",
+                (note, record_id, study_id),
+            )
+            updated = cursor.rowcount > 0
+
+        await self._write(update)
+        return updated
+
     async def get_record(self, record_id: str) -> Record | None:
         await self._settle_writes()  # delivery marks are written behind
         rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
@@ -77,7 +92,7 @@ class RecordTables(SQLiteDatabase):
         return [_record(row) for row in rows]
 
 
-_COLUMNS = "body, status, delivered_at"
+_COLUMNS = "body, status, delivered_at, wizard_error"
 
 
 def _status_update(record_id: str, status: RecordStatus, delivered_at: datetime | None) -> Write:
@@ -98,4 +113,5 @@ def _record(row: sqlite3.Row) -> Record:
     record.status = RecordStatus(row["status"])
     delivered = row["delivered_at"]
     record.timings.delivered_at = datetime.fromisoformat(delivered) if delivered else None
+    record.wizard_error = row["wizard_error"]
     return record

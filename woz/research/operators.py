@@ -1,4 +1,10 @@
-"""Operators' consent to the reuse of the text they write.
+"""What a study keeps about its operators beyond their work: their consent to the
+reuse of the text they write, their training, and the answers flagged as their errors.
+
+Wizard-of-Oz studies rarely report wizard training or wizard error (Riek's
+review); woz records both. A training is appended with its date and what it
+was; a record a researcher finds to be a wizard error is flagged with why, and
+exports leave it out unless asked for it.
 
 ETHICS: an export must not serve a purpose outside the records' permitted uses
 or the operators' consent. An operator's consent names the version and hash of
@@ -11,21 +17,27 @@ id or name and stored by their pseudonym, the one their records carry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from woz.models.keys import KeyInfo
-from woz.models.research import ConsentRecord
+from woz.models.research import ConsentRecord, OperatorTraining
 from woz.models.study import PermittedUse, Study
 from woz.models.task import new_id
 from woz.research.consent import ConsentRefused, granted_scopes, text_sha256
 from woz.research.pseudonyms import pseudonym
 from woz.store.base import Store
 
+T = TypeVar("T")
 
-class OperatorConsents:
-    """Recording and reading one study's operator consents."""
+
+class RecordRefused(Exception):
+    """A training or a wizard-error flag that cannot be recorded as asked."""
+
+
+class OperatorRecords:
+    """Recording and reading one study's operator consents and trainings."""
 
     def __init__(self, store: Store, study: Study, secret: bytes) -> None:
         self._store = store
@@ -110,6 +122,48 @@ class OperatorConsents:
             "consent": consent_summary(consent) if consent else None,
         }
 
+    async def record_training(
+        self, key: KeyInfo, trained_at: datetime, note: str, actor: str
+    ) -> OperatorTraining:
+        """Record that the operator was trained at `trained_at`; `note` says how."""
+        if not note.strip():
+            raise RecordRefused("say what the training was (--note), so the data card can")
+        training = OperatorTraining(
+            id=new_id("training_", 10),
+            study_id=self._study.id,
+            operator=self.pseudonym_of(key),
+            trained_at=trained_at,
+            note=note.strip(),
+        )
+        await self._store.add_operator_training(training)
+        await self._store.append_audit(
+            self._study.id,
+            actor,
+            "operator.trained",
+            training.operator,
+            {"training_id": training.id, "trained_at": trained_at.isoformat(), "note": note},
+        )
+        return training
+
+    async def trainings(self) -> dict[str, OperatorTraining]:
+        """The latest training of each operator trained, by pseudonym."""
+        trainings = await self._store.list_operator_training(self._study.id)
+        return _latest(trainings, lambda t: t.operator, lambda t: t.trained_at)
+
+    async def flag_wizard_error(self, record_id: str, note: str | None, actor: str) -> None:
+        """Flag a record of the study as a wizard error (`note`: why), or clear it (None)."""
+        if note is not None and not note.strip():
+            raise RecordRefused("say why the answer was a wizard error")
+        if not await self._store.set_wizard_error(self._study.id, record_id, note):
+            raise RecordRefused(f"study {self._study.id!r} has no record {record_id!r}")
+        await self._store.append_audit(
+            self._study.id,
+            actor,
+            "record.wizard_error" if note is not None else "record.wizard_error_cleared",
+            None,
+            {"record_id": record_id, "note": note},
+        )
+
     async def in_force(self) -> dict[str, ConsentRecord]:
         """The latest consent of each operator who gave one, by pseudonym."""
         return latest_by_operator(await self._store.list_operator_consents(self._study.id))
@@ -125,7 +179,14 @@ def consent_summary(consent: ConsentRecord) -> dict[str, Any]:
 
 
 def latest_by_operator(consents: Sequence[ConsentRecord]) -> dict[str, ConsentRecord]:
-    latest: dict[str, ConsentRecord] = {}
-    for consent in sorted(consents, key=lambda c: c.granted_at):
-        latest[consent.subject] = consent
+    """Each operator's consent in force: their latest, by pseudonym."""
+    return _latest(consents, lambda c: c.subject, lambda c: c.granted_at)
+
+
+def _latest(
+    items: Sequence[T], operator: Callable[[T], str], at: Callable[[T], datetime]
+) -> dict[str, T]:
+    latest: dict[str, T] = {}
+    for item in sorted(items, key=at):
+        latest[operator(item)] = item
     return latest

@@ -1,8 +1,10 @@
-"""Operators' consent to the reuse of their text, recorded with `woz operators` and
-honoured by every export: an export never serves a purpose an operator left out."""
+"""What a study keeps about its operators, with `woz operators` and `woz records`:
+consent to the reuse of their text (an export never serves a purpose an operator left
+out), their training, and answers flagged as wizard errors."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -164,3 +166,83 @@ async def test_a_study_without_an_agreement_has_nothing_to_consent_to(
     )
     assert code == 2
     assert "has no reuse agreement for operators to consent to" in err
+
+
+async def test_training_is_recorded_listed_and_told_in_the_card(
+    woz: Woz, tmp_path: Path, settings: Settings
+) -> None:
+    """`woz operators train` appends a training; the list and the dataset card show it."""
+    olive, bob = await operators(woz)
+    await seed(woz, olive, bob)
+    code, out, err = await woz_cli(
+        settings, "operators", "train", "--study", "test-study", "Olive",
+        "--note", "Two hours on the study protocol", "--at", "2026-03-01T09:00",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip().endswith("was trained on 2026-03-01: Two hours on the study protocol")
+    code, listing, _ = await woz_cli(settings, "operators", "list", "--study", "test-study")
+    assert "2026-03-01" in next(line for line in listing.splitlines() if line.startswith(olive))
+    assert next(line for line in listing.splitlines() if line.startswith(bob)).split()[3] == "-"
+    manifest = await export_dataset(woz.store, woz.study, "hf", "in_study_analysis", tmp_path / "x")
+    card = (tmp_path / "x" / "README.md").read_text()
+    assert manifest.operators == 2
+    assert "Training: 1 of the 2 operator(s) in this export have a recorded training" in card
+    [entry] = [
+        e for e in await woz.store.list_audit(woz.study.id) if e.action == "operator.trained"
+    ]
+    assert entry.details["note"] == "Two hours on the study protocol"
+
+    code, _, err = await woz_cli(
+        settings, "operators", "train", "--study", "test-study", "Olive", "--note", "x",
+        "--at", "last tuesday",
+    )  # fmt: skip
+    assert code == 2 and "'last tuesday' is not an ISO 8601 time" in err
+
+
+async def test_a_wizard_error_is_left_out_unless_asked_for_and_can_be_cleared(
+    woz: Woz, tmp_path: Path, settings: Settings
+) -> None:
+    """A flagged record is excluded and counted; included on request with its note; cleared."""
+    olive, bob = await operators(woz)
+    wrong = await answer_task(woz, "ada", "hello", "olive slipped", operator=olive)
+    await answer_task(woz, "bea", "hi", "bob wrote this", operator=bob)
+    code, out, err = await woz_cli(
+        settings, "records", "flag", "--study", "test-study", wrong,
+        "--wizard-error", "answered as the wrong persona",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip() == f"Record {wrong} flagged as a wizard error: answered as the wrong persona"
+
+    plain = tmp_path / "plain"
+    manifest = await export_dataset(woz.store, woz.study, "openai-chat", "in_study_analysis", plain)
+    assert answers(plain) == ["bob wrote this"]
+    assert manifest.exclusions == {"wizard_error": 1}
+    assert "1 flagged row(s) were left out" in (plain / "README.md").read_text()
+
+    asked = tmp_path / "asked"
+    await export_dataset(
+        woz.store, woz.study, "csv", "in_study_analysis", asked, include=["wizard_error"]
+    )
+    transcripts = (asked / "transcripts.csv").read_text().splitlines()
+    rows = {row["record_id"]: row for row in csv.DictReader(transcripts)}
+    assert rows[wrong]["wizard_error"] == "answered as the wrong persona"
+    assert rows[wrong]["flags"] == "included_on_request:wizard_error"
+
+    code, _, err = await woz_cli(
+        settings, "records", "flag", "--study", "test-study", wrong, "--clear"
+    )
+    assert code == 0, err
+    record = await woz.store.get_record(wrong)
+    assert record is not None and record.wizard_error is None
+    cleared = tmp_path / "cleared"
+    manifest = await export_dataset(
+        woz.store, woz.study, "openai-chat", "in_study_analysis", cleared
+    )
+    assert len(answers(cleared)) == 2 and manifest.exclusions == {}
+    actions = [e.action for e in await woz.store.list_audit(woz.study.id)]
+    assert "record.wizard_error" in actions and "record.wizard_error_cleared" in actions
+
+    code, _, err = await woz_cli(
+        settings, "records", "flag", "--study", "test-study", "rec_nope", "--wizard-error", "x"
+    )
+    assert code == 2 and err.strip() == "woz: study 'test-study' has no record 'rec_nope'"

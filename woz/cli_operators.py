@@ -1,0 +1,126 @@
+"""The commands about operators beyond their work: `woz operators list|consent|train`
+and `woz records flag` (wizard errors). Like the other research commands they work
+on the data folder, with or without a server running."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from woz.cli_research import PURPOSES, parse_time, run_with_store, served_study
+from woz.research.operators import OperatorRecords
+from woz.store.sqlite import SQLiteStore
+from woz.text_table import aligned
+
+
+async def operator_records(store: SQLiteStore, args: argparse.Namespace) -> OperatorRecords:
+    study = await served_study(store, args.study)
+    return OperatorRecords(store, study, await store.study_secret(study.id, study.title))
+
+
+def cmd_operator_consent(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        consents = await operator_records(store, args)
+        key = await consents.find(args.operator)
+        scopes = None if args.all_permitted else (args.scope or [])
+        consent = await consents.record(key, scopes, args.method, "cli")
+        uses = ", ".join(consent.scopes) or "no use (consent withdrawn)"
+        print(
+            f"Recorded operator {key.name or key.id} ({consent.subject})'s consent to reuse "
+            f"agreement version {consent.version}: {uses}."
+        )
+
+    run_with_store(work, args)
+
+
+def cmd_operator_list(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        consents = await operator_records(store, args)
+        in_force = await consents.in_force()
+        trainings = await consents.trainings()
+        rows = [("key", "name", "pseudonym", "trained", "reuse consent")]
+        for key in await consents.operators():
+            alias = consents.pseudonym_of(key)
+            consent = in_force.get(alias)
+            given = (
+                f"v{consent.version} {consent.granted_at:%Y-%m-%d}: "
+                + (", ".join(consent.scopes) or "none")
+                if consent
+                else "not recorded"
+            )
+            training = trainings.get(alias)
+            trained = f"{training.trained_at:%Y-%m-%d}" if training else "-"
+            rows.append((key.id, key.name, alias, trained, given))
+        print("\n".join(aligned(rows)))
+
+    run_with_store(work, args)
+
+
+def cmd_operator_train(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        operators = await operator_records(store, args)
+        key = await operators.find(args.operator)
+        at = parse_time(args.at) or datetime.now(UTC)
+        training = await operators.record_training(key, at, args.note, "cli")
+        print(
+            f"Recorded that operator {key.name or key.id} ({training.operator}) was trained "
+            f"on {training.trained_at:%Y-%m-%d}: {training.note}"
+        )
+
+    run_with_store(work, args)
+
+
+def cmd_flag_record(args: argparse.Namespace) -> None:
+    async def work(store: SQLiteStore) -> None:
+        operators = await operator_records(store, args)
+        note = None if args.clear else args.wizard_error
+        await operators.flag_wizard_error(args.record, note, "cli")
+        if note is None:
+            print(f"Record {args.record} is no longer flagged.")
+        else:
+            print(f"Record {args.record} flagged as a wizard error: {note}")
+
+    run_with_store(work, args)
+
+
+def add_operator_commands(commands: Any) -> None:
+    """Add `operators` and `records` to the `woz` command's subparsers."""
+    operators = commands.add_parser("operators", help="operators: their reuse consent and training")
+    operator_actions = operators.add_subparsers(dest="operators_command", required=True)
+    listing = operator_actions.add_parser(
+        "list", help="the study's operators, pseudonyms and reuse consent"
+    )
+    listing.add_argument("--study", required=True, help="study id (or study file)")
+    listing.set_defaults(func=cmd_operator_list)
+    consent = operator_actions.add_parser(
+        "consent", help="record an operator's consent to the reuse of their text"
+    )
+    consent.add_argument("--study", required=True, help="study id (or study file)")
+    consent.add_argument("operator", help="the operator's key id or name")
+    uses = consent.add_mutually_exclusive_group(required=True)
+    uses.add_argument(
+        "--scope", action="append", choices=PURPOSES, help="a use granted (repeat for more)"
+    )
+    uses.add_argument("--all-permitted", action="store_true", help="every use the study permits")
+    uses.add_argument("--none", action="store_true", help="no use: withdraw their consent")
+    consent.add_argument(
+        "--method", default="signed_form", help="how it was given (default signed_form)"
+    )
+    consent.set_defaults(func=cmd_operator_consent)
+    train = operator_actions.add_parser("train", help="record that an operator was trained")
+    train.add_argument("--study", required=True, help="study id (or study file)")
+    train.add_argument("operator", help="the operator's key id or name")
+    train.add_argument("--note", required=True, help="what the training was")
+    train.add_argument("--at", help="when (ISO 8601; default: now)")
+    train.set_defaults(func=cmd_operator_train)
+
+    records = commands.add_parser("records", help="annotate records")
+    record_actions = records.add_subparsers(dest="records_command", required=True)
+    flag = record_actions.add_parser("flag", help="flag a record as a wizard error, or clear it")
+    flag.add_argument("--study", required=True, help="study id (or study file)")
+    flag.add_argument("record", help="the record id (rec_..., as in exports)")
+    why = flag.add_mutually_exclusive_group(required=True)
+    why.add_argument("--wizard-error", metavar="WHY", help="why the answer was a wizard error")
+    why.add_argument("--clear", action="store_true", help="remove the flag")
+    flag.set_defaults(func=cmd_flag_record)
