@@ -183,7 +183,9 @@ export class ReuseConsentDialog extends Overlay {
       ? "Without your consent, nothing you write is used beyond running this study."
       : "Nothing you write is used for a purpose you leave unticked.")
       + " You can change this at any time from the sidebar.";
-    this.text.textContent = agreement.text;
+    // Paragraphs are blank-line separated; single line breaks are the file's wrapping.
+    const paragraphs = agreement.text.split(/\n\s*\n/).map((block) => block.replace(/\s*\n\s*/g, " ").trim());
+    replace(this.text, paragraphs.filter(Boolean).map((paragraph) => h("p", { text: paragraph })));
     replace(this.uses, h("legend", { text: "I agree that my answers may be used for:" }),
       agreement.uses.map((use) => h("label", { class: "agreement-use" },
         h("input", { type: "checkbox", value: use, checked: granted.has(use) }),
