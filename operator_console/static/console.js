@@ -8,7 +8,8 @@
 
 import { Connection } from "./connection.js";
 import { h, isTextField, replace } from "./dom.js";
-import { HelpOverlay, Notices, ReuseConsentDialog, SnippetPicker } from "./overlays.js";
+import { HelpOverlay, Notices, ReportErrorDialog, ReuseConsentDialog, SnippetPicker } from "./overlays.js";
+import { SentAnswers } from "./sent.js";
 import { Chime } from "./sound.js";
 import { forgetStaleDrafts, TaskView } from "./taskview.js";
 import { lastUserText } from "./transcript.js";
@@ -114,8 +115,9 @@ class ConsoleApp {
     this.taskCount = h("span", { class: "count" });
     this.operatorInfo = h("div", { class: "operator-info" });
     this.reuseInfo = h("button", { type: "button", class: "btn btn-quiet btn-small reuse-info", hidden: true, on: { click: () => this.agreement.open() } });
+    this.sent = new SentAnswers((item) => this.report.open(item));
     const sidebar = h("nav", { class: "sidebar", "aria-label": "Tasks" },
-      h("h2", { class: "sidebar-title" }, "Tasks ", this.taskCount), this.tabList,
+      h("h2", { class: "sidebar-title" }, "Tasks ", this.taskCount), this.tabList, this.sent.el,
       h("div", { class: "sidebar-foot" }, this.operatorInfo, this.reuseInfo));
 
     this.empty = h("div", { class: "empty-state" });
@@ -132,9 +134,10 @@ class ConsoleApp {
     this.help = new HelpOverlay(SHORTCUTS);
     this.picker = new SnippetPicker((snippet, target) => this.insertSnippet(snippet, target));
     this.agreement = new ReuseConsentDialog((version, scopes) => this.send({ type: "reuse_consent", version, scopes }));
+    this.report = new ReportErrorDialog((recordId, note) => this.send({ type: "report_error", record_id: recordId, note }));
     this.blocker = h("div", { class: "blocker", hidden: true, role: "alertdialog", "aria-modal": "true" });
     replace(this.root,
-      header, h("div", { class: "layout" }, sidebar, main, aside), this.notices.el, this.help.el, this.picker.el, this.agreement.el, this.blocker);
+      header, h("div", { class: "layout" }, sidebar, main, aside), this.notices.el, this.help.el, this.picker.el, this.agreement.el, this.report.el, this.blocker);
   }
 
   // -- connection and frames ----------------------------------------------------
@@ -182,11 +185,12 @@ class ConsoleApp {
       case "hello": return this.onHello(frame);
       case "task.assigned": return this.onAssigned(frame.task);
       case "task.revoked": return this.onRevoked(frame.task_id, frame.reason);
-      case "reply.ack": return this.onAck(frame.task_id);
+      case "reply.ack": return this.onAck(frame.task_id, frame.record_id);
       case "reply.rejected": return this.onRejected(frame.task_id, frame.error);
       case "task.draft": return this.views.get(frame.task_id)?.onModelDraft(frame.text, frame.done, frame.error);
       case "queue": return this.onQueue(frame);
       case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
+      case "error_reported": return this.onErrorReported(frame.record_id);
       case "error": return this.onError(frame);
       default: return undefined;
     }
@@ -238,9 +242,16 @@ class ConsoleApp {
     this.removeTask(taskId, `Task withdrawn: ${why} (${reason || "revoked"}).`, "warn");
   }
 
-  onAck(taskId) {
-    if (!this.views.has(taskId)) return;
+  onAck(taskId, recordId) {
+    const view = this.views.get(taskId);
+    if (!view) return;
+    if (recordId) this.sent.add(recordId, view.task, view.persona.display_name || view.task.persona);
     this.removeTask(taskId, "Answer sent.", "success");
+  }
+
+  onErrorReported(recordId) {
+    this.sent.reported(recordId);
+    this.notify("Thank you: the mistake is noted with the answer.", "success");
   }
 
   onRejected(taskId, error) {
@@ -507,10 +518,11 @@ class ConsoleApp {
       if (this.help.isOpen) this.help.toggle(false);
       else if (this.picker.isOpen) this.picker.hide();
       else if (this.agreement.isOpen) this.agreement.hide();
+      else if (this.report.isOpen) this.report.hide();
       else if (this.activeView) this.activeView.release();
       return;
     }
-    if (this.help.isOpen || this.picker.isOpen || this.agreement.isOpen) return;
+    if (this.help.isOpen || this.picker.isOpen || this.agreement.isOpen || this.report.isOpen) return;
     if (((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "k") || (key === "/" && plain && !inField)) {
       event.preventDefault();
       this.picker.open(this.snippets);

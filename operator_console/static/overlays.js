@@ -24,6 +24,20 @@ class Overlay {
     this.el.hidden = true;
     if (this.returnFocus && this.returnFocus.isConnected) this.returnFocus.focus();
   }
+
+  /** Escape closes this dialog (and goes no further); Ctrl+Enter runs `submit`, if given. */
+  handleKeys(submit = null) {
+    this.el.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.hide();
+      } else if (submit && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        submit();
+      }
+    });
+  }
 }
 
 export class HelpOverlay extends Overlay {
@@ -163,9 +177,7 @@ export class ReuseConsentDialog extends Overlay {
       h("h2", { id: "agreement-title", text: "How the answers you write may be reused" }),
       this.intro, this.text, this.uses, h("div", { class: "dialog-actions" }, this.later, this.agree));
     this.el = h("div", { class: "overlay agreement-overlay", hidden: true }, dialog);
-    this.el.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); this.hide(); }
-    });
+    this.handleKeys();
   }
 
   /** The agreement as `hello` gives it; opens the dialog when no consent to this version exists. */
@@ -212,5 +224,43 @@ export class ReuseConsentDialog extends Overlay {
     if (!consent || consent.version !== agreement.version) return "Reuse of your answers: not agreed";
     if (!consent.scopes.length) return "Reuse of your answers: none";
     return `Reuse of your answers: ${consent.scopes.map((use) => USE_LABELS[use] || use).join(", ")}`;
+  }
+}
+
+/** Asks what went wrong with an answer already sent, and reports it. */
+export class ReportErrorDialog extends Overlay {
+  /** onReport(recordId, note): send the report. */
+  constructor(onReport) {
+    super();
+    this.onReport = onReport;
+    this.item = null;
+    this.about = h("p", { class: "muted" });
+    this.note = h("textarea", { class: "input report-note", rows: 3, "aria-label": "What went wrong", placeholder: "What went wrong? (for example: answered as the wrong persona)" });
+    this.submit = h("button", { type: "button", class: "btn btn-primary", text: "Report", on: { click: () => this.send() } });
+    const cancel = h("button", { type: "button", class: "btn", text: "Cancel", on: { click: () => this.hide() } });
+    const dialog = h("div", { class: "dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "report-title" },
+      h("h2", { id: "report-title", text: "Report a mistake in a sent answer" }),
+      this.about, this.note,
+      h("p", { class: "muted", text: "The researchers see your note with the answer; exports leave it out unless asked for." }),
+      h("div", { class: "dialog-actions" }, cancel, this.submit));
+    this.el = h("div", { class: "overlay report-overlay", hidden: true }, dialog);
+    this.handleKeys(() => this.send());
+  }
+
+  open(item) {
+    this.item = item;
+    this.about.textContent = `${item.label}: “${item.question}”`;
+    this.note.value = "";
+    this.show(this.note);
+  }
+
+  send() {
+    const note = this.note.value.trim();
+    if (!note || !this.item) {
+      this.note.focus();
+      return;
+    }
+    this.onReport(this.item.recordId, note);
+    this.hide();
   }
 }

@@ -160,3 +160,34 @@ async def test_without_login_the_console_says_so(browser: Browser, woz: Woz) -> 
         await expect(blocker).to_be_visible()
         await expect(blocker).to_contain_text("Not logged in")
         await expect(blocker).to_contain_text("login link")
+
+
+async def test_a_sent_answer_can_be_reported_as_a_mistake(
+    console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The Sent list keeps the answer; reporting it flags the record with the operator's note."""
+    page = console.page
+    await console.login()
+    await console.ready()
+    call = ask(openai_client, "Which scarf?")
+    await console.task_shown("Which scarf?")
+    await page.keyboard.type("The red one.")
+    await page.keyboard.press("Enter")
+    await finish(call)
+    sent = page.locator(".sent-item")
+    await expect(sent).to_have_count(1)
+    await expect(sent).to_contain_text("Which scarf?")
+    await sent.get_by_role("button", name="Report a mistake").click()
+    note = page.get_by_label("What went wrong")
+    await expect(note).to_be_focused()
+    await note.type("Recommended an item that is out of stock")
+    await page.keyboard.press("Control+Enter")
+    await expect(sent).to_contain_text("Reported as a mistake")
+    await expect(page.locator(".notice-success").last).to_contain_text("mistake is noted")
+    record_id = await sent.get_attribute("data-record-id")
+    assert record_id is not None
+    record = await console.woz.store.get_record(record_id)
+    assert record is not None
+    assert (
+        record.wizard_error == "reported by the operator: Recommended an item that is out of stock"
+    )

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from tests.conftest import STUDY_TOML, Woz, with_values
+from woz.auth import create_key
 
 
 async def test_hello_introduces_operator_study_and_snippets(woz: Woz) -> None:
@@ -221,3 +222,37 @@ async def test_ping_is_answered_with_pong(woz: Woz) -> None:
     op = await woz.make_operator()
     await op.send({"type": "ping"})
     assert await op.expect("pong", timeout=2) == {"type": "pong"}
+
+
+async def test_an_operator_reports_a_mistake_in_their_own_answer(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """report_error flags the operator's own record; another's record is refused as unknown."""
+    op = await woz.online_operator()
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Hi"}]
+        )
+    )
+    task = await op.next_task()
+    ack = await op.reply(task["id"], "Hello from the wrong persona")
+    await call
+    await op.send({"type": "report_error", "record_id": ack["record_id"], "note": "wrong persona"})
+    reported = await op.expect("error_reported")
+    assert reported == {
+        "type": "error_reported",
+        "record_id": ack["record_id"],
+        "wizard_error": "reported by the operator: wrong persona",
+    }
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.wizard_error == "reported by the operator: wrong persona"
+
+    _, token = await create_key(woz.store, woz.study.id, "operator", "Bea")
+    other = await woz.make_operator(token=token)
+    await other.send({"type": "report_error", "record_id": ack["record_id"], "note": "not mine"})
+    refused = await other.expect("error", code="unknown_record")
+    assert refused["message"] == f"you sent no answer recorded as {ack['record_id']!r}"
+    await other.send({"type": "report_error", "record_id": ack["record_id"], "note": ""})
+    assert (await other.expect("error", code="bad_frame"))["message"].startswith(
+        "report_error.note"
+    )

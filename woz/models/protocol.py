@@ -64,6 +64,14 @@ class ReleaseFrame(_Frame):
     task_id: str
 
 
+class ReportErrorFrame(_Frame):
+    """The operator reports that an answer they sent was a mistake (a wizard error)."""
+
+    type: Literal["report_error"]
+    record_id: str
+    note: str = Field(min_length=1, max_length=2000)
+
+
 class PingFrame(_Frame):
     """Are you there? Answered with `pong`: lets a client notice a dead connection."""
 
@@ -86,6 +94,7 @@ OperatorFrame = Annotated[
     | ReplyFrame
     | ReleaseFrame
     | ReuseConsentFrame
+    | ReportErrorFrame
     | PingFrame,
     Field(discriminator="type"),
 ]

@@ -40,13 +40,14 @@ from woz.models.protocol import (
     ReadyFrame,
     ReleaseFrame,
     ReplyFrame,
+    ReportErrorFrame,
     ReuseConsentFrame,
     TypingFrame,
 )
 from woz.models.task import Answer
 from woz.operators.connection import OperatorConnection
 from woz.research.consent import ConsentRefused
-from woz.research.operators import consent_summary
+from woz.research.operators import RecordRefused, consent_summary
 
 log = structlog.get_logger(__name__)
 
@@ -180,6 +181,8 @@ async def _handle(
             await connection.run(_reply(dispatcher, connection, frame))
         elif isinstance(frame, ReuseConsentFrame):
             await _reuse_consent(request, connection, key, frame)
+        elif isinstance(frame, ReportErrorFrame):
+            await _report_error(request, connection, key, frame)
         elif isinstance(frame, PingFrame):
             connection.send("pong")
     except Rejected as rejected:
@@ -216,6 +219,20 @@ async def _reuse_consent(
         connection.send("error", code="consent_refused", message=str(refused))
     else:
         connection.send("reuse_consent.recorded", consent=consent_summary(consent))
+
+
+async def _report_error(
+    request: web.Request, connection: OperatorConnection, key: KeyInfo, frame: ReportErrorFrame
+) -> None:
+    """The operator says an answer they sent was a mistake: the record is flagged."""
+    try:
+        note = await request.app[OPERATOR_RECORDS].report_own_error(
+            key, frame.record_id, frame.note
+        )
+    except RecordRefused as refused:
+        connection.send("error", code="unknown_record", message=str(refused))
+    else:
+        connection.send("error_reported", record_id=frame.record_id, wizard_error=note)
 
 
 async def operator_media(request: web.Request) -> web.StreamResponse:

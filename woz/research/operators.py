@@ -150,6 +150,21 @@ class OperatorRecords:
         trainings = await self._store.list_operator_training(self._study.id)
         return _latest(trainings, lambda t: t.operator, lambda t: t.trained_at)
 
+    async def report_own_error(self, key: KeyInfo, record_id: str, note: str) -> str:
+        """The operator flags an answer of theirs as a wizard error; returns the note kept.
+
+        Only their own answers: a record another operator (or a model) wrote is
+        refused as unknown, so an operator learns nothing of others' records."""
+        who = self.pseudonym_of(key)
+        record = await self._store.get_record(record_id)
+        if record is None or record.study_id != self._study.id or record.operator != who:
+            raise RecordRefused(f"you sent no answer recorded as {record_id!r}")
+        reported = f"reported by the operator: {note.strip()}"
+        if record.wizard_error:  # a researcher's (or an earlier) note stays first
+            reported = f"{record.wizard_error}; {reported}"
+        await self.flag_wizard_error(record_id, reported, who)
+        return reported
+
     async def flag_wizard_error(self, record_id: str, note: str | None, actor: str) -> None:
         """Flag a record of the study as a wizard error (`note`: why), or clear it (None)."""
         if note is not None and not note.strip():
