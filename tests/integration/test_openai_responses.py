@@ -14,6 +14,7 @@ from openai.types.responses import Response
 from pydantic import BaseModel
 
 from tests.conftest import Woz
+from woz.api.openai_responses_stored import BACKGROUND
 from woz.testing import ScriptedOperator
 
 ERROR = {"routing.answer_timeout_s": "0.5", "routing.on_timeout": '"error"'}
@@ -367,3 +368,86 @@ async def test_live_persona_streams_typing(woz: Woz, client: openai.AsyncOpenAI)
     assert "".join(e.delta for e in rest if e.type == "response.output_text.delta") == "world!"
     assert final.output_text == "Hello world!"
     assert "response.output_item.added" not in [e.type for e in rest]
+
+
+async def finished(woz: Woz, response_id: str) -> None:
+    """Wait until woz has stored how a background response ended."""
+    job = woz.server.app[BACKGROUND].get(response_id)
+    if job is not None:
+        async with asyncio.timeout(5):
+            await asyncio.wait([job])
+
+
+async def test_a_background_response_is_queued_then_completed(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """background: true answers at once, queued; polling finds it completed, and it continues."""
+    op = await online(woz)
+    queued = await client.responses.create(model="wizard", input="Take your time", background=True)
+    assert queued.status == "queued" and queued.background is True and queued.output == []
+    task = await op.next_task()
+    assert (await client.responses.retrieve(queued.id)).status == "queued"
+    ack = await op.reply(task["id"], "Done thinking.")
+    await finished(woz, queued.id)
+    done = await client.responses.retrieve(queued.id)
+    assert done.status == "completed" and done.background is True
+    assert done.output_text == "Done thinking." and done.usage is not None
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.status == "delivered"
+
+    follow_up = create(client, previous_response_id=queued.id, input="And then?")
+    second = await op.next_task()
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    await op.reply(second["id"], "That is all.")
+    assert (await follow_up).output_text == "That is all."
+
+
+async def test_cancelling_a_background_response_takes_the_task_back(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """cancel revokes the task from its operator; the response says cancelled, once."""
+    op = await online(woz)
+    queued = await client.responses.create(model="wizard", input="Never mind", background=True)
+    task = await op.next_task()
+    cancelled = await client.responses.cancel(queued.id)
+    assert cancelled.id == queued.id and cancelled.status == "cancelled"
+    revoked = await op.expect("task.revoked", task_id=task["id"])
+    assert revoked["reason"] == "client_gone"
+    records = await woz.store.list_records(woz.study.id)
+    assert [r.status for r in records] == ["client_gone"]
+    assert (await client.responses.retrieve(queued.id)).status == "cancelled"
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.cancel(queued.id)
+    assert caught.value.code == "response_not_cancellable"
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.create(model="wizard", input="x", previous_response_id=queued.id)
+    assert caught.value.code == "previous_response_not_completed"
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.cancel("resp_unknown")
+
+
+@pytest.mark.parametrize("study_toml", [ERROR], indirect=True)
+async def test_a_background_response_nobody_answers_fails(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """Past the answer timeout the background response is failed, with an error."""
+    op = await online(woz)
+    queued = await client.responses.create(model="wizard", input="Hello?", background=True)
+    await op.next_task()
+    await finished(woz, queued.id)
+    failed = await client.responses.retrieve(queued.id)
+    assert failed.status == "failed"
+    assert failed.error is not None and failed.error.code == "server_error"
+
+
+@pytest.mark.parametrize(
+    ("option", "param"), [({"store": False}, "store"), ({"stream": True}, "stream")]
+)
+async def test_a_background_response_must_be_stored_and_not_streamed(
+    woz: Woz, client: openai.AsyncOpenAI, option: dict[str, Any], param: str
+) -> None:
+    """background with store: false, or with stream, is a 400 naming the field."""
+    await online(woz)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.create(model="wizard", input="x", background=True, **option)
+    assert caught.value.param == param

@@ -12,7 +12,13 @@ from woz.api.errors import api_errors
 from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
 from woz.api.openai_moderations import create_moderation
-from woz.api.openai_responses import create_response, delete_response, retrieve_response
+from woz.api.openai_responses import create_response
+from woz.api.openai_responses_stored import (
+    cancel_response,
+    delete_response,
+    retrieve_response,
+    setup_background,
+)
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.auth import bearer_token
@@ -58,6 +64,8 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/responses", create_response)
     app.router.add_get("/v1/responses/{response_id}", retrieve_response)
     app.router.add_delete("/v1/responses/{response_id}", delete_response)
+    app.router.add_post("/v1/responses/{response_id}/cancel", cancel_response)
+    setup_background(app)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)

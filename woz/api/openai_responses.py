@@ -16,7 +16,8 @@ is stored with its conversation id before the answer is sent, so a follow-up
 naming it in `previous_response_id` continues it, in the same woz conversation.
 The response object is stored beside it, built once so that what
 `GET /v1/responses/{id}` returns is what the app was sent, less the `user` it
-named (woz keeps participants only by pseudonym); `DELETE` forgets both.
+named (woz keeps participants only by pseudonym). Retrieval, deletion and
+`background: true` responses are `openai_responses_stored`'s.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pydantic import BaseModel
 from woz.api.errors import error_body
 from woz.api.exchange import Exchange
 from woz.api.intake import find_persona, intake, parse_body, read_json
+from woz.api.openai_responses_stored import start_background
 from woz.api.openai_responses_wire import (
     ResponsesRequest,
     input_of,
@@ -43,7 +45,7 @@ from woz.api.sse import EventStream
 from woz.context import DISPATCHER, STORE, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
-from woz.jsontext import dumps, json_response
+from woz.jsontext import dumps
 from woz.models.task import Answer, Message, Task, ToolCall, ToolChoice, new_id
 
 
@@ -89,37 +91,18 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k not in ("input", "tools", "instructions")},
         **facts.task_fields(),
     )
-    handle = await request.app[DISPATCHER].submit(task)
-    return await _Response(request, handle, wire, len(instructions)).run()
-
-
-async def retrieve_response(request: web.Request) -> web.StreamResponse:
-    """`GET /v1/responses/{id}`: a stored response object, as the app was sent it."""
-    response_id = request.match_info["response_id"]
-    if request.query.get("stream", "false").lower() not in ("false", "0"):
+    if wire.background and (wire.store is False or wire.stream):
+        param = "store" if wire.store is False else "stream"
         raise invalid_request(
-            "woz does not replay a response's events: retrieve it without 'stream'.",
-            param="stream",
+            f"A background response cannot be requested with '{param}' set: it is stored "
+            "and fetched with GET /v1/responses/{id}.",
+            param=param,
         )
-    stored = await request.app[STORE].get_response_object(response_id, request.app[STUDY].id)
-    if stored is None:
-        raise _not_found(response_id)
-    return web.Response(text=stored, content_type="application/json")
-
-
-async def delete_response(request: web.Request) -> web.StreamResponse:
-    """`DELETE /v1/responses/{id}`: forget a stored response and its conversation.
-
-    The research record of the exchange stays (a participant's withdrawal is what
-    removes that); a follow-up naming the response is then a 404."""
-    response_id = request.match_info["response_id"]
-    if not await request.app[STORE].delete_response(response_id, request.app[STUDY].id):
-        raise _not_found(response_id)
-    return json_response({"id": response_id, "object": "response", "deleted": True})
-
-
-def _not_found(response_id: str) -> WozError:
-    return WozError(ErrorKind.NOT_FOUND, f"Response with id '{response_id}' not found.")
+    handle = await request.app[DISPATCHER].submit(task)
+    exchange = _Response(request, handle, wire, len(instructions))
+    if wire.background:
+        return await start_background(request.app, exchange)
+    return await exchange.run()
 
 
 async def _previous(request: web.Request, response_id: str | None) -> _Stored | None:
@@ -133,6 +116,12 @@ async def _previous(request: web.Request, response_id: str | None) -> _Stored | 
             f"Previous response with id '{response_id}' not found.",
             code="previous_response_not_found",
             param="previous_response_id",
+        )
+    if not items:  # a background response with no answer (yet)
+        raise invalid_request(
+            f"Previous response with id '{response_id}' has no completed answer to continue.",
+            param="previous_response_id",
+            code="previous_response_not_completed",
         )
     return _Stored.model_validate_json(items)
 
@@ -168,19 +157,27 @@ class _Response(Exchange):
             conversation_id=self.task.conversation_id,
             messages=[*carried, answer.as_message()],
         )
+        await self._save(stored.model_dump_json(), self.finished(answer))
+
+    async def store_object(self, response: dict[str, Any]) -> None:
+        """Store `response` for `GET` with no conversation to continue (a background
+        response not answered, or not yet)."""
+        await self._save("", response)
+
+    async def _save(self, items_json: str, response: dict[str, Any]) -> None:
         await self.request.app[STORE].save_response(
             self.id,
             self.task.study_id,
             self.task.participant,
-            stored.model_dump_json(),
-            dumps(self._kept(answer)),
+            items_json,
+            dumps(self._kept(response)),
         )
 
-    def _kept(self, answer: Answer) -> dict[str, Any]:
+    def _kept(self, response: dict[str, Any]) -> dict[str, Any]:
         """The response object as stored: without the participant's raw id, and with
         the instructions and metadata as admitted when the study's redaction changed
         anything (the conversation beside it is the redacted one too)."""
-        kept = {**self.finished(answer), "user": None}
+        kept = {**response, "user": None}
         if any(self.task.redactions.values()):
             system = [m.text() for m in self.task.messages[: self.instructions]]
             kept["instructions"] = "\n\n".join(system) if system else None
@@ -205,6 +202,10 @@ class _Response(Exchange):
     def body(self, answer: Answer) -> dict[str, Any]:
         return self.finished(answer)
 
+    def unfinished(self, status: str, error: dict[str, str] | None = None) -> dict[str, Any]:
+        """The response object without an answer: queued, failed or cancelled."""
+        return {**self._response(None, []), "status": status, "error": error}
+
     def _response(self, answer: Answer | None, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object: in progress without an answer, else complete or cut short."""
         status = _status(answer) if answer else "in_progress"
@@ -216,7 +217,7 @@ class _Response(Exchange):
             "created_at": self.created_at,
             "status": status,
             "completed_at": int(time.time()) if status == "completed" else None,
-            "background": False,
+            "background": self.wire.background,
             "error": None,
             "incomplete_details": {"reason": reason} if reason else None,
             "instructions": wire.instructions,

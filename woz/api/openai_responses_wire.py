@@ -56,6 +56,7 @@ class ResponsesRequest(_Open):
     previous_response_id: str | None = None
     stream: bool = False
     store: bool | None = None
+    background: bool = False
     max_output_tokens: int | None = Field(default=None, ge=1)
     metadata: dict[str, str] | None = None
     temperature: float | None = None

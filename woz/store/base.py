@@ -72,7 +72,8 @@ class Store(ResearchStore, Protocol):
         items_json: str,
         response_json: str,
     ) -> None:
-        """Durably keep a Responses API response: its conversation and the response
+        """Durably keep a Responses API response, replacing what was kept under its id:
+        its conversation (an empty text while it has no answer) and the response
         object as returned (both opaque JSON texts)."""
 
     async def get_response(self, response_id: str, study_id: str) -> str | None:

@@ -23,7 +23,8 @@ class ResponseTables(SQLiteDatabase):
             if is_withdrawn(db, study_id, participant):
                 return
             db.execute(
-                "INSERT INTO responses (id, study_id, participant, created_at, items, response)"
+                "INSERT OR REPLACE INTO responses"
+                " (id, study_id, participant, created_at, items, response)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (response_id, study_id, participant, now_text(), items_json, response_json),
             )
