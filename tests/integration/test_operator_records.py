@@ -212,6 +212,14 @@ async def test_a_wizard_error_is_left_out_unless_asked_for_and_can_be_cleared(
     )  # fmt: skip
     assert code == 0, err
     assert out.strip() == f"Record {wrong} flagged as a wizard error: answered as the wrong persona"
+    code, listing, _ = await woz_cli(settings, "records", "list", "--study", "test-study")
+    assert code == 0
+    line = next(line for line in listing.splitlines() if line.startswith(wrong))
+    assert "hello" in line and "answered as the wrong persona" in line and "delivered" in line
+    code, shown, _ = await woz_cli(settings, "records", "show", "--study", "test-study", wrong)
+    assert code == 0 and json.loads(shown)["wizard_error"] == "answered as the wrong persona"
+    code, _, err = await woz_cli(settings, "records", "show", "--study", "test-study", "rec_x")
+    assert code == 2 and err.strip() == "woz: study 'test-study' has no record 'rec_x'"
 
     plain = tmp_path / "plain"
     manifest = await export_dataset(woz.store, woz.study, "openai-chat", "in_study_analysis", plain)
