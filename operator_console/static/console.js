@@ -38,6 +38,8 @@ const SHORTCUTS = [
   ["? or F1", "Show or hide this help"],
 ];
 
+const WORK_REFRESH_MS = 30000; // "Your work" is refreshed after an answer at most this often
+
 function storageGet(storage, key, fallback) {
   try {
     const value = storage.getItem(key);
@@ -115,10 +117,12 @@ class ConsoleApp {
     this.taskCount = h("span", { class: "count" });
     this.operatorInfo = h("div", { class: "operator-info" });
     this.reuseInfo = h("button", { type: "button", class: "btn btn-quiet btn-small reuse-info", hidden: true, on: { click: () => this.agreement.open() } });
+    this.workInfo = h("button", { type: "button", class: "btn btn-quiet btn-small work-info", title: "Your paid time, answers and pay in this study (click to refresh)", hidden: true, on: { click: () => this.askWork() } });
+    this.workAskedAt = 0;
     this.sent = new SentAnswers((item) => this.report.open(item));
     const sidebar = h("nav", { class: "sidebar", "aria-label": "Tasks" },
       h("h2", { class: "sidebar-title" }, "Tasks ", this.taskCount), this.tabList, this.sent.el,
-      h("div", { class: "sidebar-foot" }, this.operatorInfo, this.reuseInfo));
+      h("div", { class: "sidebar-foot" }, this.operatorInfo, this.workInfo, this.reuseInfo));
 
     this.empty = h("div", { class: "empty-state" });
     this.stage = h("div", { class: "stage" });
@@ -191,6 +195,7 @@ class ConsoleApp {
       case "queue": return this.onQueue(frame);
       case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
       case "error_reported": return this.onErrorReported(frame.record_id);
+      case "my_work": return this.renderWork(frame.work);
       case "error": return this.onError(frame);
       default: return undefined;
     }
@@ -208,6 +213,7 @@ class ConsoleApp {
     this.renderSnippets();
     this.agreement.offer(frame.reuse_agreement || null);
     this.renderReuse();
+    this.askWork();
     // Held tasks come again right after hello; the first queue frame closes that list.
     this.resync = new Set();
     if (this.wantReady) this.send({ type: "ready", capacity: this.capacity });
@@ -247,6 +253,24 @@ class ConsoleApp {
     if (!view) return;
     if (recordId) this.sent.add(recordId, view.task, view.persona.display_name || view.task.persona);
     this.removeTask(taskId, "Answer sent.", "success");
+    if (Date.now() - this.workAskedAt > WORK_REFRESH_MS) this.askWork();
+  }
+
+  /** Ask for this operator's paid time, answers and pay (the server reads every record). */
+  askWork() {
+    this.workAskedAt = Date.now();
+    this.send({ type: "my_work" });
+  }
+
+  renderWork(work) {
+    if (!work) return;
+    const hours = (work.paid_s / 3600).toFixed(1);
+    const answers = `${work.tasks_answered} answer${work.tasks_answered === 1 ? "" : "s"}`;
+    const pay = `${work.earnings.toFixed(2)} ${work.currency}`;
+    this.workInfo.textContent = `Your work: ${hours} h paid · ${answers} · ${pay}`
+      + (work.below_floor ? " (below the study's pay floor: tell the researcher)" : "");
+    this.workInfo.classList.toggle("below-floor", Boolean(work.below_floor));
+    this.workInfo.hidden = false;
   }
 
   onErrorReported(recordId) {

@@ -165,7 +165,8 @@ async def test_without_login_the_console_says_so(browser: Browser, woz: Woz) -> 
 async def test_a_sent_answer_can_be_reported_as_a_mistake(
     console: Console, openai_client: openai.AsyncOpenAI
 ) -> None:
-    """The Sent list keeps the answer; reporting it flags the record with the operator's note."""
+    """Your work counts the answer; the Sent list keeps it, and reporting it flags the
+    record with the operator's note."""
     page = console.page
     await console.login()
     await console.ready()
@@ -174,6 +175,10 @@ async def test_a_sent_answer_can_be_reported_as_a_mistake(
     await page.keyboard.type("The red one.")
     await page.keyboard.press("Enter")
     await finish(call)
+    work = page.locator(".work-info")
+    await expect(work).to_contain_text("0 answers")  # as of login
+    await work.click()  # refreshes
+    await expect(work).to_contain_text("1 answer ·")
     sent = page.locator(".sent-item")
     await expect(sent).to_have_count(1)
     await expect(sent).to_contain_text("Which scarf?")

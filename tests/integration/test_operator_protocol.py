@@ -256,3 +256,30 @@ async def test_an_operator_reports_a_mistake_in_their_own_answer(
     assert (await other.expect("error", code="bad_frame"))["message"].startswith(
         "report_error.note"
     )
+
+
+LOW_PAY = STUDY_TOML + '\n[labor]\npay_rate = 5.0\npay_floor = 10.0\ncurrency = "EUR"\n'
+
+
+@pytest.mark.parametrize("study_toml", [LOW_PAY], indirect=True)
+async def test_an_operator_sees_their_own_work_and_pay(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """my_work is the operator's line of the labor ledger, with the study's pay terms."""
+    op = await woz.online_operator()
+    await op.send({"type": "my_work"})
+    before = (await op.expect("my_work"))["work"]
+    assert before["tasks_answered"] == 0 and before["currency"] == "EUR"
+    call = asyncio.create_task(
+        openai_client.chat.completions.create(
+            model="wizard", messages=[{"role": "user", "content": "Hi"}]
+        )
+    )
+    task = await op.next_task()
+    await op.reply(task["id"], "Hello")
+    await call
+    await op.send({"type": "my_work"})
+    work = (await op.expect("my_work"))["work"]
+    assert work["tasks_answered"] == 1 and work["paid_s"] > 0
+    assert work["effective_hourly"] == 5.0 and work["pay_unit"] == "hour"
+    assert work["below_floor"] is True  # 5 EUR an hour against a floor of 10

@@ -32,13 +32,12 @@ from woz.models.record import Record
 from woz.models.research import Tombstone
 from woz.models.study import Study
 from woz.research.disclosure import standings
-from woz.research.ledger import LaborLedger, compute_ledger
+from woz.research.ledger import EPOCH, LaborLedger, compute_ledger
 from woz.research.operators import latest_by_operator
 from woz.research.service import definition_json
 from woz.store.base import Store
 
 FORMATS = tuple(WRITERS)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _check_request(fmt: str, include: Sequence[str], out: Path) -> None:

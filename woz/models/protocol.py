@@ -72,6 +72,12 @@ class ReportErrorFrame(_Frame):
     note: str = Field(min_length=1, max_length=2000)
 
 
+class MyWorkFrame(_Frame):
+    """The operator asks for their own time, tasks and pay so far; answered with `my_work`."""
+
+    type: Literal["my_work"]
+
+
 class PingFrame(_Frame):
     """Are you there? Answered with `pong`: lets a client notice a dead connection."""
 
@@ -95,6 +101,7 @@ OperatorFrame = Annotated[
     | ReleaseFrame
     | ReuseConsentFrame
     | ReportErrorFrame
+    | MyWorkFrame
     | PingFrame,
     Field(discriminator="type"),
 ]

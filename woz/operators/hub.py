@@ -35,6 +35,7 @@ from woz.models.keys import KeyInfo
 from woz.models.protocol import (
     OPERATOR_FRAME,
     PROTOCOL_VERSION,
+    MyWorkFrame,
     PauseFrame,
     PingFrame,
     ReadyFrame,
@@ -183,6 +184,8 @@ async def _handle(
             await _reuse_consent(request, connection, key, frame)
         elif isinstance(frame, ReportErrorFrame):
             await _report_error(request, connection, key, frame)
+        elif isinstance(frame, MyWorkFrame):
+            connection.send("my_work", work=await request.app[OPERATOR_RECORDS].work_of(key))
         elif isinstance(frame, PingFrame):
             connection.send("pong")
     except Rejected as rejected:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
@@ -32,6 +32,7 @@ from woz.models.study import LaborSection
 from woz.models.task import ProducedBy
 
 Interval = tuple[datetime, datetime]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "since the beginning" for a whole study's ledger
 HUMAN_WORK = (ProducedBy.HUMAN, ProducedBy.HUMAN_EDITED_MODEL_DRAFT)
 
 

@@ -26,6 +26,7 @@ from woz.models.research import ConsentRecord, OperatorTraining
 from woz.models.study import PermittedUse, Study
 from woz.models.task import new_id
 from woz.research.consent import ConsentRefused, granted_scopes, text_sha256
+from woz.research.ledger import EPOCH, compute_ledger
 from woz.research.pseudonyms import pseudonym
 from woz.store.base import Store
 
@@ -178,6 +179,31 @@ class OperatorRecords:
             None,
             {"record_id": record_id, "note": note},
         )
+
+    async def work_of(self, key: KeyInfo) -> dict[str, Any]:
+        """The operator's own line of the labor ledger, over the whole study so far,
+        with the study's pay terms: what the console shows them (Fairwork: workers
+        see their paid time and pay). Reads every record: asked for, not pushed."""
+        study = self._study
+        now = datetime.now(UTC)
+        records = await self._store.list_records(study.id)
+        presence = await self._store.list_presence(study.id)
+        ledger = compute_ledger(study.id, study.labor, presence, records, EPOCH, now)
+        who = self.pseudonym_of(key)
+        mine = next((row for row in ledger.operators if row.operator == who), None)
+        labor = study.labor
+        return {
+            "paid_s": mine.paid_s if mine else 0.0,
+            "tasks_answered": mine.tasks_answered if mine else 0,
+            "median_handle_s": mine.median_handle_s if mine else None,
+            "earnings": mine.earnings if mine else 0.0,
+            "effective_hourly": mine.effective_hourly if mine else None,
+            "below_floor": mine.below_floor if mine else False,
+            "currency": labor.currency,
+            "pay_rate": labor.pay_rate,
+            "pay_unit": labor.pay_unit,
+            "pay_floor": labor.pay_floor,
+        }
 
     async def in_force(self) -> dict[str, ConsentRecord]:
         """The latest consent of each operator who gave one, by pseudonym."""
