@@ -6,8 +6,10 @@
 // createTextNode or element properties (see dom.js); the page's CSP forbids
 // inline script and style.
 
+import { OperatorPanel } from "./account.js";
 import { Connection } from "./connection.js";
-import { h, isTextField, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { handleKey, SHORTCUTS } from "./keys.js";
 import { HelpOverlay, Notices, ReportErrorDialog, ReuseConsentDialog, SnippetPicker } from "./overlays.js";
 import { SentAnswers } from "./sent.js";
 import { Chime } from "./sound.js";
@@ -21,24 +23,6 @@ const REVOKE_REASONS = {
   reassigned: "it was given to another operator",
   released: "it was handed back",
 };
-
-const SHORTCUTS = [
-  ["Alt+R", "Ready / pause: start or stop receiving tasks"],
-  ["Enter", "Send the answer"],
-  ["Shift+Enter", "New line in the answer"],
-  ["Ctrl+Enter", "Send from any field (also raw JSON)"],
-  ["Esc", "Release the task back to the queue (closes an open overlay first)"],
-  ["Alt+↑ / Alt+↓", "Previous / next task (also Ctrl+↑ / Ctrl+↓)"],
-  ["Alt+<key>", "Insert the snippet with that key"],
-  ["Ctrl+K or /", "Search snippets"],
-  ["Alt+T", "Switch between the answer and tool calls"],
-  ["Alt+J", "Switch between the form and raw JSON"],
-  ["Alt+D", "Use the model's draft (assist personas) as the answer, to edit"],
-  ["Alt+M", "Sound on / off"],
-  ["? or F1", "Show or hide this help"],
-];
-
-const WORK_REFRESH_MS = 30000; // "Your work" is refreshed after an answer at most this often
 
 function storageGet(storage, key, fallback) {
   try {
@@ -115,14 +99,11 @@ class ConsoleApp {
 
     this.tabList = h("ol", { class: "task-tabs", role: "tablist", "aria-label": "Your tasks" });
     this.taskCount = h("span", { class: "count" });
-    this.operatorInfo = h("div", { class: "operator-info" });
-    this.reuseInfo = h("button", { type: "button", class: "btn btn-quiet btn-small reuse-info", hidden: true, on: { click: () => this.agreement.open() } });
-    this.workInfo = h("button", { type: "button", class: "btn btn-quiet btn-small work-info", title: "Your paid time, answers and pay in this study (click to refresh)", hidden: true, on: { click: () => this.askWork() } });
-    this.workAskedAt = 0;
+    this.account = new OperatorPanel({ send: (frame) => this.send(frame), openAgreement: () => this.agreement.open() });
     this.sent = new SentAnswers((item) => this.report.open(item));
     const sidebar = h("nav", { class: "sidebar", "aria-label": "Tasks" },
       h("h2", { class: "sidebar-title" }, "Tasks ", this.taskCount), this.tabList, this.sent.el,
-      h("div", { class: "sidebar-foot" }, this.operatorInfo, this.workInfo, this.reuseInfo));
+      this.account.el);
 
     this.empty = h("div", { class: "empty-state" });
     this.stage = h("div", { class: "stage" });
@@ -139,6 +120,7 @@ class ConsoleApp {
     this.picker = new SnippetPicker((snippet, target) => this.insertSnippet(snippet, target));
     this.agreement = new ReuseConsentDialog((version, scopes) => this.send({ type: "reuse_consent", version, scopes }));
     this.report = new ReportErrorDialog((recordId, note) => this.send({ type: "report_error", record_id: recordId, note }));
+    this.overlays = [this.help, this.picker, this.agreement, this.report];
     this.blocker = h("div", { class: "blocker", hidden: true, role: "alertdialog", "aria-modal": "true" });
     replace(this.root,
       header, h("div", { class: "layout" }, sidebar, main, aside), this.notices.el, this.help.el, this.picker.el, this.agreement.el, this.report.el, this.blocker);
@@ -195,7 +177,7 @@ class ConsoleApp {
       case "queue": return this.onQueue(frame);
       case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
       case "error_reported": return this.onErrorReported(frame.record_id);
-      case "my_work": return this.renderWork(frame.work);
+      case "my_work": return this.account.showWork(frame.work);
       case "error": return this.onError(frame);
       default: return undefined;
     }
@@ -205,15 +187,12 @@ class ConsoleApp {
     this.hello = frame;
     this.connection.confirmed();
     this.studyTitle.textContent = frame.study && frame.study.title ? frame.study.title : "";
-    const operator = frame.operator || {};
-    replace(this.operatorInfo, "Signed in as ", h("strong", { text: operator.display_name || "operator" }),
-      operator.id ? h("code", { class: "operator-id", text: operator.id }) : null);
+    this.account.signedIn(frame.operator || {});
     this.personas = new Map((frame.personas || []).map((p) => [p.id, p]));
     this.snippets = Array.isArray(frame.snippets) ? frame.snippets : [];
     this.renderSnippets();
     this.agreement.offer(frame.reuse_agreement || null);
-    this.renderReuse();
-    this.askWork();
+    this.account.showReuse(this.agreement.summary());
     // Held tasks come again right after hello; the first queue frame closes that list.
     this.resync = new Set();
     if (this.wantReady) this.send({ type: "ready", capacity: this.capacity });
@@ -253,24 +232,7 @@ class ConsoleApp {
     if (!view) return;
     if (recordId) this.sent.add(recordId, view.task, view.persona.display_name || view.task.persona);
     this.removeTask(taskId, "Answer sent.", "success");
-    if (Date.now() - this.workAskedAt > WORK_REFRESH_MS) this.askWork();
-  }
-
-  /** Ask for this operator's paid time, answers and pay (the server reads every record). */
-  askWork() {
-    this.workAskedAt = Date.now();
-    this.send({ type: "my_work" });
-  }
-
-  renderWork(work) {
-    if (!work) return;
-    const hours = (work.paid_s / 3600).toFixed(1);
-    const answers = `${work.tasks_answered} answer${work.tasks_answered === 1 ? "" : "s"}`;
-    const pay = `${work.earnings.toFixed(2)} ${work.currency}`;
-    this.workInfo.textContent = `Your work: ${hours} h paid · ${answers} · ${pay}`
-      + (work.below_floor ? " (below the study's pay floor: tell the researcher)" : "");
-    this.workInfo.classList.toggle("below-floor", Boolean(work.below_floor));
-    this.workInfo.hidden = false;
+    this.account.answered();
   }
 
   onErrorReported(recordId) {
@@ -309,14 +271,8 @@ class ConsoleApp {
 
   onReuseConsent(consent) {
     this.agreement.recorded(consent);
-    this.renderReuse();
+    this.account.showReuse(this.agreement.summary());
     this.notify(consent.scopes.length ? "Your consent was recorded." : "Recorded: your answers will not be reused.", "success");
-  }
-
-  renderReuse() {
-    const summary = this.agreement.summary();
-    this.reuseInfo.hidden = summary === null;
-    this.reuseInfo.textContent = summary || "";
   }
 
   onError(frame) {
@@ -515,71 +471,8 @@ class ConsoleApp {
     view.insertText(snippet.text, target);
   }
 
-  // -- keyboard ---------------------------------------------------------------------
-
-  snippetFor(event) {
-    return this.snippets.find((s) => {
-      const key = String(s.key || "").toLowerCase();
-      if (!key) return false;
-      if (key.length === 1 && /[0-9]/.test(key)) return event.code === `Digit${key}` || event.code === `Numpad${key}`;
-      if (key.length === 1 && /[a-z]/.test(key)) return event.code === `Key${key.toUpperCase()}`;
-      return event.key.toLowerCase() === key;
-    });
-  }
-
   onKey(event) {
-    if (event.defaultPrevented || !this.blocker.hidden) return;
-    const inField = isTextField(event.target);
-    const plain = !event.ctrlKey && !event.altKey && !event.metaKey;
-    const key = event.key;
-    if (key === "F1" || (key === "?" && plain && !inField)) {
-      event.preventDefault();
-      this.help.toggle();
-      return;
-    }
-    if (key === "Escape") {
-      event.preventDefault();
-      if (this.help.isOpen) this.help.toggle(false);
-      else if (this.picker.isOpen) this.picker.hide();
-      else if (this.agreement.isOpen) this.agreement.hide();
-      else if (this.report.isOpen) this.report.hide();
-      else if (this.activeView) this.activeView.release();
-      return;
-    }
-    if (this.help.isOpen || this.picker.isOpen || this.agreement.isOpen || this.report.isOpen) return;
-    if (((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "k") || (key === "/" && plain && !inField)) {
-      event.preventDefault();
-      this.picker.open(this.snippets);
-      return;
-    }
-    if ((key === "ArrowUp" || key === "ArrowDown") && (event.altKey || event.ctrlKey) && !event.shiftKey) {
-      event.preventDefault();
-      this.switchTask(key === "ArrowUp" ? -1 : 1);
-      return;
-    }
-    if ((event.ctrlKey || event.metaKey) && key === "Enter") {
-      event.preventDefault();
-      if (this.activeView) this.activeView.send();
-      return;
-    }
-    if (!event.altKey || event.ctrlKey || event.metaKey) return;
-    const commands = {
-      KeyR: () => this.toggleReady(),
-      KeyT: () => this.activeView && this.activeView.toggleTools(),
-      KeyJ: () => this.activeView && this.activeView.toggleRaw(),
-      KeyD: () => this.activeView && this.activeView.useModelDraft(),
-      KeyM: () => this.toggleSound(),
-    };
-    if (commands[event.code] && !event.shiftKey) {
-      event.preventDefault();
-      commands[event.code]();
-      return;
-    }
-    const snippet = this.snippetFor(event);
-    if (snippet) {
-      event.preventDefault();
-      this.insertSnippet(snippet, document.activeElement);
-    }
+    handleKey(this, event);
   }
 }
 
