@@ -131,6 +131,7 @@ async def test_where_consent_is_required_text_without_one_is_not_exported(
         "1 of the 1 operator(s) in this export recorded one covering"
         in (out / "README.md").read_text()
     )
+    assert manifest.operators == 1 and manifest.operators_consented == 1
 
 
 @pytest.mark.parametrize("study_toml", [ASKED], indirect=True)
@@ -185,7 +186,7 @@ async def test_training_is_recorded_listed_and_told_in_the_card(
     assert next(line for line in listing.splitlines() if line.startswith(bob)).split()[3] == "-"
     manifest = await export_dataset(woz.store, woz.study, "hf", "in_study_analysis", tmp_path / "x")
     card = (tmp_path / "x" / "README.md").read_text()
-    assert manifest.operators == 2
+    assert manifest.operators == 2 and manifest.operators_trained == 1
     assert "Training: 1 of the 2 operator(s) in this export have a recorded training" in card
     [entry] = [
         e for e in await woz.store.list_audit(woz.study.id) if e.action == "operator.trained"

@@ -68,28 +68,25 @@ class CardFacts:
     presented_as: dict[str, int]
     debriefed_participants: int
     consented_participants: int
-    consented_operators: int = 0  # with a recorded consent to the reuse of their text
-    trained_operators: int = 0  # with a recorded training
-    wizard_errors: int = 0  # rows flagged as wizard errors (included on request)
 
 
-def _training(manifest: Manifest, facts: CardFacts) -> str:
+def _training(manifest: Manifest) -> str:
     """What is known of the operators' training and of their errors."""
     flagged = manifest.exclusions.get("wizard_error", 0)
+    kept = manifest.included_on_request.get("wizard_error", 0)
     errors = (
-        f"{facts.wizard_errors} row(s) of this export were flagged as wizard errors by a "
-        "researcher (see `wizard_error`)"
-        if facts.wizard_errors
+        f"{kept} row(s) of this export were flagged as wizard errors (see `wizard_error`)"
+        if kept
         else "no row of this export was flagged as a wizard error"
     )
     return (
-        f"Training: {facts.trained_operators} of the {manifest.operators} operator(s) in this "
+        f"Training: {manifest.operators_trained} of the {manifest.operators} operator(s) in this "
         f"export have a recorded training. Errors: {errors}; {flagged} flagged row(s) were "
         "left out."
     )
 
 
-def _reuse(study: Study, manifest: Manifest, facts: CardFacts) -> str:
+def _reuse(study: Study, manifest: Manifest) -> str:
     """What the operators agreed to about the reuse of their text."""
     labor = study.labor
     if not labor.reuse_agreement.text.strip():
@@ -97,7 +94,7 @@ def _reuse(study: Study, manifest: Manifest, facts: CardFacts) -> str:
     required = "required" if labor.reuse_consent_required else "asked for, not required"
     return (
         f"Operators' consent to the reuse of their text (agreement version "
-        f"{labor.reuse_agreement.version}) was {required}: {facts.consented_operators} of the "
+        f"{labor.reuse_agreement.version}) was {required}: {manifest.operators_consented} of the "
         f"{manifest.operators} operator(s) in this export recorded one covering "
         f"**{manifest.purpose}**; text of operators whose consent leaves it out is excluded."
     )
@@ -196,7 +193,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         "paid time. Effective hourly pay over paid time: median "
         f"{_money(pays['median'], labor.currency)}, lowest {_money(pays['min'], labor.currency)}"
         f", over {ledger.paid_hours:.2f} paid hours; {len(ledger.alerts)} operator(s) below the "
-        f"floor. {_training(manifest, facts)} {_reuse(study, manifest, facts)}\n",
+        f"floor. {_training(manifest)} {_reuse(study, manifest)}\n",
         "## Personal and Sensitive Information\n\n"
         f"Before an operator saw a message, woz replaced {redact} with typed placeholders such "
         "as `[EMAIL_1]` (redactions in this export: "

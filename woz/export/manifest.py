@@ -34,6 +34,8 @@ class Manifest(BaseModel):
     records: int
     participants: int
     operators: int
+    operators_trained: int = 0  # of `operators`, those with a recorded training
+    operators_consented: int = 0  # of `operators`, those whose reuse consent covers `purpose`
     produced_by: dict[str, int]
     exclusions: dict[str, int]
     included_on_request: dict[str, int]

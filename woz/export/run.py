@@ -113,8 +113,10 @@ def _write(
         deleted = sum(t.records_deleted for t in tombstones)
         if deleted:  # their records are gone; the count is what remains of them
             exclusions["withdrawn"] += deleted
-        manifest = _manifest(study, fmt, purpose, now, written, exclusions, selection, tombstones)
-        facts = _facts(written, next(iter(file_rows)), selection.consenting_operators, trained)
+        manifest = _manifest(
+            study, fmt, purpose, now, written, exclusions, selection, tombstones, trained
+        )
+        facts = _facts(written, next(iter(file_rows)))
         (staging / "README.md").write_text(render_card(study, manifest, facts, ledger), "utf-8")
         manifest.files = hash_files(staging, file_rows)
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
@@ -136,8 +138,10 @@ def _manifest(
     exclusions: Counter[str],
     selection: Selection,
     tombstones: Sequence[Tombstone],
+    trained: frozenset[str],
 ) -> Manifest:
     redactions: Counter[str] = Counter()
+    operators = {r.operator for r in written if r.operator}
     for record in written:
         redactions.update(record.redactions)
     return Manifest(
@@ -153,7 +157,9 @@ def _manifest(
         deception=study.study.deception,
         records=len(written),
         participants=len({r.participant for r in written if r.participant}),
-        operators=len({r.operator for r in written if r.operator}),
+        operators=len(operators),
+        operators_trained=len(operators & trained),
+        operators_consented=len(operators & selection.consenting_operators),
         produced_by=dict(Counter(r.produced_by.value for r in written if r.produced_by)),
         exclusions=dict(exclusions),
         included_on_request=dict(selection.included_on_request),
@@ -163,18 +169,13 @@ def _manifest(
     )
 
 
-def _facts(
-    written: list[Record], data_file: str, consenting: frozenset[str], trained: frozenset[str]
-) -> CardFacts:
+def _facts(written: list[Record], data_file: str) -> CardFacts:
     participants = {r.participant: r for r in written if r.participant}
     return CardFacts(
         data_file=data_file,
         presented_as=dict(Counter(r.presented_as for r in written)),
         debriefed_participants=sum(1 for r in participants.values() if r.debriefed),
         consented_participants=len({r.participant for r in written if r.consent_id}),
-        consented_operators=len({r.operator for r in written if r.operator in consenting}),
-        trained_operators=len({r.operator for r in written if r.operator in trained}),
-        wizard_errors=sum(1 for r in written if r.wizard_error is not None),
     )
 
 
