@@ -49,7 +49,11 @@ class BackgroundResponse(Protocol):
 async def start_background(app: web.Application, response: BackgroundResponse) -> web.Response:
     """Answer at once with the queued response; the task goes on without the request."""
     queued = response.unfinished("queued")
-    await response.store_object(queued)
+    try:
+        await response.store_object(queued)
+    except BaseException:
+        response.dispatcher.finish(response.handle, delivered=False)  # nobody else will
+        raise
     job = asyncio.create_task(_run(response))
     jobs = app[BACKGROUND]
     jobs[response.id] = job
