@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutagen
+
 from woz.models.task import new_id
 
 # The formats OpenAI's transcription endpoint takes, with the type browsers play them as.
@@ -85,6 +87,21 @@ class SavedMedia:
 
 def media_type_of(media_id: str) -> str:
     return AUDIO_TYPES.get(media_id.rsplit(".", 1)[-1], "application/octet-stream")
+
+
+def audio_duration(path: Path) -> float:
+    """The length in seconds of an audio file, or 0.0 when it cannot be told.
+
+    WAV is read exactly; mp3, m4a, ogg and flac from their headers (mutagen).
+    WebM, as browsers record it, usually states no length at all: 0.0."""
+    if path.suffix == ".wav":
+        return wav_duration(path)
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError, ValueError):
+        return 0.0
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return round(float(length), 3) if length else 0.0
 
 
 def wav_duration(path: Path) -> float:

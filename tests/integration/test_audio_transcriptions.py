@@ -138,10 +138,31 @@ async def test_verbose_json_has_segments_and_words(
     assert result.words[-1].end == 2.0
 
 
-async def test_a_format_other_than_wav_has_no_duration(
+def mp3_bytes(frames: int) -> bytes:
+    """A silent MPEG-1 Layer III stream: 128 kbit/s, 44.1 kHz, mono, `frames` frames."""
+    return (bytes([0xFF, 0xFB, 0x90, 0xC0]) + bytes(413)) * frames
+
+
+async def test_an_mp3_s_duration_is_read_from_its_frames(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
-    """An mp3 is played to the operator as audio/mpeg; its duration is reported as 0.0."""
+    """Beyond WAV, the length of an mp3 (or m4a, ogg, flac) comes from its headers."""
+    op = await woz.online_operator()
+    call = transcribe(
+        openai_client, ("voice.mp3", mp3_bytes(100), "audio/mpeg"), response_format="verbose_json"
+    )
+    task = await op.next_task()
+    await op.reply(task["id"], SAID)
+    result = await call
+    assert result.duration == 2.606  # 41,700 bytes at 128 kbit/s
+    assert result.segments is not None and result.segments[-1].end == 2.606
+
+
+async def test_audio_whose_length_cannot_be_told_has_no_duration(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A file with no readable audio header (most WebM recordings, or this) is played to the
+    operator as it came; its duration is reported as 0.0."""
     op = await woz.online_operator()
     call = transcribe(
         openai_client,

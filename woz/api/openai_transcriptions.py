@@ -7,7 +7,8 @@ the operator as a system message. The operator's plain text reply is the
 transcript, rendered as the app asked: `json` (`{"text"}`), `text`, `srt`, `vtt`
 (`text/plain`) or `verbose_json` (with `language`, `duration` and segments whose
 timing is shared out in proportion to their length: see `woz.api.transcripts`).
-`duration` is read from the header of a WAV file; for other formats it is 0.0.
+`duration` is read from the audio's header (WAV exactly; mp3, m4a, ogg and flac
+with mutagen); when it cannot be told, as for most WebM recordings, it is 0.0.
 
 With `stream=true` the answer comes as unnamed `data:` frames, as OpenAI sends them:
 `transcript.text.delta` pieces (paced like a model, or the operator's typing for a
@@ -32,7 +33,7 @@ from woz.api.uploads import Upload, read_upload
 from woz.context import DISPATCHER, MEDIA, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
-from woz.media import MEDIA_URL_PREFIX, SavedMedia, wav_duration
+from woz.media import MEDIA_URL_PREFIX, SavedMedia, audio_duration
 from woz.models.task import Answer, ContentPart, Message, Task
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
@@ -72,9 +73,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
 
 
 async def _duration(file: SavedMedia) -> float:
-    if not file.id.endswith(".wav"):
-        return 0.0
-    return await asyncio.to_thread(wav_duration, file.path)
+    return await asyncio.to_thread(audio_duration, file.path)
 
 
 def _task(
