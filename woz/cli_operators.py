@@ -138,7 +138,10 @@ def cmd_records_show(args: argparse.Namespace) -> None:
 def _asked(record: Record) -> str:
     """The participant's last message: what the answer answered."""
     users = [m for m in record.messages if m.role == "user"]
-    return users[-1].text() if users else ""
+    if not users:
+        return ""
+    kinds = [part.type for part in users[-1].content if part.type != "text"]
+    return users[-1].text() or (f"[{kinds[0]}]" if kinds else "")
 
 
 def _excerpt(text: str, width: int = 40) -> str:
