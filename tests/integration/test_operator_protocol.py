@@ -9,7 +9,7 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from tests.conftest import STUDY_TOML, Woz, with_values
+from tests.conftest import STUDY_TOML, Woz, ask, with_values
 from woz.auth import create_key
 
 
@@ -229,11 +229,7 @@ async def test_an_operator_reports_a_mistake_in_their_own_answer(
 ) -> None:
     """report_error flags the operator's own record; another's record is refused as unknown."""
     op = await woz.online_operator()
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Hi"}]
-        )
-    )
+    call = ask(openai_client, "Hi")
     task = await op.next_task()
     ack = await op.reply(task["id"], "Hello from the wrong persona")
     await call
@@ -270,11 +266,7 @@ async def test_an_operator_sees_their_own_work_and_pay(
     await op.send({"type": "my_work"})
     before = (await op.expect("my_work"))["work"]
     assert before["tasks_answered"] == 0 and before["currency"] == "EUR"
-    call = asyncio.create_task(
-        openai_client.chat.completions.create(
-            model="wizard", messages=[{"role": "user", "content": "Hi"}]
-        )
-    )
+    call = ask(openai_client, "Hi")
     task = await op.next_task()
     await op.reply(task["id"], "Hello")
     await call
