@@ -42,10 +42,11 @@ export class OperatorPanel {
   /** The `my_work` frame's `work`. */
   showWork(work) {
     if (!work) return;
-    const hours = (work.paid_s / 3600).toFixed(1);
+    const minutes = Math.round(work.paid_s / 60);
+    const paid = minutes < 60 ? `${minutes} min` : `${(work.paid_s / 3600).toFixed(1)} h`;
     const answers = `${work.tasks_answered} answer${work.tasks_answered === 1 ? "" : "s"}`;
     const pay = `${work.earnings.toFixed(2)} ${work.currency}`;
-    this.work.textContent = `Your work: ${hours} h paid · ${answers} · ${pay}`
+    this.work.textContent = `Your work: ${paid} paid · ${answers} · ${pay}`
       + (work.below_floor ? " (below the study's pay floor: tell the researcher)" : "");
     this.work.classList.toggle("below-floor", Boolean(work.below_floor));
     this.work.hidden = false;
