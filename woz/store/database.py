@@ -116,6 +116,18 @@ class SQLiteDatabase:
         self._queue(write, future)
         await future
 
+    async def _write_changes(self, sql: str, params: Sequence[Any]) -> int:
+        """Commit one statement like `_write`; returns how many rows it changed (as last
+        applied: a batch retried after a rollback runs it again)."""
+        changed = 0
+
+        def write(db: sqlite3.Connection) -> None:
+            nonlocal changed
+            changed = db.execute(sql, params).rowcount
+
+        await self._write(write)
+        return changed
+
     def _write_soon(self, write: Write) -> None:
         """Queue `write` for the next group commit without waiting for it; a failure
         is logged. For writes whose caller has nothing to do after them."""

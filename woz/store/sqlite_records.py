@@ -58,18 +58,11 @@ class RecordTables(SQLiteDatabase):
         self._write_soon(_status_update(record_id, status, delivered_at))
 
     async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:
-        updated = False
-
-        def update(db: sqlite3.Connection) -> None:
-            nonlocal updated
-            cursor = db.execute(
-                "UPDATE records SET wizard_error = ? WHERE id = ? AND study_id = ?",
-                (note, record_id, study_id),
-            )
-            updated = cursor.rowcount > 0
-
-        await self._write(update)
-        return updated
+        changed = await self._write_changes(
+            "UPDATE records SET wizard_error = ? WHERE id = ? AND study_id = ?",
+            (note, record_id, study_id),
+        )
+        return changed > 0
 
     async def get_record(self, record_id: str) -> Record | None:
         await self._settle_writes()  # delivery marks are written behind

@@ -39,19 +39,10 @@ class ResponseTables(SQLiteDatabase):
         return await self._response_column("response", response_id, study_id)
 
     async def delete_response(self, response_id: str, study_id: str) -> bool:
-        deleted = False
-
-        def delete(db: sqlite3.Connection) -> None:
-            nonlocal deleted
-            deleted = (
-                db.execute(
-                    "DELETE FROM responses WHERE id = ? AND study_id = ?", (response_id, study_id)
-                ).rowcount
-                > 0
-            )
-
-        await self._write(delete)
-        return deleted
+        changed = await self._write_changes(
+            "DELETE FROM responses WHERE id = ? AND study_id = ?", (response_id, study_id)
+        )
+        return changed > 0
 
     async def _response_column(
         self, column: Literal["items", "response"], response_id: str, study_id: str
