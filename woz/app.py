@@ -48,6 +48,7 @@ from woz.research.service import open_research
 from woz.store.base import Store
 from woz.store.sqlite import SQLiteStore
 from woz.upstream import MissingKey, Upstreams
+from woz.watch import setup_watch, watch_headers
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +77,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     setup_console(app)
     setup_research_api(app)
     setup_chat_page(app)
+    setup_watch(app)
     return app
 
 
@@ -143,6 +145,7 @@ async def _response_headers(request: web.Request, response: web.StreamResponse) 
     """The request id on every response; the security headers of each browser surface."""
     console_headers.apply(request, response)
     chat_page_headers.apply(request, response)
+    watch_headers.apply(request, response)
     request_id = request.get(REQUEST_ID)
     if request_id:
         response.headers["x-request-id"] = request_id

@@ -137,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     study = _load(str(demo_study_path()))
     _, app_token = asyncio.run(_new_key(settings, study.id, "app", "demo app"))
     _, operator_token = asyncio.run(_new_key(settings, study.id, "operator", "Demo operator"))
+    _, researcher_token = asyncio.run(_new_key(settings, study.id, "researcher", "Demo researcher"))
     persona = study.personas[0].id
     banner = [
         "",
@@ -144,6 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"  App key           {app_token}",
         f"  Operator console  {{base}}/console/login?token={operator_token}",
         f"  Participant page  {{base}}{page_path(study.id)}",
+        f"  Researcher view   {{base}}/watch/login?token={researcher_token}",
         f"  Models            {', '.join(p.id for p in study.personas)}",
         "",
         "Open the console link and press Ready; then open the participant page and chat,",

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -18,38 +17,12 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import Console, open_console
+from tests.browser.injection import PAYLOADS, assert_nothing_injected
 from tests.conftest import Woz
 from woz.context import DISPATCHER
 from woz.models.task import ContentPart, Message, Task
 
 pytestmark = pytest.mark.browser
-
-PAYLOADS = [
-    line
-    for line in (Path(__file__).parent / "xss_payloads.txt").read_text("utf-8").split("\n")
-    if line
-]
-
-# Anything the page could have been tricked into creating, or into running.
-INJECTION_CHECK = """() => {
-  const handlers = [...document.querySelectorAll("*")].flatMap((el) =>
-    [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName} ${a.name}`));
-  const foreign = [...document.querySelectorAll(
-    "iframe, frame, frameset, object, embed, applet, svg, math, base, form, template, " +
-    "meta[http-equiv], link:not([rel=stylesheet]):not([rel=icon]), style, video, source, " +
-    "marquee, portal, x-foo, details, dialog, xmp, plaintext, listing, isindex, keygen, " +
-    "bgsound, a[href]")].map(
-      (el) => el.tagName);
-  const images = [...document.images].map((img) => img.getAttribute("src") || "").filter(
-    (src) => !/^(data:image\\/|https:)/i.test(src));
-  const media = [...document.querySelectorAll("audio")].map((a) => a.getAttribute("src") || "")
-    .filter((src) => src && !/^(data:audio\\/|https:)/i.test(src));
-  return {
-    xss: window.__xss ?? null,
-    scripts: document.scripts.length,
-    handlers, foreign, images, media,
-  };
-}"""
 
 
 def hostile_request() -> dict[str, Any]:
@@ -201,15 +174,7 @@ async def check_payloads(console: Console, woz: Woz, openai_client: openai.Async
     for locator in (console.view.locator(".msg-user").first, console.view.locator(".transcript")):
         await locator.hover()
         await locator.click()
-    result = await page.evaluate(INJECTION_CHECK)
-    assert result == {
-        "xss": None,
-        "scripts": 1,
-        "handlers": [],
-        "foreign": [],
-        "images": [],
-        "media": [],
-    }
+    await assert_nothing_injected(page)
     assert console.dialogs == []
 
     woz.server.app[DISPATCHER].finish(media, delivered=False)

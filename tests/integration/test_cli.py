@@ -82,7 +82,7 @@ async def test_serve_refuses_a_study_with_a_typo(tmp_path: Path) -> None:
 
 
 async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
-    """`woz demo` prints what a newcomer needs; the printed key and console link work."""
+    """`woz demo` prints what a newcomer needs; the printed key and links work."""
     process = await asyncio.create_subprocess_exec(
         *WOZ,
         "demo",
@@ -94,13 +94,14 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
     printed = ""
     try:
         async with asyncio.timeout(30):
-            while "Participant page" not in printed:
+            while "Researcher view" not in printed:
                 printed += (await process.stdout.readline()).decode()
         base_url = re.search(r"API base URL\s+(\S+)", printed)
         app_key = re.search(r"App key\s+(\S+)", printed)
         console = re.search(r"Operator console\s+(\S+)", printed)
         page = re.search(r"Participant page\s+(\S+)", printed)
-        assert base_url and app_key and console and page
+        watch = re.search(r"Researcher view\s+(\S+)", printed)
+        assert base_url and app_key and console and page and watch
         port = int(base_url[1].removeprefix("http://127.0.0.1:").removesuffix("/v1"))
         assert base_url[1] == f"http://127.0.0.1:{port}/v1"
         assert page[1] == f"http://127.0.0.1:{port}/p/suggest-concierge"
@@ -125,6 +126,12 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
                 task = await op.next_task()
                 await op.reply(task["id"], "A silk scarf.")
                 assert (await call).choices[0].message.content == "A silk scarf."
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(watch[1]) as response:  # logs in, lands on the page
+                assert response.url.path == "/watch/" and "watch.js" in await response.text()
+            async with http.get(f"http://127.0.0.1:{port}/watch/state") as response:
+                [seen] = (await response.json())["recent"]
+                assert seen["answer"] == "A silk scarf." and seen["last_message"] == "A gift?"
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 15) == 0

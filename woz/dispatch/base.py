@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from woz.models.live import LiveDispatch
 from woz.models.record import Timings
 from woz.models.task import Answer, Task
 
@@ -183,5 +184,8 @@ class Dispatcher(Protocol):
     def release(self, operator_key_id: str, task_id: str) -> None: ...
 
     def status(self) -> QueueStatus: ...
+
+    def live(self) -> LiveDispatch:
+        """Operators present and tasks in flight, oldest first, for a researcher watching."""
 
     async def close(self) -> None: ...

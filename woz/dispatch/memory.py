@@ -35,6 +35,7 @@ from woz.dispatch.settled import SettledAnswers
 from woz.dispatch.state import TaskState, fail_outcome, now
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
+from woz.models.live import LiveDispatch
 from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
 from woz.models.task import Answer, ProducedBy, Task, new_id
@@ -228,6 +229,15 @@ class MemoryDispatcher:
 
     def status(self) -> QueueStatus:
         return self._pool.status()
+
+    def live(self) -> LiveDispatch:
+        # A task whose client left is only kept for a retry: nobody is waiting on it.
+        tasks = [
+            state.live(self._pool.is_connected(state.operator or ""))
+            for state in self._tasks.values()
+            if not state.finished and state.waiters > 0
+        ]
+        return LiveDispatch(operators=self._pool.live_operators(), tasks=tasks)
 
     async def close(self) -> None:
         """Fail every waiting request (as 503s) and record its task as expired.

@@ -19,6 +19,7 @@ from woz.dispatch.base import OperatorIdentity, OperatorLink, QueueStatus
 from woz.dispatch.policies import choose_operator
 from woz.dispatch.state import OperatorState, TaskState, now
 from woz.dispatch.throttle import Throttled
+from woz.models.live import LiveOperator
 
 log = structlog.get_logger(__name__)
 
@@ -174,6 +175,24 @@ class OperatorPool:
             if oldest
             else 0.0,
         )
+
+    def live_operators(self) -> list[LiveOperator]:
+        """Every operator connected or in their reconnect grace, for the watch view."""
+        return [
+            LiveOperator(
+                key_id=op.key_id,
+                name=op.display_name,
+                connected=op.link is not None,
+                ready=op.ready,
+                capacity=op.capacity,
+                holding=len(op.held),
+            )
+            for op in self._operators.values()
+        ]
+
+    def is_connected(self, operator_key_id: str) -> bool:
+        op = self._operators.get(operator_key_id)
+        return op is not None and op.link is not None
 
     def close(self) -> None:
         for op in self._operators.values():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from woz.dispatch.base import Delivery, DraftFeed, OperatorLink
 from woz.dispatch.conversations import History
 from woz.dispatch.policies import OperatorLoad
+from woz.models.live import LiveTask, LiveTaskStatus, excerpt
 from woz.models.record import Timings
 from woz.models.task import Task
 
@@ -61,6 +62,39 @@ class TaskState:
         if draft:
             return self.task.model_copy(update={"draft": draft})
         return self.task
+
+    def live(self, operator_connected: bool) -> LiveTask:
+        """The task as a researcher watching sees it."""
+        task = self.task
+        status: LiveTaskStatus
+        if task.mode == "model":
+            status = "model"
+        elif self.answering:
+            status = "answering"
+        elif self.operator is not None:
+            status = "with_operator" if operator_connected else "operator_away"
+        else:
+            status = "waiting"
+        shown = ""
+        if task.messages:
+            last = task.messages[-1]
+            shown = last.text() or " ".join(f"[{part.type}]" for part in last.content)
+        return LiveTask(
+            task_id=task.id,
+            persona=task.persona,
+            api=task.api,
+            arm=task.arm,
+            participant=task.participant,
+            conversation_id=task.conversation_id,
+            received_at=task.received_at,
+            status=status,
+            operator_key_id=self.operator,
+            attempt=task.attempt,
+            waiters=self.waiters,
+            turns=len(task.messages),
+            last_message=excerpt(shown),
+            draft=excerpt(self.drafts.text or self.model_draft or ""),
+        )
 
     def timings(self) -> Timings:
         return Timings(

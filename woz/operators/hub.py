@@ -16,7 +16,7 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
-from woz.auth import bearer_token, hash_token
+from woz.auth import bearer_token
 from woz.context import (
     DISPATCHER,
     KEYS,
@@ -25,7 +25,6 @@ from woz.context import (
     PRESENCE,
     RECORDER,
     SETTINGS,
-    STORE,
     STUDY,
 )
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
@@ -49,6 +48,7 @@ from woz.models.task import Answer
 from woz.operators.connection import OperatorConnection
 from woz.research.consent import ConsentRefused
 from woz.research.operators import RecordRefused, consent_summary
+from woz.sessions import session_key
 
 log = structlog.get_logger(__name__)
 
@@ -89,8 +89,8 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
         raise _refuse(401, "Log in with the operator link first.")
     if (origin_required or "Origin" in request.headers) and not _origin_allowed(request):
         raise _refuse(403, "This origin may not open the operator console.")
-    info = await request.app[STORE].console_session(hash_token(session))
-    if info is None or info.study_id != request.app[STUDY].id:
+    info = await session_key(request, session, "operator")
+    if info is None:
         raise _refuse(401, "The console session has expired; log in again.")
     return info
 

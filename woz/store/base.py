@@ -64,6 +64,9 @@ class Store(ResearchStore, Protocol):
     async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
         """The study's records in order of arrival (only `participant`'s, if given)."""
 
+    async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
+        """The study's `limit` latest records, newest first."""
+
     async def save_response(
         self,
         response_id: str,

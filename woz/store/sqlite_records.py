@@ -84,6 +84,14 @@ class RecordTables(SQLiteDatabase):
             )
         return [_record(row) for row in rows]
 
+    async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
+        await self._settle_writes()
+        rows = await self._read(
+            f"SELECT {_COLUMNS} FROM records WHERE study_id = ? ORDER BY received_at DESC LIMIT ?",
+            (study_id, limit),
+        )
+        return [_record(row) for row in rows]
+
 
 _COLUMNS = "body, status, delivered_at, wizard_error"
 

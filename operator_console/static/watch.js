@@ -1,0 +1,150 @@
+// The researcher's watch view: polls /watch/state once a second and redraws.
+// Every participant or operator text goes in through textContent (dom.js), never
+// as HTML. A failed poll keeps the last picture and says so; the next one retries.
+
+import { h, replace } from "./dom.js";
+
+const POLL_MS = 1000;
+
+const STATUS_LABELS = {
+  waiting: "waiting for an operator",
+  with_operator: "with",
+  operator_away: "operator reconnecting:",
+  answering: "answer being saved",
+  model: "answered by the model",
+};
+
+const $ = (id) => document.getElementById(id);
+
+function seconds(value) {
+  if (value === null || value === undefined) return "–";
+  return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+}
+
+function clock(iso) {
+  return new Date(iso).toLocaleTimeString();
+}
+
+function operatorLabel(pseudonym, name) {
+  if (!pseudonym) return "nobody";
+  return name ? `${name} (${pseudonym})` : pseudonym;
+}
+
+function meta(...parts) {
+  return h("p", { class: "meta" }, parts.filter(Boolean).join(" · "));
+}
+
+function figures(state) {
+  const queue = state.queue;
+  const ready = state.operators.filter((op) => op.connected && op.ready).length;
+  return [
+    h("li", {}, h("strong", { text: ready }), ` of ${state.operators.length} operators ready`),
+    h("li", {}, h("strong", { text: queue.waiting }), " waiting"),
+    h("li", {}, h("strong", { text: state.tasks.length }), " in flight"),
+    h("li", {}, "oldest wait ", h("strong", { text: seconds(queue.oldest_wait_s) })),
+  ];
+}
+
+function operatorItem(op) {
+  const presence = !op.connected ? "reconnecting" : op.ready ? "ready" : "paused";
+  return h(
+    "li",
+    { class: `operator ${presence}`, dataset: { operator: op.operator } },
+    h("span", { class: "name", text: operatorLabel(op.operator, op.name) }),
+    h("span", { class: "presence", text: presence }),
+    h("span", { class: "load", text: `holding ${op.holding} of ${op.capacity}` }),
+  );
+}
+
+function taskCard(task) {
+  const label = STATUS_LABELS[task.status] ?? task.status;
+  const who =
+    task.status === "with_operator" || task.status === "operator_away"
+      ? `${label} ${operatorLabel(task.operator, task.operator_name)}`
+      : label;
+  return h(
+    "li",
+    { class: `card task ${task.status}`, dataset: { task: task.task_id } },
+    meta(
+      task.participant ? `participant ${task.participant}` : "no participant id",
+      task.persona,
+      task.arm && `arm ${task.arm}`,
+      `turn ${task.turns}`,
+      task.attempt > 1 && `attempt ${task.attempt}`,
+      task.waiters > 1 && `${task.waiters} requests waiting (retries)`,
+    ),
+    h("p", { class: "status" }, h("strong", { text: who }), ` · ${seconds(task.waited_s)}`),
+    h("blockquote", { class: "said participant-text", text: task.last_message || "(no text)" }),
+    task.draft ? h("p", { class: "draft", text: task.draft }) : null,
+  );
+}
+
+function recordCard(record) {
+  const flags = [record.status];
+  if (record.wizard_error) flags.push(`wizard error: ${record.wizard_error}`);
+  if (record.failure) flags.push(record.failure);
+  return h(
+    "li",
+    { class: `card record ${record.status}`, dataset: { record: record.id } },
+    meta(
+      clock(record.received_at),
+      record.participant ? `participant ${record.participant}` : "no participant id",
+      record.persona,
+      record.arm && `arm ${record.arm}`,
+      record.produced_by && `by ${record.produced_by}`,
+      record.operator && operatorLabel(record.operator, record.operator_name),
+      record.answer_s !== null && `answered in ${seconds(record.answer_s)}`,
+    ),
+    h("blockquote", { class: "said participant-text", text: record.last_message || "(no text)" }),
+    h("p", { class: "answer", text: record.answer || "(no answer)" }),
+    h("p", { class: "flags", text: flags.join(" · ") }),
+  );
+}
+
+function render(state) {
+  document.title = `woz watch: ${state.study.title}`;
+  $("study").textContent = state.study.title;
+  replace($("figures"), figures(state));
+  replace(
+    $("operators"),
+    state.operators.length ? state.operators.map(operatorItem) : h("li", { class: "empty", text: "No operator is connected." }),
+  );
+  replace(
+    $("tasks"),
+    state.tasks.length ? state.tasks.map(taskCard) : h("li", { class: "empty", text: "Nothing is waiting for an answer." }),
+  );
+  replace(
+    $("recent"),
+    state.recent.length ? state.recent.map(recordCard) : h("li", { class: "empty", text: "No exchange yet." }),
+  );
+}
+
+function say(text, problem) {
+  const el = $("connection");
+  el.textContent = text;
+  el.classList.toggle("problem", problem);
+}
+
+async function poll() {
+  try {
+    const response = await fetch("/watch/state", { cache: "no-store", credentials: "same-origin" });
+    const body = await response.json();
+    if (!response.ok) {
+      say(body.error?.message ?? `The server answered ${response.status}.`, true);
+      return response.status !== 401; // logged out: polling again cannot help
+    }
+    render(body);
+    say(`Live · updated ${clock(body.now)}`, false);
+  } catch (error) {
+    say(`Cannot reach woz (${error.message}); retrying…`, true);
+  }
+  return true;
+}
+
+async function loop() {
+  while (await poll()) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+loop();

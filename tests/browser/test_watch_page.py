@@ -1,0 +1,61 @@
+"""The researcher's watch page in Chromium: a request followed live, its text shown as text."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.conftest import finish, open_console
+from tests.browser.injection import PAYLOADS, assert_nothing_injected
+from tests.conftest import Woz, ask
+from woz.auth import create_key
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_researcher_watches_an_exchange_live(
+    browser: Browser, woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    _, token = await create_key(woz.store, woz.study.id, "researcher", "Rita")
+    operator = await woz.online_operator()
+    question = f"Any vegetarian options? {PAYLOADS[0]}"
+    # The CSP is bypassed so that only the page's own rendering stands between
+    # participant text and the DOM.
+    async with open_console(browser, woz, bypass_csp=True) as watcher:
+        page = watcher.page
+        await page.goto(f"{woz.url}/watch/login?token={token}")
+        await expect(page).to_have_url(f"{woz.url}/watch/")
+        await expect(page.locator("#study")).to_have_text("A test study")
+        await expect(page.locator("#operators")).to_contain_text("Olive")
+        await expect(page.locator("#operators .presence")).to_have_text("ready")
+        await expect(page.locator("#tasks")).to_contain_text("Nothing is waiting")
+
+        pending = ask(openai_client, question)
+        task = await operator.next_task()
+        card = page.locator(f'#tasks [data-task="{task["id"]}"]')
+        await expect(card.locator(".participant-text")).to_have_text(question)
+        await expect(card.locator(".status")).to_contain_text("with Olive")
+
+        await operator.typing(task["id"], "We have three")
+        await expect(card.locator(".draft")).to_have_text("We have three")
+
+        await operator.reply(task["id"], "We have three vegetarian mains.")
+        completion = await finish(pending)
+        assert completion.choices[0].message.content == "We have three vegetarian mains."
+        await expect(page.locator("#tasks")).to_contain_text("Nothing is waiting")
+        record = page.locator("#recent .record").first
+        await expect(record.locator(".answer")).to_have_text("We have three vegetarian mains.")
+        await expect(record.locator(".participant-text")).to_have_text(question)
+        await expect(record.locator(".meta")).to_contain_text("by human")
+        await expect(record.locator(".flags")).to_have_text("delivered")
+
+        await assert_nothing_injected(page)
+
+
+async def test_the_watch_page_says_when_the_session_is_missing(browser: Browser, woz: Woz) -> None:
+    async with open_console(browser, woz) as watcher:
+        await watcher.page.goto(f"{woz.url}/watch/")
+        await expect(watcher.page.locator("#connection")).to_contain_text(
+            "Log in with a researcher link"
+        )

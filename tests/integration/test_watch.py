@@ -1,0 +1,146 @@
+"""The researcher's watch view: what `/watch/state` shows of a live study, and who may see it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import openai
+import pytest
+
+from tests.conftest import Woz, ask
+from woz.auth import create_key
+from woz.watch import WATCH_COOKIE
+
+WAIT_S = 10.0
+
+
+async def researcher_token(woz: Woz, name: str = "Rita") -> str:
+    _, token = await create_key(woz.store, woz.study.id, "researcher", name)
+    return token
+
+
+async def watch_state(session: aiohttp.ClientSession, woz: Woz, token: str) -> dict[str, Any]:
+    async with session.get(
+        f"{woz.url}/watch/state", headers={"Authorization": f"Bearer {token}"}
+    ) as response:
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def test_watch_follows_a_request_from_queue_to_record(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    token = await researcher_token(woz)
+    operator = await woz.online_operator()
+    question = "Is <b>the café</b> open?"
+    pending = ask(openai_client, question, extra_headers={"X-Woz-Participant": "ext-participant-7"})
+    task = await operator.next_task()
+
+    async with aiohttp.ClientSession() as session:
+        state = await watch_state(session, woz, token)  # assigned before the operator heard
+        assert state["study"] == {"id": "test-study", "title": "A test study"}
+        [live] = state["tasks"]
+        assert live["task_id"] == task["id"]
+        assert live["status"] == "with_operator"
+        assert live["operator_name"] == "Olive"
+        assert live["last_message"] == question
+        assert live["persona"] == "wizard"
+        # Pseudonymous, as in the records: the app's own id never appears.
+        assert live["participant"] and live["participant"] != "ext-participant-7"
+        [present] = state["operators"]
+        assert present["name"] == "Olive" and present["ready"] and present["holding"] == 1
+        assert present["operator"] == live["operator"]
+
+        await operator.typing(task["id"], "Yes, until")
+        await operator.send({"type": "ping"})
+        await operator.expect("pong")  # frames are handled in order: the typing was seen
+        state = await watch_state(session, woz, token)
+        assert state["tasks"][0]["draft"] == "Yes, until"
+
+        await operator.reply(task["id"], "Yes, until 6 pm.")
+        completion = await asyncio.wait_for(pending, WAIT_S)
+        assert completion.choices[0].message.content == "Yes, until 6 pm."
+        state = await watch_state(session, woz, token)
+        assert state["tasks"] == []
+        [record] = state["recent"]
+        assert record["answer"] == "Yes, until 6 pm."
+        assert record["last_message"] == question
+        assert record["produced_by"] == "human"
+        assert record["status"] == "delivered"
+        assert record["operator"] == live["operator"]
+        assert record["operator_name"] == "Olive"
+        assert record["participant"] == live["participant"]
+        stored = await woz.store.get_record(record["id"])
+        assert stored is not None and stored.task_id == task["id"]
+
+
+async def test_a_waiting_task_and_an_operator_in_their_reconnect_grace(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    token = await researcher_token(woz)
+    operator = await woz.online_operator()
+    # A second operator, connected but not ready, hears the queue figures change.
+    _, onlooker_token = await create_key(woz.store, woz.study.id, "operator", "Otto")
+    onlooker = await woz.make_operator(onlooker_token)
+    pending = ask(openai_client, "First?")
+    task = await operator.next_task()
+    async with aiohttp.ClientSession() as session:
+        await operator.drop()
+        await onlooker.expect("queue", operators_online=0)
+        state = await watch_state(session, woz, token)
+        assert state["tasks"][0]["status"] == "operator_away"
+        away = [op for op in state["operators"] if op["name"] == "Olive" and not op["connected"]]
+        assert away and away[0]["holding"] == 1
+        # After the grace (1 s in the test study) nobody holds it: it waits in the queue.
+        await onlooker.expect("queue", waiting=1)
+        state = await watch_state(session, woz, token)
+        [waiting] = state["tasks"]
+        assert waiting["task_id"] == task["id"]
+        assert (waiting["status"], waiting["operator"], waiting["attempt"]) == ("waiting", None, 2)
+        assert state["queue"]["waiting"] == 1
+        assert [op["connected"] for op in state["operators"]] == [True]
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+
+
+async def test_only_researchers_get_in(woz: Woz) -> None:
+    token = await researcher_token(woz)
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"Authorization": f"Bearer {woz.app_key}"}):
+            async with session.get(f"{woz.url}/watch/state", headers=headers) as response:
+                assert response.status == 401
+                assert (await response.json())["error"]["code"] == "not_logged_in"
+        bearer = {"Authorization": f"Bearer {woz.operator_token}"}
+        async with session.get(f"{woz.url}/watch/state", headers=bearer) as response:
+            assert response.status == 401
+
+        login = f"{woz.url}/watch/login?token="
+        for wrong in (woz.operator_token, woz.app_key, "nonsense"):
+            async with session.get(login + wrong, allow_redirects=False) as response:
+                assert response.status == 401
+                assert "researcher key" in await response.text()
+
+    # `unsafe`: the jar keeps cookies of an IP address, as a browser does.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.get(login + token, allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == "/watch/"
+            session_value = response.cookies[WATCH_COOKIE].value
+            assert response.cookies[WATCH_COOKIE]["httponly"]
+        async with browser.get(f"{woz.url}/watch/state") as response:
+            assert response.status == 200
+            assert (await response.json())["tasks"] == []
+        async with browser.get(f"{woz.url}/watch/") as response:
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+    # A researcher's session is not an operator's: it cannot open the operator hub.
+    async with aiohttp.ClientSession(cookies={"woz_console": session_value}) as stranger:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await stranger.ws_connect(f"{woz.url}/operator/ws", origin=woz.url)
+        assert refused.value.status == 401
+        async with stranger.get(f"{woz.url}/console/session") as response:
+            assert response.status == 401
