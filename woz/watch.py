@@ -29,6 +29,7 @@ from woz.sessions import BrowserLogin
 
 WATCH_COOKIE = "woz_watch"
 RECENT_RECORDS = 30
+LISTED_TASKS = 100  # the oldest in flight; the page says how many more there are
 
 watch_headers = BrowserPolicy(CONTENT_SECURITY_POLICY, ("/watch",))
 RESEARCHER_LOGIN = BrowserLogin(
@@ -60,7 +61,7 @@ async def state(request: web.Request) -> web.Response:
     study = app[STUDY]
     dispatcher = app[DISPATCHER]
     pseudonym = app[RECORDER].operator_pseudonym
-    live = dispatcher.live()
+    live = dispatcher.live(LISTED_TASKS)
     names = {pseudonym(key.id): key.name for key in await app[STORE].list_keys(study.id)}
     now = datetime.now(UTC)
     body = {
@@ -71,6 +72,7 @@ async def state(request: web.Request) -> web.Response:
             {**op.model_dump(exclude={"key_id"}), "operator": pseudonym(op.key_id)}
             for op in live.operators
         ],
+        "in_flight": live.in_flight,
         "tasks": [_task(task, pseudonym, names, now) for task in live.tasks],
         "recent": [
             _record(record, names)

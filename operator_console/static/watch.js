@@ -40,7 +40,7 @@ function figures(state) {
   return [
     h("li", {}, h("strong", { text: ready }), ` of ${state.operators.length} operators ready`),
     h("li", {}, h("strong", { text: queue.waiting }), " waiting"),
-    h("li", {}, h("strong", { text: state.tasks.length }), " in flight"),
+    h("li", {}, h("strong", { text: state.in_flight }), " in flight"),
     h("li", {}, "oldest wait ", h("strong", { text: seconds(queue.oldest_wait_s) })),
   ];
 }
@@ -109,9 +109,11 @@ function render(state) {
     $("operators"),
     state.operators.length ? state.operators.map(operatorItem) : h("li", { class: "empty", text: "No operator is connected." }),
   );
+  const more = state.in_flight - state.tasks.length;
   replace(
     $("tasks"),
     state.tasks.length ? state.tasks.map(taskCard) : h("li", { class: "empty", text: "Nothing is waiting for an answer." }),
+    more > 0 ? h("li", { class: "empty", text: `and ${more} more, newer than these` }) : null,
   );
   replace(
     $("recent"),

@@ -144,3 +144,24 @@ async def test_only_researchers_get_in(woz: Woz) -> None:
         assert refused.value.status == 401
         async with stranger.get(f"{woz.url}/console/session") as response:
             assert response.status == 401
+
+
+async def test_a_long_queue_lists_the_oldest_and_counts_the_rest(
+    woz: Woz, openai_client: openai.AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("woz.watch.LISTED_TASKS", 2)
+    token = await researcher_token(woz)
+    operator = await woz.online_operator()
+    _, onlooker_token = await create_key(woz.store, woz.study.id, "operator", "Otto")
+    onlooker = await woz.make_operator(onlooker_token)
+    pending = [ask(openai_client, f"Question {n}?") for n in range(3)]
+    await operator.next_task()
+    await onlooker.expect("queue", waiting=2)
+    async with aiohttp.ClientSession() as session:
+        state = await watch_state(session, woz, token)
+    assert state["in_flight"] == 3
+    assert [t["status"] for t in state["tasks"]] == ["with_operator", "waiting"]
+    assert state["queue"]["waiting"] == 2
+    for call in pending:
+        call.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

@@ -185,7 +185,8 @@ class Dispatcher(Protocol):
 
     def status(self) -> QueueStatus: ...
 
-    def live(self) -> LiveDispatch:
-        """Operators present and tasks in flight, oldest first, for a researcher watching."""
+    def live(self, max_tasks: int) -> LiveDispatch:
+        """Operators present and the `max_tasks` oldest tasks in flight, for a researcher
+        watching. Cheap with thousands waiting: only the tasks listed are described."""
 
     async def close(self) -> None: ...

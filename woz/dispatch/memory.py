@@ -230,14 +230,13 @@ class MemoryDispatcher:
     def status(self) -> QueueStatus:
         return self._pool.status()
 
-    def live(self) -> LiveDispatch:
+    def live(self, max_tasks: int) -> LiveDispatch:
         # A task whose client left is only kept for a retry: nobody is waiting on it.
-        tasks = [
-            state.live(self._pool.is_connected(state.operator or ""))
-            for state in self._tasks.values()
-            if not state.finished and state.waiters > 0
-        ]
-        return LiveDispatch(operators=self._pool.live_operators(), tasks=tasks)
+        watched = [s for s in self._tasks.values() if not s.finished and s.waiters > 0]
+        tasks = [s.live(self._pool.is_connected(s.operator or "")) for s in watched[:max_tasks]]
+        return LiveDispatch(
+            operators=self._pool.live_operators(), tasks=tasks, in_flight=len(watched)
+        )
 
     async def close(self) -> None:
         """Fail every waiting request (as 503s) and record its task as expired.

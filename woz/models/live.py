@@ -52,7 +52,8 @@ class LiveTask(BaseModel):
 
 
 class LiveDispatch(BaseModel):
-    """The dispatcher's part of the watch view."""
+    """The dispatcher's part of the watch view: every operator, the oldest tasks."""
 
     operators: list[LiveOperator]
     tasks: list[LiveTask]
+    in_flight: int  # all tasks someone waits for, listed or not
