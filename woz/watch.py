@@ -16,15 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from operator_console import STATIC_ROOT
 from woz.auth import bearer_token
 from woz.console import CONTENT_SECURITY_POLICY
-from woz.context import DISPATCHER, KEYS, RECORDER, STORE, STUDY
+from woz.context import DISPATCHER, KEYS, OPERATOR_RECORDS, RECORDER, STORE, STUDY
 from woz.headers import BrowserPolicy
 from woz.models.keys import KeyInfo
 from woz.models.live import LiveTask, excerpt
 from woz.models.record import Record
+from woz.research.operators import RecordRefused
 from woz.sessions import BrowserLogin
 
 WATCH_COOKIE = "woz_watch"
@@ -50,13 +52,19 @@ async def _researcher(request: web.Request) -> KeyInfo | None:
     return await RESEARCHER_LOGIN.key(request)
 
 
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def _not_logged_in() -> web.Response:
+    message = "Log in with a researcher link (/watch/login?token=...) or a researcher key."
+    return _error(401, "not_logged_in", message)
+
+
 async def state(request: web.Request) -> web.Response:
     """The study right now: queue figures, operators, tasks in flight, recent records."""
     if await _researcher(request) is None:
-        message = "Log in with a researcher link (/watch/login?token=...) or a researcher key."
-        return web.json_response(
-            {"error": {"code": "not_logged_in", "message": message}}, status=401
-        )
+        return _not_logged_in()
     app = request.app
     study = app[STUDY]
     dispatcher = app[DISPATCHER]
@@ -125,6 +133,37 @@ def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+class WizardErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(max_length=2000)  # why; null clears the flag
+
+
+async def flag_wizard_error(request: web.Request) -> web.Response:
+    """`POST /watch/records/{id}/wizard-error` `{"note": "why" | null}`: flag a record as a
+    wizard error, or clear the flag, as `woz records flag` does (audited)."""
+    researcher = await _researcher(request)
+    if researcher is None:
+        return _not_logged_in()
+    try:
+        body = WizardErrorBody.model_validate_json(await request.read())
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        return _error(400, "invalid_body", f"{where}: {problem['msg']}")
+    if body.note is not None and not body.note.strip():
+        return _error(400, "invalid_body", "note: say why the answer was a wizard error")
+    record_id = request.match_info["record_id"]
+    try:
+        await request.app[OPERATOR_RECORDS].flag_wizard_error(
+            record_id, body.note, f"researcher:{researcher.id}"
+        )
+    except RecordRefused as refused:
+        return _error(404, "unknown_record", str(refused))
+    return web.json_response({"id": record_id, "wizard_error": body.note})
+
+
 def setup_watch(app: web.Application) -> None:
     RESEARCHER_LOGIN.add_routes(app, STATIC_ROOT / "watch.html")
     app.router.add_get("/watch/state", state)
+    app.router.add_post("/watch/records/{record_id}/wizard-error", flag_wizard_error)

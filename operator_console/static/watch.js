@@ -79,11 +79,15 @@ function taskCard(task) {
   );
 }
 
+// The record whose wizard-error flag is being written, if any. While it is, the
+// recent exchanges are not redrawn, so the poll does not wipe what is typed.
+let flagging = null; // {id, form}
+
 function recordCard(record) {
   const flags = [record.status];
   if (record.wizard_error) flags.push(`wizard error: ${record.wizard_error}`);
   if (record.failure) flags.push(record.failure);
-  return h(
+  const card = h(
     "li",
     { class: `card record ${record.status}`, dataset: { record: record.id } },
     meta(
@@ -97,8 +101,67 @@ function recordCard(record) {
     ),
     h("blockquote", { class: "said participant-text", text: record.last_message || "(no text)" }),
     h("p", { class: "answer", text: record.answer || "(no answer)" }),
-    h("p", { class: "flags", text: flags.join(" · ") }),
   );
+  const flag = h("button", {
+    type: "button",
+    class: "flag",
+    text: record.wizard_error ? "Change the flag" : "Flag as a wizard error",
+    on: { click: () => openFlagForm(card, record) },
+  });
+  card.append(h("p", { class: "flags" }, h("span", { text: flags.join(" · ") }), " ", flag));
+  return card;
+}
+
+function openFlagForm(card, record) {
+  if (flagging) flagging.form.remove();
+  const note = h("input", {
+    type: "text",
+    class: "flag-note",
+    value: record.wizard_error ?? "",
+    placeholder: "Why was this answer a wizard error?",
+    "aria-label": "Why was this answer a wizard error?",
+  });
+  const problem = h("p", { class: "flag-problem", role: "alert" });
+  const close = () => {
+    form.remove();
+    flagging = null;
+  };
+  const send = async (value) => {
+    problem.textContent = "";
+    const response = await fetch(`/watch/records/${encodeURIComponent(record.id)}/wizard-error`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ note: value }),
+    }).catch((error) => ({ ok: false, json: async () => ({ error: { message: error.message } }) }));
+    if (response.ok) {
+      close();
+      await poll();
+      return;
+    }
+    const body = await response.json().catch(() => ({}));
+    problem.textContent = body.error?.message ?? "The flag could not be saved.";
+  };
+  const form = h(
+    "div",
+    {
+      class: "flag-form",
+      on: {
+        keydown: (event) => {
+          if (event.key === "Enter" && event.target === note) send(note.value);
+          if (event.key === "Escape") close();
+        },
+      },
+    },
+    note,
+    h("button", { type: "button", text: "Save", on: { click: () => send(note.value) } }),
+    record.wizard_error ? h("button", { type: "button", text: "Clear the flag", on: { click: () => send(null) } }) : null,
+    h("button", { type: "button", text: "Cancel", on: { click: close } }),
+    problem,
+  );
+  card.append(form);
+  flagging = { id: record.id, form };
+  note.focus();
 }
 
 function render(state) {
@@ -115,10 +178,12 @@ function render(state) {
     state.tasks.length ? state.tasks.map(taskCard) : h("li", { class: "empty", text: "Nothing is waiting for an answer." }),
     more > 0 ? h("li", { class: "empty", text: `and ${more} more, newer than these` }) : null,
   );
-  replace(
-    $("recent"),
-    state.recent.length ? state.recent.map(recordCard) : h("li", { class: "empty", text: "No exchange yet." }),
-  );
+  if (flagging === null) {
+    replace(
+      $("recent"),
+      state.recent.length ? state.recent.map(recordCard) : h("li", { class: "empty", text: "No exchange yet." }),
+    );
+  }
 }
 
 function say(text, problem) {

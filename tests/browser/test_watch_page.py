@@ -48,7 +48,7 @@ async def test_a_researcher_watches_an_exchange_live(
         await expect(record.locator(".answer")).to_have_text("We have three vegetarian mains.")
         await expect(record.locator(".participant-text")).to_have_text(question)
         await expect(record.locator(".meta")).to_contain_text("by human")
-        await expect(record.locator(".flags")).to_have_text("delivered")
+        await expect(record.locator(".flags span")).to_have_text("delivered")
 
         await assert_nothing_injected(page)
 
@@ -59,3 +59,40 @@ async def test_the_watch_page_says_when_the_session_is_missing(browser: Browser,
         await expect(watcher.page.locator("#connection")).to_contain_text(
             "Log in with a researcher link"
         )
+
+
+async def test_a_researcher_flags_a_wizard_error_from_the_page(
+    browser: Browser, woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    _, token = await create_key(woz.store, woz.study.id, "researcher", "Rita")
+    operator = await woz.online_operator()
+    pending = ask(openai_client, "Recommend a wine?")
+    task = await operator.next_task()
+    ack = await operator.reply(task["id"], "Any red will do.")
+    await finish(pending)
+    async with open_console(browser, woz) as watcher:
+        page = watcher.page
+        await page.goto(f"{woz.url}/watch/login?token={token}")
+        card = page.locator(f'#recent [data-record="{ack["record_id"]}"]')
+        await card.get_by_role("button", name="Flag as a wizard error").click()
+        note = card.get_by_role("textbox", name="Why was this answer a wizard error?")
+        await note.fill("answered without asking about the meal")
+        # The page keeps polling; what is being typed survives the next update.
+        status = page.locator("#connection")
+        before = await status.text_content()
+        await expect(status).not_to_have_text(before or "")
+        await expect(note).to_have_value("answered without asking about the meal")
+
+        await note.press("Enter")
+        await expect(card.locator(".flags")).to_contain_text(
+            "wizard error: answered without asking about the meal"
+        )
+        stored = await woz.store.get_record(ack["record_id"])
+        assert stored is not None
+        assert stored.wizard_error == "answered without asking about the meal"
+
+        await card.get_by_role("button", name="Change the flag").click()
+        await card.get_by_role("button", name="Clear the flag").click()
+        await expect(card.get_by_role("button", name="Flag as a wizard error")).to_be_visible()
+        stored = await woz.store.get_record(ack["record_id"])
+        assert stored is not None and stored.wizard_error is None

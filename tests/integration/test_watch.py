@@ -165,3 +165,60 @@ async def test_a_long_queue_lists_the_oldest_and_counts_the_rest(
     for call in pending:
         call.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def answered_record(woz: Woz, openai_client: openai.AsyncOpenAI) -> str:
+    operator = await woz.online_operator()
+    pending = ask(openai_client, "Recommend a wine?")
+    task = await operator.next_task()
+    ack = await operator.reply(task["id"], "Any red will do.")
+    await asyncio.wait_for(pending, WAIT_S)
+    return str(ack["record_id"])
+
+
+async def test_a_researcher_flags_a_wizard_error_and_clears_it(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    token = await researcher_token(woz)
+    record_id = await answered_record(woz, openai_client)
+    url = f"{woz.url}/watch/records/{record_id}/wizard-error"
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"note": "guessed instead of asking"}) as response:
+            assert response.status == 401  # no researcher key or session
+        for body, problem in (
+            ({"note": "   "}, "say why"),
+            ({"reason": "x"}, "note"),
+            ({"note": "x" * 2001}, "note"),
+        ):
+            async with session.post(url, json=body, headers=bearer) as response:
+                assert response.status == 400
+                error = (await response.json())["error"]
+                assert error["code"] == "invalid_body" and problem in error["message"]
+        async with session.post(url, data=b"{not json", headers=bearer) as response:
+            assert response.status == 400
+        unknown = f"{woz.url}/watch/records/rec_nonexistent/wizard-error"
+        async with session.post(unknown, json={"note": "x"}, headers=bearer) as response:
+            assert response.status == 404
+            assert (await response.json())["error"]["code"] == "unknown_record"
+
+        async with session.post(
+            url, json={"note": "guessed instead of asking"}, headers=bearer
+        ) as response:
+            assert response.status == 200
+        stored = await woz.store.get_record(record_id)
+        assert stored is not None and stored.wizard_error == "guessed instead of asking"
+        [seen] = (await watch_state(session, woz, token))["recent"]
+        assert seen["wizard_error"] == "guessed instead of asking"
+
+        async with session.post(url, json={"note": None}, headers=bearer) as response:
+            assert response.status == 200
+        stored = await woz.store.get_record(record_id)
+        assert stored is not None and stored.wizard_error is None
+    trail = await woz.store.list_audit(woz.study.id)
+    flags = [(e.action, e.actor) for e in trail if e.action.startswith("record.wizard_error")]
+    key_id = next(k.id for k in await woz.store.list_keys(woz.study.id) if k.role == "researcher")
+    assert flags == [
+        ("record.wizard_error", f"researcher:{key_id}"),
+        ("record.wizard_error_cleared", f"researcher:{key_id}"),
+    ]
