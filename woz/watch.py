@@ -11,7 +11,7 @@ by pseudonym, with the key's name beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +24,9 @@ from woz.console import CONTENT_SECURITY_POLICY
 from woz.context import DISPATCHER, KEYS, OPERATOR_RECORDS, RECORDER, STORE, STUDY
 from woz.headers import BrowserPolicy
 from woz.models.keys import KeyInfo
-from woz.models.live import LiveTask, excerpt
+from woz.models.live import LiveTask, turn_text
 from woz.models.record import Record
+from woz.models.task import Message
 from woz.research.operators import RecordRefused
 from woz.sessions import BrowserLogin
 
@@ -102,18 +103,12 @@ def _task(
 
 
 def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
-    answer = record.answer
-    text = ""
-    if answer is not None:
-        calls = [f"{call.name}({call.arguments})" for call in answer.tool_calls]
-        text = "\n".join([answer.content or "", *calls]).strip()
     timings = record.timings
     answer_s = (
         round((timings.answered_at - timings.received_at).total_seconds(), 1)
         if timings.answered_at
         else None
     )
-    last = record.messages[-1].text() if record.messages else ""
     return {
         "id": record.id,
         "received_at": timings.received_at.isoformat(),
@@ -123,14 +118,42 @@ def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
         "conversation_id": record.conversation_id,
         "operator": record.operator,
         "operator_name": operator_names.get(record.operator or ""),
-        "last_message": excerpt(last),
-        "answer": excerpt(text),
+        "turns": len(record.messages),
+        "last_message": turn_text(record.messages[-1]) if record.messages else "",
+        "answer": turn_text(record.answer.as_message()) if record.answer else "",
         "produced_by": record.produced_by,
         "status": record.status,
         "failure": record.failure,
         "answer_s": answer_s,
         "wizard_error": record.wizard_error,
     }
+
+
+async def task_conversation(request: web.Request) -> web.Response:
+    """`GET /watch/tasks/{id}`: the conversation of a task in flight, as its operator sees it."""
+    if await _researcher(request) is None:
+        return _not_logged_in()
+    task = request.app[DISPATCHER].task(request.match_info["task_id"])
+    if task is None:
+        return _error(404, "unknown_task", "No such task is waiting for an answer (any more).")
+    return web.json_response({"id": task.id, "messages": _transcript(task.messages)})
+
+
+async def record_conversation(request: web.Request) -> web.Response:
+    """`GET /watch/records/{id}`: a record's conversation, with the answer as its last turn."""
+    if await _researcher(request) is None:
+        return _not_logged_in()
+    record = await request.app[STORE].get_record(request.match_info["record_id"])
+    if record is None or record.study_id != request.app[STUDY].id:
+        return _error(404, "unknown_record", "This study has no such record.")
+    turns = list(record.messages)
+    if record.answer is not None:
+        turns.append(record.answer.as_message())
+    return web.json_response({"id": record.id, "messages": _transcript(turns)})
+
+
+def _transcript(messages: Sequence[Message]) -> list[dict[str, str]]:
+    return [{"role": message.role, "text": turn_text(message)} for message in messages]
 
 
 class WizardErrorBody(BaseModel):
@@ -166,4 +189,6 @@ async def flag_wizard_error(request: web.Request) -> web.Response:
 def setup_watch(app: web.Application) -> None:
     RESEARCHER_LOGIN.add_routes(app, STATIC_ROOT / "watch.html")
     app.router.add_get("/watch/state", state)
+    app.router.add_get("/watch/tasks/{task_id}", task_conversation)
+    app.router.add_get("/watch/records/{record_id}", record_conversation)
     app.router.add_post("/watch/records/{record_id}/wizard-error", flag_wizard_error)

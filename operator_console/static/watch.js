@@ -56,6 +56,57 @@ function operatorItem(op) {
   );
 }
 
+// Conversations shown in full, by "task:ID" or "record:ID": kept across redraws.
+const conversations = new Map(); // key -> {turns: [...] | null, problem: string | null}
+let lastState = null;
+
+function conversationToggle(key, url, turns) {
+  if (turns < 2) return null;
+  const open = conversations.has(key);
+  return h("button", {
+    type: "button",
+    class: "toggle",
+    "aria-expanded": open ? "true" : "false",
+    text: open ? "Hide the conversation" : `Show the conversation (${turns} turns)`,
+    on: {
+      click: async () => {
+        if (conversations.has(key)) {
+          conversations.delete(key);
+        } else {
+          conversations.set(key, { turns: null, problem: null });
+          redraw();
+          const entry = { turns: null, problem: null };
+          try {
+            const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+            const body = await response.json();
+            if (response.ok) entry.turns = body.messages;
+            else entry.problem = body.error?.message ?? `The server answered ${response.status}.`;
+          } catch (error) {
+            entry.problem = `Cannot reach woz (${error.message}).`;
+          }
+          if (!conversations.has(key)) return; // hidden meanwhile
+          conversations.set(key, entry);
+        }
+        redraw();
+      },
+    },
+  });
+}
+
+function conversationBlock(key) {
+  const entry = conversations.get(key);
+  if (!entry) return null;
+  if (entry.problem) return h("p", { class: "flag-problem", text: entry.problem });
+  if (!entry.turns) return h("p", { class: "meta", text: "Loading the conversation…" });
+  return h(
+    "ol",
+    { class: "conversation" },
+    entry.turns.map((turn) =>
+      h("li", { class: `turn ${turn.role}` }, h("span", { class: "role", text: turn.role }), h("span", { class: "turn-text", text: turn.text })),
+    ),
+  );
+}
+
 function taskCard(task) {
   const label = STATUS_LABELS[task.status] ?? task.status;
   const who =
@@ -76,6 +127,8 @@ function taskCard(task) {
     h("p", { class: "status" }, h("strong", { text: who }), ` · ${seconds(task.waited_s)}`),
     h("blockquote", { class: "said participant-text", text: task.last_message || "(no text)" }),
     task.draft ? h("p", { class: "draft", text: task.draft }) : null,
+    conversationToggle(`task:${task.task_id}`, `/watch/tasks/${encodeURIComponent(task.task_id)}`, task.turns),
+    conversationBlock(`task:${task.task_id}`),
   );
 }
 
@@ -101,6 +154,8 @@ function recordCard(record) {
     ),
     h("blockquote", { class: "said participant-text", text: record.last_message || "(no text)" }),
     h("p", { class: "answer", text: record.answer || "(no answer)" }),
+    conversationToggle(`record:${record.id}`, `/watch/records/${encodeURIComponent(record.id)}`, record.turns),
+    conversationBlock(`record:${record.id}`),
   );
   const flag = h("button", {
     type: "button",
@@ -164,7 +219,14 @@ function openFlagForm(card, record) {
   note.focus();
 }
 
+function redraw() {
+  if (lastState) render(lastState);
+}
+
 function render(state) {
+  lastState = state;
+  const shown = new Set([...state.tasks.map((t) => `task:${t.task_id}`), ...state.recent.map((r) => `record:${r.id}`)]);
+  for (const key of conversations.keys()) if (!shown.has(key)) conversations.delete(key);
   document.title = `woz watch: ${state.study.title}`;
   $("study").textContent = state.study.title;
   replace($("figures"), figures(state));

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import openai
 import pytest
 from playwright.async_api import Browser, expect
@@ -96,3 +98,38 @@ async def test_a_researcher_flags_a_wizard_error_from_the_page(
         await expect(card.get_by_role("button", name="Flag as a wizard error")).to_be_visible()
         stored = await woz.store.get_record(ack["record_id"])
         assert stored is not None and stored.wizard_error is None
+
+
+async def test_the_whole_conversation_opens_and_stays_open(
+    browser: Browser, woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    _, token = await create_key(woz.store, woz.study.id, "researcher", "Rita")
+    operator = await woz.online_operator()
+    history = [
+        {"role": "user", "content": f"Hello {PAYLOADS[1]}"},
+        {"role": "assistant", "content": "Hello! How can I help?"},
+        {"role": "user", "content": "A table for two?"},
+    ]
+    pending = asyncio.create_task(
+        openai_client.chat.completions.create(model="wizard", messages=history)  # type: ignore[arg-type]
+    )
+    task = await operator.next_task()
+    async with open_console(browser, woz, bypass_csp=True) as watcher:
+        page = watcher.page
+        await page.goto(f"{woz.url}/watch/login?token={token}")
+        card = page.locator(f'#tasks [data-task="{task["id"]}"]')
+        await card.get_by_role("button", name="Show the conversation (3 turns)").click()
+        turns = card.locator(".conversation .turn-text")
+        await expect(turns).to_have_text(
+            [f"Hello {PAYLOADS[1]}", "Hello! How can I help?", "A table for two?"]
+        )
+        # Still open after the next refresh.
+        status = page.locator("#connection")
+        before = await status.text_content()
+        await expect(status).not_to_have_text(before or "")
+        await expect(turns).to_have_count(3)
+        await assert_nothing_injected(page)
+        await card.get_by_role("button", name="Hide the conversation").click()
+        await expect(turns).to_have_count(0)
+    await operator.reply(task["id"], "Of course.")
+    await finish(pending)

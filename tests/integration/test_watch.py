@@ -222,3 +222,57 @@ async def test_a_researcher_flags_a_wizard_error_and_clears_it(
         ("record.wizard_error", f"researcher:{key_id}"),
         ("record.wizard_error_cleared", f"researcher:{key_id}"),
     ]
+
+
+async def test_the_whole_conversation_of_a_task_and_of_a_record(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    token = await researcher_token(woz)
+    operator = await woz.online_operator()
+    history = [
+        {"role": "system", "content": "You are a concierge."},
+        {"role": "user", "content": "Hi"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "lookup", "arguments": '{"q": "hours"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "open 9-17"},
+        {"role": "user", "content": [{"type": "text", "text": "And <i>Sunday</i>?"}]},
+    ]
+    pending = asyncio.create_task(
+        openai_client.chat.completions.create(model="wizard", messages=history)  # type: ignore[arg-type]
+    )
+    task = await operator.next_task()
+    expected = [
+        {"role": "system", "text": "You are a concierge."},
+        {"role": "user", "text": "Hi"},
+        {"role": "assistant", "text": '[lookup({"q": "hours"})]'},
+        {"role": "tool", "text": "open 9-17"},
+        {"role": "user", "text": "And <i>Sunday</i>?"},
+    ]
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=bearer) as session:
+        [live] = (await watch_state(session, woz, token))["tasks"]
+        assert live["turns"] == 5
+        async with session.get(f"{woz.url}/watch/tasks/{task['id']}") as response:
+            assert (await response.json()) == {"id": task["id"], "messages": expected}
+
+        ack = await operator.reply(task["id"], "Closed on Sundays.")
+        await asyncio.wait_for(pending, WAIT_S)
+        async with session.get(f"{woz.url}/watch/tasks/{task['id']}") as response:
+            assert response.status == 404  # answered: it is a record now
+        async with session.get(f"{woz.url}/watch/records/{ack['record_id']}") as response:
+            body = await response.json()
+        assert body["messages"] == [*expected, {"role": "assistant", "text": "Closed on Sundays."}]
+        async with session.get(f"{woz.url}/watch/records/rec_nonexistent") as response:
+            assert response.status == 404
+    record_url = f"{woz.url}/watch/records/{ack['record_id']}"
+    async with aiohttp.ClientSession() as stranger, stranger.get(record_url) as response:
+        assert response.status == 401

@@ -185,6 +185,9 @@ class Dispatcher(Protocol):
 
     def status(self) -> QueueStatus: ...
 
+    def task(self, task_id: str) -> Task | None:
+        """A task someone still waits for, as it was admitted (None once it has ended)."""
+
     def live(self, max_tasks: int) -> LiveDispatch:
         """Operators present and the `max_tasks` oldest tasks in flight, for a researcher
         watching. Cheap with thousands waiting: only the tasks listed are described."""

@@ -230,6 +230,10 @@ class MemoryDispatcher:
     def status(self) -> QueueStatus:
         return self._pool.status()
 
+    def task(self, task_id: str) -> Task | None:
+        state = self._tasks.get(task_id)
+        return state.task if state is not None and not state.finished else None
+
     def live(self, max_tasks: int) -> LiveDispatch:
         # A task whose client left is only kept for a retry: nobody is waiting on it.
         watched = [s for s in self._tasks.values() if not s.finished and s.waiters > 0]

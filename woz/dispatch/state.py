@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from woz.dispatch.base import Delivery, DraftFeed, OperatorLink
 from woz.dispatch.conversations import History
 from woz.dispatch.policies import OperatorLoad
-from woz.models.live import LiveTask, LiveTaskStatus, excerpt
+from woz.models.live import LiveTask, LiveTaskStatus, excerpt, turn_text
 from woz.models.record import Timings
 from woz.models.task import Task
 
@@ -75,10 +75,6 @@ class TaskState:
             status = "with_operator" if operator_connected else "operator_away"
         else:
             status = "waiting"
-        shown = ""
-        if task.messages:
-            last = task.messages[-1]
-            shown = last.text() or " ".join(f"[{part.type}]" for part in last.content)
         return LiveTask(
             task_id=task.id,
             persona=task.persona,
@@ -92,7 +88,7 @@ class TaskState:
             attempt=task.attempt,
             waiters=self.waiters,
             turns=len(task.messages),
-            last_message=excerpt(shown),
+            last_message=turn_text(task.messages[-1]) if task.messages else "",
             draft=excerpt(self.drafts.text or self.model_draft or ""),
         )
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from woz.models.task import Message
+
 LiveTaskStatus = Literal["waiting", "with_operator", "operator_away", "answering", "model"]
 """`waiting` in the queue; `with_operator` held by a connected operator; `operator_away`
 held by an operator in their reconnect grace; `answering` being committed; `model`
@@ -23,6 +25,13 @@ EXCERPT_CHARS = 2000  # longer texts are cut: the view is for watching, the reco
 
 def excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def turn_text(message: Message) -> str:
+    """A turn as one text for watching: its text, other parts and tool calls in brackets."""
+    parts = [p.text or "" if p.type == "text" else f"[{p.type}]" for p in message.content]
+    calls = [f"[{call.name}({call.arguments})]" for call in message.tool_calls]
+    return excerpt("\n".join(text for text in [*parts, *calls] if text))
 
 
 class LiveOperator(BaseModel):
