@@ -375,18 +375,21 @@ async def finished(woz: Woz, response_id: str) -> None:
     job = woz.server.app[BACKGROUND].get(response_id)
     if job is not None:
         async with asyncio.timeout(5):
-            await asyncio.wait([job])
+            await asyncio.wait([job.runner])
 
 
 async def test_a_background_response_is_queued_then_completed(
     woz: Woz, client: openai.AsyncOpenAI
 ) -> None:
-    """background: true answers at once, queued; polling finds it completed, and it continues."""
-    op = await online(woz)
+    """background: true answers at once, queued; polling finds it in progress once an
+    operator has it, then completed, and the conversation continues."""
+    op = await online(woz)  # capacity 1
     queued = await client.responses.create(model="wizard", input="Take your time", background=True)
     assert queued.status == "queued" and queued.background is True and queued.output == []
     task = await op.next_task()
-    assert (await client.responses.retrieve(queued.id)).status == "queued"
+    assert (await client.responses.retrieve(queued.id)).status == "in_progress"
+    behind = await client.responses.create(model="wizard", input="Me too", background=True)
+    assert (await client.responses.retrieve(behind.id)).status == "queued"  # the operator is busy
     ack = await op.reply(task["id"], "Done thinking.")
     await finished(woz, queued.id)
     done = await client.responses.retrieve(queued.id)
@@ -394,6 +397,12 @@ async def test_a_background_response_is_queued_then_completed(
     assert done.output_text == "Done thinking." and done.usage is not None
     record = await woz.store.get_record(ack["record_id"])
     assert record is not None and record.status == "delivered"
+
+    next_task = await op.next_task()
+    assert (await client.responses.retrieve(behind.id)).status == "in_progress"
+    await op.reply(next_task["id"], "You too.")
+    await finished(woz, behind.id)
+    assert (await client.responses.retrieve(behind.id)).output_text == "You too."
 
     follow_up = create(client, previous_response_id=queued.id, input="And then?")
     second = await op.next_task()

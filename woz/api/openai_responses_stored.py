@@ -2,8 +2,8 @@
 `/v1/responses/{id}`, and the runner of `background: true` responses.
 
 A human may take minutes to answer. An app that asks for a background response
-gets it at once, `queued`, and polls `GET /v1/responses/{id}` until it is
-`completed` (or `incomplete`, `failed`, `cancelled`); `POST
+gets it at once, `queued`, and polls `GET /v1/responses/{id}`: `in_progress` once an
+operator has the task, then `completed` (or `incomplete`, `failed`, `cancelled`); `POST
 /v1/responses/{id}/cancel` withdraws it. The task is woz's like any other:
 queued, assigned, answered, recorded. No connection waits for the answer, so it
 counts as delivered once it is stored for retrieval; a cancelled task is taken
@@ -13,6 +13,8 @@ back from its operator and recorded `client_gone`, like a client that left.
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -26,7 +28,16 @@ from woz.models.task import Answer
 
 log = structlog.get_logger(__name__)
 
-BACKGROUND = web.AppKey("background_responses", dict[str, "asyncio.Task[None]"])
+
+@dataclass(frozen=True)
+class BackgroundJob:
+    """A background response still running: its runner, and its hold on the task."""
+
+    runner: asyncio.Task[None]
+    handle: TaskHandle
+
+
+BACKGROUND = web.AppKey("background_responses", dict[str, BackgroundJob])
 
 
 class BackgroundResponse(Protocol):
@@ -54,10 +65,10 @@ async def start_background(app: web.Application, response: BackgroundResponse) -
     except BaseException:
         response.dispatcher.finish(response.handle, delivered=False)  # nobody else will
         raise
-    job = asyncio.create_task(_run(response))
+    runner = asyncio.create_task(_run(response))
     jobs = app[BACKGROUND]
-    jobs[response.id] = job
-    job.add_done_callback(lambda _: jobs.pop(response.id, None))
+    jobs[response.id] = BackgroundJob(runner, response.handle)
+    runner.add_done_callback(lambda _: jobs.pop(response.id, None))
     return json_response(queued)
 
 
@@ -108,11 +119,10 @@ async def cancel_response(request: web.Request) -> web.StreamResponse:
     if job is None:
         await _stored(request, response_id)  # a 404 if there is no such response
         raise invalid_request(
-            "Only a background response that is still queued can be cancelled.",
+            "Only a background response that is still queued or in progress can be cancelled.",
             code="response_not_cancellable",
         )
-    job.cancel()
-    await asyncio.wait([job])
+    await _stop(job)
     return await _stored(request, response_id)
 
 
@@ -124,17 +134,30 @@ async def delete_response(request: web.Request) -> web.StreamResponse:
     response_id = request.match_info["response_id"]
     job = request.app[BACKGROUND].get(response_id)
     if job is not None:  # still waiting: withdraw the task too
-        job.cancel()
-        await asyncio.wait([job])
+        await _stop(job)
     if not await request.app[STORE].delete_response(response_id, request.app[STUDY].id):
         raise _not_found(response_id)
     return json_response({"id": response_id, "object": "response", "deleted": True})
 
 
+async def _stop(job: BackgroundJob) -> None:
+    job.runner.cancel()
+    await asyncio.wait([job.runner])
+
+
 async def _stored(request: web.Request, response_id: str) -> web.Response:
+    """The stored object; a queued one whose task an operator has is `in_progress`.
+
+    Worked out when asked rather than stored when the task is assigned: no write
+    on the answer's path, and a poll right after assignment already sees it."""
     stored = await request.app[STORE].get_response_object(response_id, request.app[STUDY].id)
     if stored is None:
         raise _not_found(response_id)
+    job = request.app[BACKGROUND].get(response_id)
+    if job is not None and job.handle.taken_up:
+        response = json.loads(stored)
+        if response.get("status") == "queued":
+            return json_response({**response, "status": "in_progress"})
     return web.Response(text=stored, content_type="application/json")
 
 
@@ -145,9 +168,9 @@ def _not_found(response_id: str) -> WozError:
 async def _finish_background(app: web.Application) -> None:
     """Shutting down, after the dispatcher failed what still waits: let the jobs store
     how their responses ended before the store closes."""
-    jobs = list(app[BACKGROUND].values())
-    if jobs:
-        await asyncio.wait(jobs, timeout=5)
+    runners = [job.runner for job in app[BACKGROUND].values()]
+    if runners:
+        await asyncio.wait(runners, timeout=5)
 
 
 def setup_background(app: web.Application) -> None:

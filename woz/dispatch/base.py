@@ -68,13 +68,25 @@ class TaskHandle:
 
     `outcome` resolves with a `Delivery`, or fails with a `WozError` (such as an
     expired task). In live mode `draft` follows the operator's typing; await
-    `draft_changed()` to be woken on the next change.
+    `draft_changed()` to be woken on the next change. `taken_up` says whether an
+    operator (or the persona's model) has had the task yet.
     """
 
-    def __init__(self, task: Task, outcome: asyncio.Future[Delivery], drafts: DraftFeed) -> None:
+    def __init__(
+        self,
+        task: Task,
+        outcome: asyncio.Future[Delivery],
+        drafts: DraftFeed,
+        taken_up: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.task = task
         self.outcome = outcome
         self._drafts = drafts
+        self._taken_up = taken_up
+
+    @property
+    def taken_up(self) -> bool:
+        return self._taken_up()
 
     @property
     def draft(self) -> str:

@@ -117,7 +117,7 @@ class MemoryDispatcher:
             self._pool.enqueue(state)
             log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
             self._pool.pump()
-        return TaskHandle(task, state.outcome, state.drafts)
+        return TaskHandle(task, state.outcome, state.drafts, state.taken_up)
 
     def _join(self, task: Task) -> TaskHandle | None:
         """A retry of a request in flight (or recently answered) joins its task."""
@@ -133,7 +133,7 @@ class MemoryDispatcher:
         self._track(state)
         log.info("task.joined", task_id=state.task.id, waiters=state.waiters)
         self._pool.pump()
-        return TaskHandle(state.task, state.outcome, state.drafts)
+        return TaskHandle(state.task, state.outcome, state.drafts, state.taken_up)
 
     def _join_settled(self, task: Task) -> TaskHandle | None:
         """A retry of a request already answered gets that answer again."""

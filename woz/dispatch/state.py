@@ -56,6 +56,10 @@ class TaskState:
     draft_source: str | None = None
     draft_error: str | None = None
 
+    def taken_up(self) -> bool:
+        """Whether an operator has been given the task (or the model answers it)."""
+        return self.assigned_at is not None or self.task.mode == "model"
+
     def for_operator(self) -> Task:
         """The task as an operator should get it: with the latest human or model draft."""
         draft = self.drafts.text or self.model_draft
