@@ -460,3 +460,78 @@ async def test_a_background_response_must_be_stored_and_not_streamed(
     with pytest.raises(openai.BadRequestError) as caught:
         await client.responses.create(model="wizard", input="x", background=True, **option)
     assert caught.value.param == param
+
+
+async def test_input_items_list_the_conversation_a_response_was_given(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    """input_items: history and new input (no instructions), newest first unless asked,
+    paginated by the SDK with stable ids."""
+    op = await online(woz)
+    question = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "Weather where this is?"},
+                {"type": "input_image", "image_url": "https://example.com/oslo.png"},
+            ],
+        }
+    ]
+    call = create(client, input=question, instructions="Use tools.", tools=[WEATHER])
+    task = await op.next_task()
+    await op.reply(task["id"], tool_calls=[{"name": "get_weather", "arguments": '{"city":"Oslo"}'}])
+    first = await call
+    [function_call] = first.output
+    assert function_call.type == "function_call"
+    follow_up = create(
+        client,
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": function_call.call_id, "output": "9°C"}],
+        tools=[WEATHER],
+    )
+    await op.reply((await op.next_task())["id"], "9°C and clear.")
+    second = await follow_up
+
+    listed = await client.responses.input_items.list(second.id, order="asc")
+    kinds = [item.type for item in listed.data]
+    assert kinds == ["message", "function_call", "function_call_output"]
+    message, called, output = listed.data
+    assert message.type == "message" and message.role == "user"
+    assert [part.type for part in message.content] == ["input_text", "input_image"]
+    assert message.content[0].text == "Weather where this is?"  # type: ignore[union-attr]
+    assert message.content[1].image_url == "https://example.com/oslo.png"  # type: ignore[union-attr]
+    assert called.type == "function_call" and called.call_id == function_call.call_id
+    assert called.name == "get_weather" and called.arguments == '{"city":"Oslo"}'
+    assert output.type == "function_call_output" and output.output == "9°C"
+    assert listed.has_more is False and listed.first_id == message.id
+
+    newest_first = [item.id async for item in client.responses.input_items.list(second.id, limit=1)]
+    assert newest_first == [output.id, called.id, message.id]  # three pages of one
+    again = await client.responses.input_items.list(second.id, order="asc")
+    assert [item.id for item in again.data] == [message.id, called.id, output.id]
+    [only] = (await client.responses.input_items.list(first.id)).data
+    assert only.type == "message" and only.id == message.id  # the same item, the same id
+
+    with pytest.raises(openai.NotFoundError):
+        await client.responses.input_items.list("resp_unknown")
+    for bad in ({"limit": 0}, {"limit": 101}, {"order": "sideways"}, {"after": "msg_unknown"}):
+        with pytest.raises(openai.BadRequestError) as caught:
+            await client.responses.input_items.list(second.id, **bad)  # type: ignore[arg-type]
+        assert caught.value.param == next(iter(bad))
+
+
+async def test_input_items_of_a_background_response_still_waiting(
+    woz: Woz, client: openai.AsyncOpenAI
+) -> None:
+    op = await online(woz)
+    queued = await client.responses.create(model="wizard", input="Take your time", background=True)
+    task = await op.next_task()
+    [item] = (await client.responses.input_items.list(queued.id)).data
+    assert item.type == "message" and item.content[0].text == "Take your time"  # type: ignore[union-attr]
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.responses.create(model="wizard", input="x", previous_response_id=queued.id)
+    assert caught.value.code == "previous_response_not_completed"
+    await op.reply(task["id"], "Done.")
+    await finished(woz, queued.id)
+    [same] = (await client.responses.input_items.list(queued.id)).data
+    assert same.id == item.id

@@ -13,6 +13,7 @@ from woz.api.models import list_models, retrieve_model
 from woz.api.openai_chat import create_chat_completion
 from woz.api.openai_moderations import create_moderation
 from woz.api.openai_responses import create_response
+from woz.api.openai_responses_items import list_input_items
 from woz.api.openai_responses_stored import (
     cancel_response,
     delete_response,
@@ -65,6 +66,7 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/v1/responses/{response_id}", retrieve_response)
     app.router.add_delete("/v1/responses/{response_id}", delete_response)
     app.router.add_post("/v1/responses/{response_id}/cancel", cancel_response)
+    app.router.add_get("/v1/responses/{response_id}/input_items", list_input_items)
     setup_background(app)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/moderations", create_moderation)

@@ -17,7 +17,8 @@ naming it in `previous_response_id` continues it, in the same woz conversation.
 The response object is stored beside it, built once so that what
 `GET /v1/responses/{id}` returns is what the app was sent, less the `user` it
 named (woz keeps participants only by pseudonym). Retrieval, deletion and
-`background: true` responses are `openai_responses_stored`'s.
+`background: true` responses are `openai_responses_stored`'s, the list of input
+items `openai_responses_items`'.
 """
 
 from __future__ import annotations
@@ -26,17 +27,23 @@ import time
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from woz.api.errors import error_body
 from woz.api.exchange import Exchange
 from woz.api.intake import find_persona, intake, parse_body, read_json
-from woz.api.openai_responses_stored import start_background
+from woz.api.openai_responses_stored import (
+    StoredConversation,
+    load_conversation,
+    start_background,
+)
 from woz.api.openai_responses_wire import (
     ResponsesRequest,
+    call_item,
     input_of,
     instructions_of,
+    message_item,
     response_format_of,
+    text_part,
     tool_choice_of,
     tools_of,
 )
@@ -46,15 +53,7 @@ from woz.context import DISPATCHER, STORE, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import dumps
-from woz.models.task import Answer, Message, Task, ToolCall, ToolChoice, new_id
-
-
-class _Stored(BaseModel):
-    """What is kept of a response: the conversation it continues and its turns."""
-
-    conversation_id: str
-    messages: list[Message]
-
+from woz.models.task import Answer, Task, ToolCall, ToolChoice, new_id
 
 # Why an answer stopped short, as the Responses API reports it.
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -105,25 +104,25 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     return await exchange.run()
 
 
-async def _previous(request: web.Request, response_id: str | None) -> _Stored | None:
+async def _previous(request: web.Request, response_id: str | None) -> StoredConversation | None:
     """The stored conversation that `previous_response_id` continues."""
     if response_id is None:
         return None
-    items = await request.app[STORE].get_response(response_id, request.app[STUDY].id)
-    if items is None:
+    stored = await load_conversation(request.app, response_id)
+    if stored is None:
         raise WozError(
             ErrorKind.NOT_FOUND,
             f"Previous response with id '{response_id}' not found.",
             code="previous_response_not_found",
             param="previous_response_id",
         )
-    if not items:  # a background response with no answer (yet)
+    if not stored.answered:  # a background response with no answer (yet)
         raise invalid_request(
             f"Previous response with id '{response_id}' has no completed answer to continue.",
             param="previous_response_id",
             code="previous_response_not_completed",
         )
-    return _Stored.model_validate_json(items)
+    return stored
 
 
 class _Response(Exchange):
@@ -150,26 +149,29 @@ class _Response(Exchange):
     async def on_answer(self, answer: Answer) -> None:
         if self.wire.store is False:
             return
+        await self._save(self._conversation(answer), self.finished(answer))
+
+    async def store_object(self, response: dict[str, Any]) -> None:
+        """Store `response` for `GET`, with its input but no answer to continue from (a
+        background response not answered, or not yet)."""
+        await self._save(self._conversation(None), response)
+
+    def _conversation(self, answer: Answer | None) -> StoredConversation:
         # The task's messages as admitted: after the study's redaction, so the
         # stored conversation holds no more than the operator was shown.
         carried = self.task.messages[self.instructions :]
-        stored = _Stored(
+        return StoredConversation(
             conversation_id=self.task.conversation_id,
-            messages=[*carried, answer.as_message()],
+            messages=[*carried, answer.as_message()] if answer else carried,
+            answered=answer is not None,
         )
-        await self._save(stored.model_dump_json(), self.finished(answer))
 
-    async def store_object(self, response: dict[str, Any]) -> None:
-        """Store `response` for `GET` with no conversation to continue (a background
-        response not answered, or not yet)."""
-        await self._save("", response)
-
-    async def _save(self, items_json: str, response: dict[str, Any]) -> None:
+    async def _save(self, conversation: StoredConversation, response: dict[str, Any]) -> None:
         await self.request.app[STORE].save_response(
             self.id,
             self.task.study_id,
             self.task.participant,
-            items_json,
+            conversation.model_dump_json(),
             dumps(self._kept(response)),
         )
 
@@ -189,9 +191,9 @@ class _Response(Exchange):
         if self._finished is None:
             output: list[dict[str, Any]] = []
             if answer.content:
-                output.append(_message_item(self.message_id, answer.content, _status(answer)))
+                output.append(message_item(self.message_id, answer.content, _status(answer)))
             output.extend(
-                _call_item(call, new_id("fc_", 24), call.arguments, "completed")
+                call_item(call, new_id("fc_", 24), call.arguments, "completed")
                 for call in answer.tool_calls
             )
             self._finished = self._response(answer, output)
@@ -286,11 +288,11 @@ class _Response(Exchange):
         where = {"item_id": self.message_id, "output_index": self.items}
         if not self.text_open:
             self.text_open = True
-            item = _message_item(self.message_id, None, "in_progress")
+            item = message_item(self.message_id, None, "in_progress")
             await self._emit(
                 events, "response.output_item.added", output_index=self.items, item=item
             )
-            part = _text_part("")
+            part = text_part("")
             await self._emit(
                 events, "response.content_part.added", **where, content_index=0, part=part
             )
@@ -329,7 +331,7 @@ class _Response(Exchange):
     async def _stream_call(self, events: EventStream, call: ToolCall, item: dict[str, Any]) -> None:
         """Stream `call`; `item` is its function call in the finished response."""
         where = {"item_id": item["id"], "output_index": self.items}
-        added = _call_item(call, item["id"], "", "in_progress")
+        added = call_item(call, item["id"], "", "in_progress")
         await self._emit(events, "response.output_item.added", output_index=self.items, item=added)
         async for piece in self.paced(call.arguments):
             await self._emit(events, "response.function_call_arguments.delta", **where, delta=piece)
@@ -356,32 +358,6 @@ class _Response(Exchange):
 
 def _status(answer: Answer) -> str:
     return "incomplete" if answer.finish_reason in _INCOMPLETE else "completed"
-
-
-def _text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-
-
-def _message_item(item_id: str, text: str | None, status: str) -> dict[str, Any]:
-    """The assistant's message; `text=None` while it is still being streamed."""
-    return {
-        "type": "message",
-        "id": item_id,
-        "status": status,
-        "role": "assistant",
-        "content": [] if text is None else [_text_part(text)],
-    }
-
-
-def _call_item(call: ToolCall, item_id: str, arguments: str, status: str) -> dict[str, Any]:
-    return {
-        "type": "function_call",
-        "id": item_id,
-        "call_id": call.id,
-        "name": call.name,
-        "arguments": arguments,
-        "status": status,
-    }
 
 
 def _tool_choice(choice: ToolChoice) -> str | dict[str, str]:

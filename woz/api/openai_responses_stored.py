@@ -19,14 +19,36 @@ from typing import Any, Protocol
 
 import structlog
 from aiohttp import web
+from pydantic import BaseModel
 
 from woz.context import STORE, STUDY
 from woz.dispatch.base import Dispatcher, TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import json_response
-from woz.models.task import Answer
+from woz.models.task import Answer, Message
 
 log = structlog.get_logger(__name__)
+
+
+class StoredConversation(BaseModel):
+    """What is kept of a response beside its object: the conversation it belongs to,
+    its turns (history and input, then the answer once there is one), and whether
+    it was answered, which a follow-up through `previous_response_id` needs."""
+
+    conversation_id: str
+    messages: list[Message]
+    answered: bool = True  # kept before there was any other kind
+
+
+async def load_conversation(app: web.Application, response_id: str) -> StoredConversation | None:
+    """The conversation kept for a stored response of the study, or None if there is no
+    such response. A background response stored before its input was kept has none."""
+    items = await app[STORE].get_response(response_id, app[STUDY].id)
+    if items is None:
+        return None
+    if not items:
+        return StoredConversation(conversation_id="", messages=[], answered=False)
+    return StoredConversation.model_validate_json(items)
 
 
 @dataclass(frozen=True)
@@ -136,7 +158,7 @@ async def delete_response(request: web.Request) -> web.StreamResponse:
     if job is not None:  # still waiting: withdraw the task too
         await _stop(job)
     if not await request.app[STORE].delete_response(response_id, request.app[STUDY].id):
-        raise _not_found(response_id)
+        raise response_not_found(response_id)
     return json_response({"id": response_id, "object": "response", "deleted": True})
 
 
@@ -152,7 +174,7 @@ async def _stored(request: web.Request, response_id: str) -> web.Response:
     on the answer's path, and a poll right after assignment already sees it."""
     stored = await request.app[STORE].get_response_object(response_id, request.app[STUDY].id)
     if stored is None:
-        raise _not_found(response_id)
+        raise response_not_found(response_id)
     job = request.app[BACKGROUND].get(response_id)
     if job is not None and job.handle.taken_up:
         response = json.loads(stored)
@@ -161,7 +183,7 @@ async def _stored(request: web.Request, response_id: str) -> web.Response:
     return web.Response(text=stored, content_type="application/json")
 
 
-def _not_found(response_id: str) -> WozError:
+def response_not_found(response_id: str) -> WozError:
     return WozError(ErrorKind.NOT_FOUND, f"Response with id '{response_id}' not found.")
 
 

@@ -210,3 +210,29 @@ def response_format_of(request: ResponsesRequest) -> ResponseFormat:
     return ResponseFormat(
         type="json_schema", name=fmt.name, json_schema=fmt.schema_, strict=bool(fmt.strict)
     )
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def message_item(item_id: str, text: str | None, status: str) -> dict[str, Any]:
+    """The assistant's message; `text=None` while it is still being streamed."""
+    return {
+        "type": "message",
+        "id": item_id,
+        "status": status,
+        "role": "assistant",
+        "content": [] if text is None else [text_part(text)],
+    }
+
+
+def call_item(call: ToolCall, item_id: str, arguments: str, status: str) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": arguments,
+        "status": status,
+    }
