@@ -24,6 +24,7 @@ from pathlib import Path
 import mutagen
 
 from woz.models.task import new_id
+from woz.webm import webm_duration
 
 # The formats OpenAI's transcription endpoint takes, with the type browsers play them as.
 AUDIO_TYPES = {
@@ -92,10 +93,12 @@ def media_type_of(media_id: str) -> str:
 def audio_duration(path: Path) -> float:
     """The length in seconds of an audio file, or 0.0 when it cannot be told.
 
-    WAV is read exactly; mp3, m4a, ogg and flac from their headers (mutagen).
-    WebM, as browsers record it, usually states no length at all: 0.0."""
+    WAV is read exactly; mp3, m4a, ogg and flac from their headers (mutagen); WebM
+    from its blocks' timecodes, since browsers' recordings state no length."""
     if path.suffix == ".wav":
         return wav_duration(path)
+    if path.suffix == ".webm":
+        return webm_duration(path)
     try:
         audio = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError):
