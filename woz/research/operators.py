@@ -34,7 +34,11 @@ T = TypeVar("T")
 
 
 class RecordRefused(Exception):
-    """A training or a wizard-error flag that cannot be recorded as asked."""
+    """A consent, training or wizard-error flag that cannot be recorded as asked."""
+
+
+class UnknownOperator(RecordRefused):
+    """No operator key, or more than one, answers to the name given."""
 
 
 class OperatorRecords:
@@ -55,12 +59,12 @@ class OperatorRecords:
         return [key for key in keys if key.role == "operator"]
 
     async def find(self, who: str) -> KeyInfo:
-        """The operator key with id or name `who`; `ConsentRefused` if none or several."""
+        """The operator key with id or name `who`; `UnknownOperator` if none or several."""
         matches = [key for key in await self.operators() if who in (key.id, key.name)]
         if len(matches) != 1:
             known = ", ".join(f"{k.id} ({k.name})" for k in await self.operators()) or "none"
             problem = "several operator keys are" if matches else "no operator key is"
-            raise ConsentRefused(
+            raise UnknownOperator(
                 f"{problem} named {who!r} in study {self._study.id!r}; give the key id "
                 f"(operators: {known})"
             )
