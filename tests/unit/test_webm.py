@@ -43,9 +43,7 @@ def test_a_stated_duration_wins_in_its_timecode_scale(tmp_path: Path) -> None:
     path.write_bytes(element(0x18538067, segment))
     assert webm_duration(path) == 2.0
     # Without the Duration, the last block: (10 + 20) ticks of 0.5 ms.
-    path.write_bytes(
-        element(0x18538067, element(0x1549A966, scale) + element(0x1F43B675, cluster))
-    )
+    path.write_bytes(element(0x18538067, element(0x1549A966, scale) + element(0x1F43B675, cluster)))
     assert webm_duration(path) == 0.015
 
 
