@@ -167,6 +167,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     asyncio.run(_serve(study, _settings(args), None))
 
 
+# Where each role's key logs a browser in (the API key of an app logs nothing in).
+LOGIN_PAGES = {
+    "operator": ("Operator console", "/console/login"),
+    "researcher": ("Watch view", "/watch/login"),
+}
+
+
 def cmd_keys_create(args: argparse.Namespace) -> None:
     settings = _settings(args)
     study_id = args.study
@@ -179,6 +186,9 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
         print(f"Created {args.role} key {key_id} for study {study_id!r}.")
         print("Its token is shown only this once; woz keeps only a hash of it:")
         print(token)
+        if args.role in LOGIN_PAGES:
+            page, path = LOGIN_PAGES[args.role]
+            print(f"{page}: open <woz base URL>{path}?token={token}")
 
 
 def build_parser() -> argparse.ArgumentParser:

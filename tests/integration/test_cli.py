@@ -61,6 +61,22 @@ async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
     assert key.id == created["id"] and key.name == "Ada"
 
 
+async def test_keys_create_says_where_a_browser_key_logs_in(tmp_path: Path) -> None:
+    """Without --json: the token once, and the login link of the role's page."""
+    printed = {}
+    for role in ("app", "operator", "researcher"):
+        code, out, _ = await run(
+            "--data", str(tmp_path), "keys", "create", "--study", "s1", "--role", role
+        )
+        assert code == 0
+        printed[role] = out.splitlines()
+    token = printed["researcher"][2]
+    assert token.startswith("woz-researcher-")
+    assert printed["researcher"][3] == f"Watch view: open <woz base URL>/watch/login?token={token}"
+    assert printed["operator"][3].startswith("Operator console: open <woz base URL>/console/login")
+    assert len(printed["app"]) == 3  # an app key logs no browser in
+
+
 async def test_bad_role_is_a_one_line_usage_error(tmp_path: Path) -> None:
     code, _, err = await run(
         "--data", str(tmp_path), "keys", "create", "--study", "s", "--role", "god"
