@@ -63,14 +63,21 @@ def _not_logged_in() -> web.Response:
 
 
 async def state(request: web.Request) -> web.Response:
-    """The study right now: queue figures, operators, tasks in flight, recent records."""
+    """The study right now: queue figures, operators, tasks in flight, recent records;
+    with `?participant=p_…`, only that participant's tasks and records."""
     if await _researcher(request) is None:
         return _not_logged_in()
     app = request.app
     study = app[STUDY]
     dispatcher = app[DISPATCHER]
     pseudonym = app[RECORDER].operator_pseudonym
-    live = dispatcher.live(LISTED_TASKS)
+    participant = request.query.get("participant") or None
+    live = dispatcher.live(LISTED_TASKS, participant)
+    if participant is None:
+        recent = await app[STORE].recent_records(study.id, RECENT_RECORDS)
+    else:
+        theirs = await app[STORE].list_records(study.id, participant)
+        recent = list(reversed(theirs[-RECENT_RECORDS:]))
     names = {pseudonym(key.id): key.name for key in await app[STORE].list_keys(study.id)}
     now = datetime.now(UTC)
     body = {
@@ -83,10 +90,8 @@ async def state(request: web.Request) -> web.Response:
         ],
         "in_flight": live.in_flight,
         "tasks": [_task(task, pseudonym, names, now) for task in live.tasks],
-        "recent": [
-            _record(record, names)
-            for record in await app[STORE].recent_records(study.id, RECENT_RECORDS)
-        ],
+        "participant": participant,
+        "recent": [_record(record, names) for record in recent],
     }
     return web.json_response(body)
 
@@ -99,6 +104,8 @@ def _task(
     fields["operator"] = operator
     fields["operator_name"] = names.get(operator or "")
     fields["waited_s"] = round((now - task.received_at).total_seconds(), 1)
+    left = (task.deadline - now).total_seconds() if task.deadline else None
+    fields["expires_in_s"] = round(max(0.0, left), 1) if left is not None else None
     return fields
 
 

@@ -5,6 +5,7 @@
 import { h, replace } from "./dom.js";
 
 const POLL_MS = 1000;
+const LATE_S = 30; // a task closer than this to its answer timeout is shown as late
 
 const STATUS_LABELS = {
   waiting: "waiting for an operator",
@@ -18,7 +19,9 @@ const $ = (id) => document.getElementById(id);
 
 function seconds(value) {
   if (value === null || value === undefined) return "–";
-  return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  if (value < 60) return `${value.toFixed(1)} s`;
+  const whole = Math.round(value);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 function clock(iso) {
@@ -31,7 +34,29 @@ function operatorLabel(pseudonym, name) {
 }
 
 function meta(...parts) {
-  return h("p", { class: "meta" }, parts.filter(Boolean).join(" · "));
+  const shown = parts.filter(Boolean);
+  return h("p", { class: "meta" }, shown.flatMap((part, i) => (i ? [" · ", part] : [part])));
+}
+
+// The participant being followed ("" for everyone): the state is asked for theirs only.
+let following = "";
+
+function participantLink(participant) {
+  if (!participant) return "no participant id";
+  return h("button", {
+    type: "button",
+    class: "participant",
+    title: "Follow this participant",
+    text: `participant ${participant}`,
+    on: { click: () => follow(participant) },
+  });
+}
+
+function follow(participant) {
+  following = participant;
+  $("follow").value = participant;
+  $("unfollow").hidden = !participant;
+  poll();
 }
 
 function figures(state) {
@@ -117,14 +142,22 @@ function taskCard(task) {
     "li",
     { class: `card task ${task.status}`, dataset: { task: task.task_id } },
     meta(
-      task.participant ? `participant ${task.participant}` : "no participant id",
+      participantLink(task.participant),
       task.persona,
       task.arm && `arm ${task.arm}`,
       `turn ${task.turns}`,
       task.attempt > 1 && `attempt ${task.attempt}`,
       task.waiters > 1 && `${task.waiters} requests waiting (retries)`,
     ),
-    h("p", { class: "status" }, h("strong", { text: who }), ` · ${seconds(task.waited_s)}`),
+    h(
+      "p",
+      { class: "status" },
+      h("strong", { text: who }),
+      ` · waited ${seconds(task.waited_s)}`,
+      task.expires_in_s !== null
+        ? h("span", { class: task.expires_in_s < LATE_S ? "expiry late" : "expiry", text: ` · times out in ${seconds(task.expires_in_s)}` })
+        : null,
+    ),
     h("blockquote", { class: "said participant-text", text: task.last_message || "(no text)" }),
     task.draft ? h("p", { class: "draft", text: task.draft }) : null,
     conversationToggle(`task:${task.task_id}`, `/watch/tasks/${encodeURIComponent(task.task_id)}`, task.turns),
@@ -145,7 +178,7 @@ function recordCard(record) {
     { class: `card record ${record.status}`, dataset: { record: record.id } },
     meta(
       clock(record.received_at),
-      record.participant ? `participant ${record.participant}` : "no participant id",
+      participantLink(record.participant),
       record.persona,
       record.arm && `arm ${record.arm}`,
       record.produced_by && `by ${record.produced_by}`,
@@ -256,7 +289,8 @@ function say(text, problem) {
 
 async function poll() {
   try {
-    const response = await fetch("/watch/state", { cache: "no-store", credentials: "same-origin" });
+    const query = following ? `?participant=${encodeURIComponent(following)}` : "";
+    const response = await fetch(`/watch/state${query}`, { cache: "no-store", credentials: "same-origin" });
     const body = await response.json();
     if (!response.ok) {
       say(body.error?.message ?? `The server answered ${response.status}.`, true);
@@ -276,4 +310,6 @@ async function loop() {
   }
 }
 
+$("follow").addEventListener("change", (event) => follow(event.target.value.trim()));
+$("unfollow").addEventListener("click", () => follow(""));
 loop();

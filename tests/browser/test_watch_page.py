@@ -33,7 +33,7 @@ async def test_a_researcher_watches_an_exchange_live(
         await expect(page.locator("#operators .presence")).to_have_text("ready")
         await expect(page.locator("#tasks")).to_contain_text("Nothing is waiting")
 
-        pending = ask(openai_client, question)
+        pending = ask(openai_client, question, extra_headers={"X-Woz-Participant": "visitor-1"})
         task = await operator.next_task()
         card = page.locator(f'#tasks [data-task="{task["id"]}"]')
         await expect(card.locator(".participant-text")).to_have_text(question)
@@ -51,6 +51,15 @@ async def test_a_researcher_watches_an_exchange_live(
         await expect(record.locator(".participant-text")).to_have_text(question)
         await expect(record.locator(".meta")).to_contain_text("by human")
         await expect(record.locator(".flags span")).to_have_text("delivered")
+
+        # Follow the participant: their pseudonym goes into the box, the page shows theirs.
+        await record.locator(".meta .participant").click()
+        await expect(page.locator("#follow")).to_have_value(task["participant"])
+        await expect(page.locator("#unfollow")).to_be_visible()
+        await expect(page.locator("#recent .record")).to_have_count(1)
+        await page.locator("#unfollow").click()
+        await expect(page.locator("#follow")).to_have_value("")
+        await expect(page.locator("#unfollow")).to_be_hidden()
 
         await assert_nothing_injected(page)
 

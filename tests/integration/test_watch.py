@@ -276,3 +276,39 @@ async def test_the_whole_conversation_of_a_task_and_of_a_record(
     record_url = f"{woz.url}/watch/records/{ack['record_id']}"
     async with aiohttp.ClientSession() as stranger, stranger.get(record_url) as response:
         assert response.status == 401
+
+
+async def test_following_one_participant(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    token = await researcher_token(woz)
+    operator = await woz.online_operator()
+    ask_as = {"X-Woz-Participant": "ada"}
+    first = ask(openai_client, "Ada's question", extra_headers=ask_as)
+    ada_task = await operator.next_task()
+    await operator.reply(ada_task["id"], "Ada's answer")
+    await asyncio.wait_for(first, WAIT_S)
+    ada_again = ask(openai_client, "Ada again", extra_headers=ask_as)
+    await operator.next_task()
+    _, other_token = await create_key(woz.store, woz.study.id, "operator", "Otto")
+    other = await woz.ready_operator(token=other_token)
+    bob = ask(openai_client, "Bob's question", extra_headers={"X-Woz-Participant": "bob"})
+    await other.next_task()
+    async with aiohttp.ClientSession() as session:
+        everyone = await watch_state(session, woz, token)
+        assert everyone["in_flight"] == 2 and everyone["participant"] is None
+        ada = ada_task["participant"]
+        assert ada and ada != "ada"
+        async with session.get(
+            f"{woz.url}/watch/state",
+            params={"participant": ada},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            theirs = await response.json()
+    assert theirs["participant"] == ada
+    assert [t["last_message"] for t in theirs["tasks"]] == ["Ada again"]
+    assert theirs["in_flight"] == 1
+    assert [r["last_message"] for r in theirs["recent"]] == ["Ada's question"]
+    # The test study's answer timeout is 30 s.
+    assert 0 < theirs["tasks"][0]["expires_in_s"] <= 30
+    for call in (ada_again, bob):
+        call.cancel()
+    await asyncio.gather(ada_again, bob, return_exceptions=True)

@@ -200,8 +200,9 @@ class Dispatcher(Protocol):
     def task(self, task_id: str) -> Task | None:
         """A task someone still waits for, as it was admitted (None once it has ended)."""
 
-    def live(self, max_tasks: int) -> LiveDispatch:
-        """Operators present and the `max_tasks` oldest tasks in flight, for a researcher
-        watching. Cheap with thousands waiting: only the tasks listed are described."""
+    def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
+        """Operators present and the `max_tasks` oldest tasks in flight (only
+        `participant`'s, if given), for a researcher watching. Cheap with thousands
+        waiting: only the tasks listed are described."""
 
     async def close(self) -> None: ...

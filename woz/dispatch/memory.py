@@ -32,7 +32,7 @@ from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.operator_pool import OperatorPool
 from woz.dispatch.settled import SettledAnswers
-from woz.dispatch.state import TaskState, fail_outcome, now
+from woz.dispatch.state import TaskState, fail_outcome, live_tasks, now
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
 from woz.models.live import LiveDispatch
@@ -234,13 +234,11 @@ class MemoryDispatcher:
         state = self._tasks.get(task_id)
         return state.task if state is not None and not state.finished else None
 
-    def live(self, max_tasks: int) -> LiveDispatch:
-        # A task whose client left is only kept for a retry: nobody is waiting on it.
-        watched = [s for s in self._tasks.values() if not s.finished and s.waiters > 0]
-        tasks = [s.live(self._pool.is_connected(s.operator or "")) for s in watched[:max_tasks]]
-        return LiveDispatch(
-            operators=self._pool.live_operators(), tasks=tasks, in_flight=len(watched)
+    def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
+        tasks, in_flight = live_tasks(
+            self._tasks.values(), self._pool.is_connected, max_tasks, participant
         )
+        return LiveDispatch(operators=self._pool.live_operators(), tasks=tasks, in_flight=in_flight)
 
     async def close(self) -> None:
         """Fail every waiting request (as 503s) and record its task as expired.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -87,6 +88,7 @@ class TaskState:
             participant=task.participant,
             conversation_id=task.conversation_id,
             received_at=task.received_at,
+            deadline=task.deadline,
             status=status,
             operator_key_id=self.operator,
             attempt=task.attempt,
@@ -114,3 +116,24 @@ def fail_outcome(outcome: asyncio.Future[Delivery], error: BaseException) -> Non
     """
     outcome.set_exception(error)
     outcome.exception()
+
+
+def live_tasks(
+    states: Iterable[TaskState],
+    connected: Callable[[str], bool],
+    max_tasks: int,
+    participant: str | None,
+) -> tuple[list[LiveTask], int]:
+    """The first `max_tasks` tasks someone waits for (only `participant`'s, if given),
+    described for the watch view, and how many such tasks there are in all.
+
+    A task whose client left is only kept for a retry: nobody is waiting on it."""
+    watched = [
+        state
+        for state in states
+        if not state.finished
+        and state.waiters > 0
+        and participant in (None, state.task.participant)
+    ]
+    listed = [state.live(connected(state.operator or "")) for state in watched[:max_tasks]]
+    return listed, len(watched)

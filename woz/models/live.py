@@ -51,6 +51,7 @@ class LiveTask(BaseModel):
     participant: str | None
     conversation_id: str
     received_at: datetime
+    deadline: datetime | None  # when the study's answer timeout ends it
     status: LiveTaskStatus
     operator_key_id: str | None
     attempt: int
