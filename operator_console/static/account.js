@@ -33,7 +33,7 @@ export class OperatorPanel {
     if (Date.now() - this.workAskedAt > WORK_REFRESH_MS) this.askWork();
   }
 
-  /** Ask for the operator's paid time, answers and pay (the server reads every record). */
+  /** Ask for the operator's paid time, answers and pay (the server reads this operator's records). */
   askWork() {
     this.workAskedAt = Date.now();
     this.send({ type: "my_work" });

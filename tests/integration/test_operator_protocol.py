@@ -275,3 +275,17 @@ async def test_an_operator_sees_their_own_work_and_pay(
     assert work["tasks_answered"] == 1 and work["paid_s"] > 0
     assert work["effective_hourly"] == 5.0 and work["pay_unit"] == "hour"
     assert work["below_floor"] is True  # 5 EUR an hour against a floor of 10
+
+    # Another operator's answers are theirs, not this operator's.
+    _, other_token = await create_key(woz.store, woz.study.id, "operator", "Otto")
+    other = await woz.ready_operator(token=other_token)
+    await op.pause()
+    await op.send({"type": "ping"})
+    await op.expect("pong")  # frames are handled in order: the pause is in force
+    call = ask(openai_client, "Hi again")
+    await other.reply((await other.next_task())["id"], "Hello again")
+    await call
+    await op.send({"type": "my_work"})
+    assert (await op.expect("my_work"))["work"]["tasks_answered"] == 1
+    await other.send({"type": "my_work"})
+    assert (await other.expect("my_work"))["work"]["tasks_answered"] == 1

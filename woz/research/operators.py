@@ -187,13 +187,13 @@ class OperatorRecords:
     async def work_of(self, key: KeyInfo) -> dict[str, Any]:
         """The operator's own line of the labor ledger, over the whole study so far,
         with the study's pay terms: what the console shows them (Fairwork: workers
-        see their paid time and pay). Reads every record: asked for, not pushed."""
+        see their paid time and pay). Reads only their records (indexed)."""
         study = self._study
         now = datetime.now(UTC)
-        records = await self._store.list_records(study.id)
+        who = self.pseudonym_of(key)
+        records = await self._store.list_records(study.id, operator=who)
         presence = await self._store.list_presence(study.id)
         ledger = compute_ledger(study.id, study.labor, presence, records, EPOCH, now)
-        who = self.pseudonym_of(key)
         mine = next((row for row in ledger.operators if row.operator == who), None)
         labor = study.labor
         return {

@@ -61,8 +61,11 @@ class Store(ResearchStore, Protocol):
         """Flag the study's record as a wizard error (`note` says why), or clear the flag
         with None; False if the study has no such record."""
 
-    async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
-        """The study's records in order of arrival (only `participant`'s, if given)."""
+    async def list_records(
+        self, study_id: str, participant: str | None = None, operator: str | None = None
+    ) -> Sequence[Record]:
+        """The study's records in order of arrival (only `participant`'s, or only those
+        `operator` (a pseudonym) answered, if given)."""
 
     async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
         """The study's `limit` latest records, newest first."""

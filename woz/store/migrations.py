@@ -195,6 +195,10 @@ MIGRATIONS: list[str] = [
         BEGIN SELECT RAISE(ABORT, 'training records are append-only'); END;
     ALTER TABLE records ADD COLUMN wizard_error TEXT;
     """,
+    # 9: an operator's own records (the console's work line) without reading the study's.
+    """
+    CREATE INDEX records_operator ON records (study_id, operator);
+    """,
 ]
 
 

@@ -69,19 +69,18 @@ class RecordTables(SQLiteDatabase):
         rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
         return _record(rows[0]) if rows else None
 
-    async def list_records(self, study_id: str, participant: str | None = None) -> Sequence[Record]:
+    async def list_records(
+        self, study_id: str, participant: str | None = None, operator: str | None = None
+    ) -> Sequence[Record]:
         await self._settle_writes()  # delivery marks are written behind
-        if participant is None:
-            rows = await self._read(
-                f"SELECT {_COLUMNS} FROM records WHERE study_id = ? ORDER BY received_at",
-                (study_id,),
-            )
-        else:
-            rows = await self._read(
-                f"SELECT {_COLUMNS} FROM records WHERE study_id = ? AND participant = ?"
-                " ORDER BY received_at",
-                (study_id, participant),
-            )
+        where, params = "study_id = ?", [study_id]
+        if participant is not None:
+            where, params = where + " AND participant = ?", [*params, participant]
+        if operator is not None:
+            where, params = where + " AND operator = ?", [*params, operator]
+        rows = await self._read(
+            f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY received_at", tuple(params)
+        )
         return [_record(row) for row in rows]
 
     async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
