@@ -30,6 +30,7 @@ from woz.models.keys import KeyRole
 from woz.models.study import Study
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
+from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
@@ -191,6 +192,17 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
             print(f"{page}: open <woz base URL>{path}?token={token}")
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    study = _load(args.study_file)
+    print(f"{args.study_file} is a valid study.")
+    lines = summary(study)
+    width = max(len(topic) for topic, _ in lines)
+    for topic, text in lines:
+        print(f"  {topic:<{width}}  {text}")
+    for warning in warnings(study):
+        print(f"warning: {warning}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="woz", description="Wizard-of-Oz prototyping: an AI API answered by people."
@@ -201,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="serve the example study, ready to try")
     demo.set_defaults(func=cmd_demo)
+
+    check = commands.add_parser("check", help="validate a study file and say what it sets up")
+    check.add_argument("study_file", metavar="STUDY", help="the study file (TOML)")
+    check.set_defaults(func=cmd_check)
 
     serve = commands.add_parser("serve", help="serve a study")
     serve.add_argument("--study", required=True, help="the study file (TOML)")

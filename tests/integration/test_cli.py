@@ -77,6 +77,32 @@ async def test_keys_create_says_where_a_browser_key_logs_in(tmp_path: Path) -> N
     assert len(printed["app"]) == 3  # an app key logs no browser in
 
 
+async def test_check_says_what_a_study_sets_up_and_warns(tmp_path: Path) -> None:
+    """`woz check` validates without serving: a summary, warnings, or the field at fault."""
+    code, out, _ = await run("check", "examples/suggest_concierge/study.toml")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "examples/suggest_concierge/study.toml is a valid study."
+    assert "  study      suggest-concierge: SuggEst: would shoppers trust an AI concierge?" in lines
+    assert "  labor      18 USD per hour, floor 12" in lines
+    assert not [line for line in lines if line.startswith("warning:")]
+
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[study]\nid = "s"\ntitle = "T"\n[[personas]]\nid = "p"\n')
+    code, out, _ = await run("check", str(bare))
+    assert code == 0
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert any("no pay_rate" in line for line in warned)
+    assert any("[study.consent] has no text" in line for line in warned)
+
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[study]\nid = "s"\ntitle = "T"\ndeceptoin = "none"\n[[personas]]\nid = "p"\n')
+    code, out, err = await run("check", str(typo))
+    assert code == 2 and out == ""
+    expected = f"woz: {typo}:4: unknown field 'study.deceptoin' (check its spelling"
+    assert err.startswith(expected) and len(err.strip().splitlines()) == 1
+
+
 async def test_bad_role_is_a_one_line_usage_error(tmp_path: Path) -> None:
     code, _, err = await run(
         "--data", str(tmp_path), "keys", "create", "--study", "s", "--role", "god"
