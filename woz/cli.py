@@ -165,7 +165,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     study = _load(args.study)
-    asyncio.run(_serve(study, _settings(args), None))
+    pages = [
+        f"  Operator console  {{base}}/console/   Participant page  {{base}}{page_path(study.id)}",
+        "  Watch view        {base}/watch/",
+        "Operators and researchers log in with the link `woz keys create` prints for their key.",
+    ]
+    asyncio.run(_serve(study, _settings(args), pages))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).

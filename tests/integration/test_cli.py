@@ -185,3 +185,32 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
         await store.close()
     assert record.answer is not None and record.answer.content == "A silk scarf."
     assert record.deception == "partial" and record.status == "delivered"
+
+
+async def test_serve_prints_where_each_page_is(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *WOZ,
+        "--data",
+        str(tmp_path),
+        "serve",
+        "--study",
+        "examples/tool_agent/study.toml",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    printed = ""
+    try:
+        async with asyncio.timeout(30):
+            while "Watch view" not in printed:
+                printed += (await process.stdout.readline()).decode()
+        watch = re.search(r"Watch view\s+(\S+)", printed)
+        page = re.search(r"Participant page\s+(\S+)", printed)
+        assert watch and page and page[1].endswith("/p/tool-agent")
+        async with aiohttp.ClientSession() as http, http.get(watch[1]) as response:
+            assert response.status == 200 and "watch.js" in await response.text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
