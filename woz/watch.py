@@ -11,7 +11,7 @@ by pseudonym, with the key's name beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,16 +57,27 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def _not_logged_in() -> web.Response:
-    message = "Log in with a researcher link (/watch/login?token=...) or a researcher key."
-    return _error(401, "not_logged_in", message)
+ResearcherHandler = Callable[[web.Request, KeyInfo], Awaitable[web.Response]]
 
 
-async def state(request: web.Request) -> web.Response:
+def _researchers_only(
+    handler: ResearcherHandler,
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`handler`, given the researcher; anyone else gets a 401 in the view's own terms."""
+
+    async def checked(request: web.Request) -> web.Response:
+        researcher = await _researcher(request)
+        if researcher is None:
+            message = "Log in with a researcher link (/watch/login?token=...) or a researcher key."
+            return _error(401, "not_logged_in", message)
+        return await handler(request, researcher)
+
+    return checked
+
+
+async def state(request: web.Request, researcher: KeyInfo) -> web.Response:
     """The study right now: queue figures, operators, tasks in flight, recent records;
     with `?participant=p_…`, only that participant's tasks and records."""
-    if await _researcher(request) is None:
-        return _not_logged_in()
     app = request.app
     study = app[STUDY]
     dispatcher = app[DISPATCHER]
@@ -136,20 +147,16 @@ def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def task_conversation(request: web.Request) -> web.Response:
+async def task_conversation(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/tasks/{id}`: the conversation of a task in flight, as its operator sees it."""
-    if await _researcher(request) is None:
-        return _not_logged_in()
     task = request.app[DISPATCHER].task(request.match_info["task_id"])
     if task is None:
         return _error(404, "unknown_task", "No such task is waiting for an answer (any more).")
     return web.json_response({"id": task.id, "messages": _transcript(task.messages)})
 
 
-async def record_conversation(request: web.Request) -> web.Response:
+async def record_conversation(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/records/{id}`: a record's conversation, with the answer as its last turn."""
-    if await _researcher(request) is None:
-        return _not_logged_in()
     record = await request.app[STORE].get_record(request.match_info["record_id"])
     if record is None or record.study_id != request.app[STUDY].id:
         return _error(404, "unknown_record", "This study has no such record.")
@@ -169,12 +176,9 @@ class WizardErrorBody(BaseModel):
     note: str | None = Field(max_length=2000)  # why; null clears the flag
 
 
-async def flag_wizard_error(request: web.Request) -> web.Response:
+async def flag_wizard_error(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`POST /watch/records/{id}/wizard-error` `{"note": "why" | null}`: flag a record as a
     wizard error, or clear the flag, as `woz records flag` does (audited)."""
-    researcher = await _researcher(request)
-    if researcher is None:
-        return _not_logged_in()
     try:
         body = WizardErrorBody.model_validate_json(await request.read())
     except ValidationError as exc:
@@ -195,7 +199,9 @@ async def flag_wizard_error(request: web.Request) -> web.Response:
 
 def setup_watch(app: web.Application) -> None:
     RESEARCHER_LOGIN.add_routes(app, STATIC_ROOT / "watch.html")
-    app.router.add_get("/watch/state", state)
-    app.router.add_get("/watch/tasks/{task_id}", task_conversation)
-    app.router.add_get("/watch/records/{record_id}", record_conversation)
-    app.router.add_post("/watch/records/{record_id}/wizard-error", flag_wizard_error)
+    app.router.add_get("/watch/state", _researchers_only(state))
+    app.router.add_get("/watch/tasks/{task_id}", _researchers_only(task_conversation))
+    app.router.add_get("/watch/records/{record_id}", _researchers_only(record_conversation))
+    app.router.add_post(
+        "/watch/records/{record_id}/wizard-error", _researchers_only(flag_wizard_error)
+    )
