@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +27,7 @@ from woz.models.keys import KeyInfo
 from woz.models.live import LiveTask, turn_text
 from woz.models.record import Record
 from woz.models.task import Message
+from woz.operators.hub import send_notice
 from woz.research.operators import RecordRefused
 from woz.sessions import BrowserLogin
 
@@ -57,6 +58,7 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+Body = TypeVar("Body", bound=BaseModel)
 ResearcherHandler = Callable[[web.Request, KeyInfo], Awaitable[web.Response]]
 
 
@@ -170,6 +172,16 @@ def _transcript(messages: Sequence[Message]) -> list[dict[str, str]]:
     return [{"role": message.role, "text": turn_text(message)} for message in messages]
 
 
+async def _body(request: web.Request, model: type[Body]) -> Body | web.Response:
+    """The request's JSON as `model`, or the 400 that names the field at fault."""
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        return _error(400, "invalid_body", f"{where}: {problem['msg']}")
+
+
 class WizardErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -179,12 +191,9 @@ class WizardErrorBody(BaseModel):
 async def flag_wizard_error(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`POST /watch/records/{id}/wizard-error` `{"note": "why" | null}`: flag a record as a
     wizard error, or clear the flag, as `woz records flag` does (audited)."""
-    try:
-        body = WizardErrorBody.model_validate_json(await request.read())
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "body"
-        return _error(400, "invalid_body", f"{where}: {problem['msg']}")
+    body = await _body(request, WizardErrorBody)
+    if isinstance(body, web.Response):
+        return body
     if body.note is not None and not body.note.strip():
         return _error(400, "invalid_body", "note: say why the answer was a wizard error")
     record_id = request.match_info["record_id"]
@@ -197,6 +206,32 @@ async def flag_wizard_error(request: web.Request, researcher: KeyInfo) -> web.Re
     return web.json_response({"id": record_id, "wizard_error": body.note})
 
 
+class NoticeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=1000)
+
+
+async def notify_operators(request: web.Request, researcher: KeyInfo) -> web.Response:
+    """`POST /watch/notice` `{"text"}`: a note to every connected operator, shown in their
+    console; answers how many got it. Audited, with the text, as `operators.notice`."""
+    body = await _body(request, NoticeBody)
+    if isinstance(body, web.Response):
+        return body
+    text = body.text.strip()
+    if not text:
+        return _error(400, "invalid_body", "text: write the note to send")
+    reached = send_notice(request.app, text, researcher.name or "the researcher")
+    await request.app[STORE].append_audit(
+        request.app[STUDY].id,
+        f"researcher:{researcher.id}",
+        "operators.notice",
+        None,
+        {"text": text, "operators": reached},
+    )
+    return web.json_response({"operators": reached})
+
+
 def setup_watch(app: web.Application) -> None:
     RESEARCHER_LOGIN.add_routes(app, STATIC_ROOT / "watch.html")
     app.router.add_get("/watch/state", _researchers_only(state))
@@ -205,3 +240,4 @@ def setup_watch(app: web.Application) -> None:
     app.router.add_post(
         "/watch/records/{record_id}/wizard-error", _researchers_only(flag_wizard_error)
     )
+    app.router.add_post("/watch/notice", _researchers_only(notify_operators))

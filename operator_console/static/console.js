@@ -178,6 +178,7 @@ class ConsoleApp {
       case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
       case "error_reported": return this.onErrorReported(frame.record_id);
       case "my_work": return this.account.showWork(frame.work);
+      case "notice": return this.notices.notify(`Note from ${frame.sender}: ${frame.text}`, "warn", { sticky: true });
       case "error": return this.onError(frame);
       default: return undefined;
     }

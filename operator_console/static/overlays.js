@@ -142,14 +142,15 @@ export class Notices {
     this.el = h("div", { class: "notices", "aria-live": "polite" });
   }
 
-  /** A toast; kind is info, success, warn or error (the last two stay longer). */
-  notify(text, kind = "info") {
+  /** A toast; kind is info, success, warn or error (the last two stay longer); a
+   * sticky one stays until dismissed. */
+  notify(text, kind = "info", { sticky = false } = {}) {
     const notice = h("div", { class: `notice notice-${kind}`, role: kind === "error" || kind === "warn" ? "alert" : "status" });
     const close = h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss", text: "×", on: { click: () => notice.remove() } });
     notice.append(h("span", { class: "notice-text", text }), close);
     this.el.append(notice);
     while (this.el.children.length > 5) this.el.firstChild.remove();
-    setTimeout(() => notice.remove(), kind === "success" || kind === "info" ? 5000 : 15000);
+    if (!sticky) setTimeout(() => notice.remove(), kind === "success" || kind === "info" ? 5000 : 15000);
   }
 }
 

@@ -310,6 +310,36 @@ async function loop() {
   }
 }
 
+async function sendNotice() {
+  const input = $("notice-text");
+  const result = $("notice-result");
+  const text = input.value.trim();
+  if (!text) return;
+  result.textContent = "Sending…";
+  try {
+    const response = await fetch("/watch/notice", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ text }),
+    });
+    const body = await response.json();
+    if (!response.ok) {
+      result.textContent = body.error?.message ?? `The server answered ${response.status}.`;
+      return;
+    }
+    input.value = "";
+    const n = body.operators;
+    result.textContent = n ? `Sent to ${n} operator${n === 1 ? "" : "s"}.` : "No operator is connected: nobody got it.";
+  } catch (error) {
+    result.textContent = `Cannot reach woz (${error.message}).`;
+  }
+}
+
+$("notice-send").addEventListener("click", sendNotice);
+$("notice-text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") sendNotice();
+});
 $("follow").addEventListener("change", (event) => follow(event.target.value.trim()));
 $("unfollow").addEventListener("click", () => follow(""));
 loop();

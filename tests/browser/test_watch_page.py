@@ -142,3 +142,20 @@ async def test_the_whole_conversation_opens_and_stays_open(
         await expect(turns).to_have_count(0)
     await operator.reply(task["id"], "Of course.")
     await finish(pending)
+
+
+async def test_a_note_from_the_watch_page_shows_in_the_operators_console(
+    browser: Browser, woz: Woz
+) -> None:
+    _, token = await create_key(woz.store, woz.study.id, "researcher", "Rita")
+    async with open_console(browser, woz) as console, open_console(browser, woz) as watcher:
+        await console.login()
+        page = watcher.page
+        await page.goto(f"{woz.url}/watch/login?token={token}")
+        await expect(page.locator("#operators")).to_contain_text("Olive")
+        await page.locator("#notice-text").fill("<b>Pilot</b> participant next: go slowly.")
+        await page.locator("#notice-text").press("Enter")
+        await expect(page.locator("#notice-result")).to_have_text("Sent to 1 operator.")
+        note = console.page.locator(".notice-text")
+        await expect(note).to_have_text("Note from Rita: <b>Pilot</b> participant next: go slowly.")
+        await expect(page.locator("#notice-text")).to_have_value("")

@@ -312,3 +312,34 @@ async def test_following_one_participant(woz: Woz, openai_client: openai.AsyncOp
     for call in (ada_again, bob):
         call.cancel()
     await asyncio.gather(ada_again, bob, return_exceptions=True)
+
+
+async def test_a_note_reaches_every_connected_operator(woz: Woz) -> None:
+    token = await researcher_token(woz, name="Rita")
+    first = await woz.make_operator()
+    _, other_token = await create_key(woz.store, woz.study.id, "operator", "Otto")
+    second = await woz.make_operator(other_token)
+    url = f"{woz.url}/watch/notice"
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=bearer) as session:
+        async with session.post(
+            url, json={"text": "Participant 3 is a pilot: take your time."}
+        ) as response:
+            assert response.status == 200 and await response.json() == {"operators": 2}
+        for bad in ({"text": ""}, {"text": "   "}, {"text": "x" * 1001}, {"note": "x"}):
+            async with session.post(url, json=bad) as response:
+                assert response.status == 400
+                assert (await response.json())["error"]["code"] == "invalid_body"
+    async with (
+        aiohttp.ClientSession() as stranger,
+        stranger.post(url, json={"text": "hi"}) as response,
+    ):
+        assert response.status == 401
+    for operator in (first, second):
+        notice = await operator.expect("notice")
+        assert notice["text"] == "Participant 3 is a pilot: take your time."
+        assert notice["sender"] == "Rita" and notice["at"]
+    [entry] = [
+        e for e in await woz.store.list_audit(woz.study.id) if e.action == "operators.notice"
+    ]
+    assert entry.details == {"text": "Participant 3 is a pilot: take your time.", "operators": 2}

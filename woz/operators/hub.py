@@ -10,6 +10,7 @@ A malformed frame is answered with an `error` frame; the connection stays.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -261,6 +262,15 @@ async def operator_media(request: web.Request) -> web.StreamResponse:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def send_notice(app: web.Application, text: str, sender: str) -> int:
+    """A researcher's note to every connected operator (a `notice` frame); how many got it."""
+    at = datetime.now(UTC).isoformat()
+    connections = list(app[CONNECTIONS].values())
+    for connection in connections:
+        connection.send("notice", text=text, sender=sender, at=at)
+    return len(connections)
 
 
 async def _close_sockets(app: web.Application) -> None:
