@@ -25,6 +25,7 @@ from woz.chat_page import page_path
 from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands
 from woz.config import Settings
+from woz.console import OPERATOR_LOGIN
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
@@ -32,6 +33,7 @@ from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
 from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
+from woz.watch import RESEARCHER_LOGIN
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
 GC_THRESHOLDS = (50_000, 50, 1000)
@@ -144,9 +146,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
         "",
         "  API base URL      {base}/v1",
         f"  App key           {app_token}",
-        f"  Operator console  {{base}}/console/login?token={operator_token}",
+        f"  Operator console  {{base}}{OPERATOR_LOGIN.login_path}?token={operator_token}",
         f"  Participant page  {{base}}{page_path(study.id)}",
-        f"  Researcher view   {{base}}/watch/login?token={researcher_token}",
+        f"  Researcher view   {{base}}{RESEARCHER_LOGIN.login_path}?token={researcher_token}",
         f"  Models            {', '.join(p.id for p in study.personas)}",
         "",
         "Open the console link and press Ready; then open the participant page and chat,",
@@ -166,8 +168,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     study = _load(args.study)
     pages = [
-        f"  Operator console  {{base}}/console/   Participant page  {{base}}{page_path(study.id)}",
-        "  Watch view        {base}/watch/",
+        f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
+        f"Participant page  {{base}}{page_path(study.id)}",
+        f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
         "Operators and researchers log in with the link `woz keys create` prints for their key.",
     ]
     asyncio.run(_serve(study, _settings(args), pages))
@@ -175,8 +178,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
 LOGIN_PAGES = {
-    "operator": ("Operator console", "/console/login"),
-    "researcher": ("Watch view", "/watch/login"),
+    "operator": ("Operator console", OPERATOR_LOGIN),
+    "researcher": ("Watch view", RESEARCHER_LOGIN),
 }
 
 
@@ -193,8 +196,8 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
         print("Its token is shown only this once; woz keeps only a hash of it:")
         print(token)
         if args.role in LOGIN_PAGES:
-            page, path = LOGIN_PAGES[args.role]
-            print(f"{page}: open <woz base URL>{path}?token={token}")
+            page, login = LOGIN_PAGES[args.role]
+            print(f"{page}: open <woz base URL>{login.login_path}?token={token}")
 
 
 def cmd_check(args: argparse.Namespace) -> None:

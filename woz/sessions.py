@@ -44,6 +44,11 @@ class BrowserLogin:
     same_site: Literal["Lax", "Strict"]
     refusal: str  # what a bad link is told
 
+    @property
+    def login_path(self) -> str:
+        """Where a key's token logs a browser in: `{login_path}?token=…`."""
+        return self.home + "login"
+
     async def login(self, request: web.Request) -> web.StreamResponse:
         token = request.query.get("token", "")
         info = await request.app[KEYS].verify(token, self.role) if token else None
@@ -79,7 +84,7 @@ class BrowserLogin:
         async def to_home(request: web.Request) -> web.StreamResponse:
             raise web.HTTPFound(self.home)
 
-        app.router.add_get(self.home + "login", self.login)
+        app.router.add_get(self.login_path, self.login)
         app.router.add_get(self.home.rstrip("/"), to_home)
         app.router.add_get(self.home, show)
         app.router.add_static(self.home + "static", page.parent, append_version=False)
