@@ -42,6 +42,7 @@ from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
+from woz.origin import same_origin_only
 from woz.recording import StoreRecorder
 from woz.research.conditions import Conditions
 from woz.research.service import open_research
@@ -59,6 +60,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
         client_max_size=settings.max_body_mib * 1024 * 1024,
         middlewares=[
             request_context,
+            same_origin_only(),  # before any handler reads a body or a cookie
             chat_page_errors,
             api_errors,
             api_auth,

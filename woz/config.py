@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from yarl import URL
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of `url`, serialised as browsers send `Origin` (lower case,
+    no default port), or None for anything without a host (`null`, `file:`, garbage)."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return None
+    if not parsed.scheme or not parsed.host:
+        return None
+    return str(parsed.origin())
 
 
 class Settings(BaseSettings):
@@ -32,8 +45,25 @@ class Settings(BaseSettings):
         description="how often a waiting request checks its client (a safety net: the"
         " server cancels the handler of a client that leaves at once)",
     )
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins besides the server's own whose pages may use the console's"
+        " socket and send the pages' state-changing requests, e.g. https://lab.example",
+    )
     log_level: str = "info"
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_only(cls, entries: list[str]) -> list[str]:
+        """Each entry as browsers serialise `Origin`; anything else (a path, no scheme)
+        could never match, so it is refused rather than silently allowing nothing."""
+        origins = []
+        for entry in entries:
+            origin = origin_of(entry)  # parses, so URL(entry) below does too
+            if origin is None or URL(entry).path not in ("", "/") or URL(entry).query_string:
+                raise ValueError(f"{entry!r} is not an origin such as https://lab.example:8443")
+            origins.append(origin)
+        return origins
 
     @property
     def database(self) -> Path:

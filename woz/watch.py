@@ -6,7 +6,8 @@ polls `GET /watch/state` every second. Scripts can read the same state with
 `Authorization: Bearer <researcher token>`. Only researcher keys get in: app
 keys and operator keys are refused, since the view shows every participant's text.
 Participants appear by pseudonym, as in the records; records show their operator
-by pseudonym, with the key's name beside it.
+by pseudonym, with the key's name beside it. The view's POSTs reach their handlers
+only from its own origin and with a JSON body (`woz.origin`).
 """
 
 from __future__ import annotations

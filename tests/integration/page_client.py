@@ -60,6 +60,8 @@ class PageClient:
         self.woz = woz
         self.http = http
         self.page = f"{woz.url}/p/{study_id}"
+        # What a browser on the page sends with every POST: the page's origin.
+        self.post_headers = {"Origin": woz.url, "X-Woz-Page": "1"}
 
     async def open(self) -> aiohttp.ClientResponse:
         """Visit the page (making the participant and their cookie on a first visit)."""
@@ -84,7 +86,11 @@ class PageClient:
         self, method: str, path: str, body: Any = None, *, page_header: bool = True
     ) -> tuple[int, Any]:
         """An endpoint under the page; returns the status and the JSON body."""
-        headers = {"X-Woz-Page": "1"} if page_header and method == "POST" else {}
+        headers = dict(self.post_headers) if method == "POST" else {}
+        if not page_header:
+            headers.pop("X-Woz-Page", None)
+        if method == "POST" and body is None:
+            body = {}  # as the page's script sends: every POST is JSON
         async with self.http.request(
             method, f"{self.page}/{path}", json=body, headers=headers
         ) as response:
@@ -120,7 +126,7 @@ class PageClient:
         async with self.http.post(
             f"{self.page}/chat/completions",
             json=body,
-            headers={"X-Woz-Page": "1", **(headers or {})},
+            headers={**self.post_headers, **(headers or {})},
         ) as response:
             if response.status != 200:
                 return response.status, [await response.json()]

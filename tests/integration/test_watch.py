@@ -195,7 +195,8 @@ async def test_a_researcher_flags_a_wizard_error_and_clears_it(
                 assert response.status == 400
                 error = (await response.json())["error"]
                 assert error["code"] == "invalid_body" and problem in error["message"]
-        async with session.post(url, data=b"{not json", headers=bearer) as response:
+        as_json = {**bearer, "Content-Type": "application/json"}
+        async with session.post(url, data=b"{not json", headers=as_json) as response:
             assert response.status == 400
         unknown = f"{woz.url}/watch/records/rec_nonexistent/wizard-error"
         async with session.post(unknown, json={"note": "x"}, headers=bearer) as response:

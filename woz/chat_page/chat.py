@@ -9,7 +9,8 @@ cookie proves: `intake` reads `PAGE_PARTICIPANT` and ignores any
 `X-Woz-Participant` header or `user` field the request carries.
 
 The page talks to the study's page persona only (`[participant_page] persona`);
-another `model` is `400`. Errors are OpenAI's error body, like the API's.
+another `model` is `400`. Errors are OpenAI's error body, like the API's; a request
+from another origin or without a JSON body never gets here (`woz.origin`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ HttpOnly, SameSite=Strict cookie scoped to `/p/<study id>`, so the page's
 script never sees it and no other site can send it.
 
 The page's JSON endpoints accept nothing else: no cookie (or a forged one) is
-`401`, and a POST without the `X-Woz-Page: 1` header is `403`. The header is
-the defence against cross-site requests that SameSite does not cover (old
-browsers, same-site subdomains): a cross-origin page cannot set it without a
-CORS preflight, which woz never grants. A path naming another study is `404`.
+`401`, and a POST without the `X-Woz-Page: 1` header is `403`. SameSite does not
+stop a page of the same site (another port, a sibling subdomain) from sending the
+cookie, so before any of this `woz.origin` refuses a POST from another origin
+(`403 cross_site_request`) or with a body that is not JSON (`415`); the header
+is a second guard, since a cross-origin page cannot set it without a CORS
+preflight, which woz never grants. A path naming another study is `404`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 
 Programs authenticate with `Authorization: Bearer <operator token>`; browsers
 with the console's session cookie, and then only from an allowed Origin (the
-server's own, or `WOZ_ALLOWED_ORIGINS`). Both are checked before the upgrade.
+server's own, `WOZ_PUBLIC_URL`'s, or `WOZ_ALLOWED_ORIGINS`; see `woz.origin`).
+Both are checked before the upgrade.
 A malformed frame is answered with an `error` frame; the connection stays.
 """
 
@@ -47,6 +48,7 @@ from woz.models.protocol import (
 )
 from woz.models.task import Answer
 from woz.operators.connection import OperatorConnection
+from woz.origin import origin_allowed
 from woz.research.consent import ConsentRefused
 from woz.research.operators import RecordRefused, consent_summary
 from woz.sessions import session_key
@@ -62,14 +64,6 @@ def _refuse(status: int, message: str) -> web.HTTPException:
     return exc_class(
         text=json.dumps({"error": {"message": message}}), content_type="application/json"
     )
-
-
-def _origin_allowed(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False
-    own = f"{request.scheme}://{request.host}"
-    return origin == own or origin in request.app[SETTINGS].allowed_origins
 
 
 async def authenticate_operator(request: web.Request, *, origin_required: bool = True) -> KeyInfo:
@@ -88,7 +82,7 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
     session = request.cookies.get(SESSION_COOKIE)
     if session is None:
         raise _refuse(401, "Log in with the operator link first.")
-    if (origin_required or "Origin" in request.headers) and not _origin_allowed(request):
+    if (origin_required or "Origin" in request.headers) and not origin_allowed(request):
         raise _refuse(403, "This origin may not open the operator console.")
     info = await session_key(request, session, "operator")
     if info is None:
