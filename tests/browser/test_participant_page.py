@@ -7,6 +7,7 @@ temporary folder and only its making is checked.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -165,3 +166,65 @@ async def test_busy_assistant_then_reconsent(browser: Browser, woz: Woz) -> None
         [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
     status = await woz.server.app[PARTICIPANTS].status(cookie["value"].rpartition(".")[0])
     assert status.debriefed and status.reconsent == "refused"
+
+
+TITLED_TOML = (
+    PAGE_STUDY_TOML
+    + """
+[participant_page]
+title = "Gift helper"
+description = "Gift ideas for any budget."
+"""
+)
+
+
+@pytest.mark.parametrize(
+    "study_toml, title, subtitle",
+    [
+        (PAGE_STUDY_TOML, "Concierge", ""),
+        (TITLED_TOML, "Gift helper", "Gift ideas for any budget."),
+    ],
+    indirect=["study_toml"],
+)
+async def test_participants_never_see_the_research_question(
+    browser: Browser, woz: Woz, title: str, subtitle: str
+) -> None:
+    """Under deception every participant page and the page's state show the participant-facing
+    title (by default the persona's name), never the study's own title or description."""
+    research = (woz.study.title, woz.study.study.description)
+
+    async def shows_only_the_page_title(page: Page) -> None:
+        await expect(page).to_have_title(title)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        html = await page.content()
+        assert not [text for text in research if text in html], html
+
+    async with phone_page(browser) as page:
+        await page.goto(f"{woz.url}/p/{woz.study.id}")
+        await expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
+        await shows_only_the_page_title(page)
+        subtitle_line = page.locator("#page-description")
+        if subtitle:
+            await expect(subtitle_line).to_have_text(subtitle)
+        else:
+            await expect(subtitle_line).to_be_hidden()
+        state = await page.evaluate(
+            "async (path) => (await fetch(path)).text()", f"/p/{woz.study.id}/state"
+        )
+        assert not [text for text in research if text in state], state
+        assert json.loads(state)["study"] == {
+            "id": woz.study.id,
+            "title": title,
+            "description": subtitle,
+        }
+        await page.get_by_role("checkbox").first.check()
+        await page.get_by_role("button", name="I agree, start the chat").click()
+        await chat_turn(page, woz, QUESTION, ANSWER)
+        await shows_only_the_page_title(page)
+        await page.get_by_role("button", name="End chat").click()
+        await expect(page.locator("#debrief")).to_contain_text(WHO_WROTE["human"])
+        await shows_only_the_page_title(page)
+        [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
+        await page.goto(f"{woz.url}/woz/p/{cookie['value']}")  # the plain-HTML page
+        await expect(page.get_by_role("heading", name="Withdraw")).to_be_visible()
+        await shows_only_the_page_title(page)

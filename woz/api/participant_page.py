@@ -58,12 +58,17 @@ def _participant(request: web.Request) -> tuple[Participants, str]:
     return participants, participant
 
 
-def _page(title: str, body: str) -> web.Response:
+def _page(request: web.Request, body: str) -> web.Response:
+    """The page around `body`, titled as participants see the study (`Study.page_title`,
+    never the study's own title, which may state the research question)."""
+    study = request.config_dict[STUDY]
+    title = escape(study.page_title)
+    subtitle = f"<p>{escape(study.page_description)}</p>" if study.page_description else ""
     html = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"<title>{title}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{title}</h1>{subtitle}{body}</body></html>"
     )
     return web.Response(text=html, content_type="text/html", headers=HEADERS)
 
@@ -107,11 +112,10 @@ def _debrief_section(request: web.Request, status: ParticipantStatus, action: st
 async def show(request: web.Request) -> web.Response:
     participants, participant = _participant(request)
     status = await participants.status(participant)
-    title = request.config_dict[STUDY].title
     if status.withdrawn:
         when = status.withdrawn_at.strftime("%d %B %Y") if status.withdrawn_at else "today"
         return _page(
-            title,
+            request,
             f"<p>You have withdrawn from this study. Your conversations were deleted "
             f"({escape(when)}); nothing more is recorded about you.</p>",
         )
@@ -126,7 +130,7 @@ async def show(request: web.Request) -> web.Response:
         "I want my conversations deleted</label></p>"
         "<button>Withdraw and delete my data</button></form></section>"
     )
-    return _page(title, body)
+    return _page(request, body)
 
 
 def _back(request: web.Request) -> web.HTTPSeeOther:

@@ -5,8 +5,9 @@ script re-renders from one shape after any action. Every action goes through
 the `Participants` service, so it is validated, recorded and audited exactly as
 from the `/woz/` API, with the actor `participant_page`.
 
-Nothing here shows participants the study's `description` or anything meant
-for researchers: under a deceptive design it may say what the deception is.
+Nothing here shows participants the study's `title`, `description` or anything
+meant for researchers: under a deceptive design they may state the research
+question or the deception. The page's title is `[participant_page]`'s.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ async def page_state(request: web.Request, participants: Participants, participa
     persona = study.page_persona
     status = await participants.status(participant)
     state: dict[str, Any] = {
-        "study": {"id": study.id, "title": study.title},
+        "study": {"id": study.id, "title": study.page_title, "description": study.page_description},
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},
         "withdrawn": status.withdrawn,
         "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,

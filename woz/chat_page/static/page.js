@@ -48,11 +48,12 @@ function longDate(iso) {
 // -- rendering ---------------------------------------------------------------
 
 function render() {
-  const { persona, study } = state;
-  document.title = persona.name;
-  $("persona-name").textContent = persona.name;
-  $("avatar").textContent = persona.name.trim().charAt(0).toUpperCase();
-  $("study-title").textContent = study.title;
+  // The participant-facing title, never the study's own (it may state the research question).
+  const { study } = state;
+  document.title = study.title;
+  $("page-title").textContent = study.title;
+  $("avatar").textContent = study.title.trim().charAt(0).toUpperCase();
+  setText("page-description", study.description);
   if (state.withdrawn) return renderWithdrawn();
   if (!state.consent.given) return renderConsent();
   if (state.debrief.given || ended) return renderDebrief();
