@@ -24,7 +24,7 @@ from woz.chat_page.session import ACTOR, page_participant
 from woz.context import STORE, STUDY
 from woz.models.study import PermittedUse
 from woz.research.conditions import Conditions
-from woz.research.consent import ConsentGrant, consent_text_sha256
+from woz.research.consent import ConsentGrant, consent_text_sha256, required_uses
 from woz.research.debrief import DebriefContent, debrief_content, debrief_due_at_session_end
 from woz.research.participants import Participants
 
@@ -83,7 +83,10 @@ async def page_state(request: web.Request, participants: Participants, participa
         "version": section.consent.version,
         "text": section.consent.text.strip(),
         "text_sha256": consent_text_sha256(study),
-        "uses": [{"id": use, "label": USE_LABELS[use]} for use in section.permitted_uses],
+        "uses": [
+            {"id": use, "label": USE_LABELS[use], "required": use in required_uses(study)}
+            for use in section.permitted_uses
+        ],
         "given": status.consent_current,
         "scopes": list(status.consent.scopes) if status.consent else [],
     }
@@ -105,11 +108,10 @@ async def get_state(request: web.Request) -> web.Response:
 
 
 async def post_consent(request: web.Request) -> web.Response:
-    """Consent to the text the page showed (`409 consent_mismatch` if it changed since)."""
+    """Consent to the text the page showed (`409 consent_mismatch` if it changed since)
+    for exactly the uses ticked (`400 no_scopes` / `required_use`, see `check_taking_part`)."""
     participants, participant = page_participant(request)
     body: ConsentBody = await _body(request, ConsentBody)
-    if not body.scopes:
-        raise ApiError(400, "no_scopes", "Tick at least one use to consent.")
     grant = ConsentGrant(
         version=body.version,
         text_sha256=body.text_sha256,
