@@ -30,6 +30,7 @@ from woz.research.consent import ConsentRefused
 from woz.research.ledger import LaborLedger, compute_ledger
 from woz.research.operators import RecordRefused
 from woz.research.participants import NotAllowed, Participants
+from woz.research.pseudonyms import tombstone_of
 from woz.store.sqlite import SQLiteStore
 from woz.study import StudyFileError, load_study
 from woz.text_table import aligned
@@ -102,9 +103,27 @@ async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[P
 
 
 def cmd_withdraw(args: argparse.Namespace) -> None:
+    """Withdraw a participant; an id woz knows nothing of is refused (a typo would
+    otherwise "succeed" and leave the real participant's data in place) unless forced."""
+
     async def work(store: SQLiteStore) -> None:
         participants, who = await _participants(store, args)
+        study_id = participants.study.id
+        if not args.force and not await participants.known(who):
+            hint = "" if args.pseudonym else "; a woz pseudonym (p_...) needs --pseudonym"
+            raise CommandRefused(
+                f"participant {args.participant!r} is unknown in study {study_id!r}: nothing "
+                f"is recorded under this id (check it{hint}); --force withdraws it anyway, "
+                "so that its later requests are refused"
+            )
+        earlier = await store.tombstone(study_id, tombstone_of(who))
         grave = await participants.withdraw(who, "cli")
+        if earlier is not None:
+            print(
+                f"Participant {who} was already withdrawn on {earlier.withdrawn_at:%Y-%m-%d}; "
+                f"tombstone {grave.subject}"
+            )
+            return
         print(
             f"Withdrew participant {who}: {grave.records_deleted} record(s) deleted; "
             f"tombstone {grave.subject}"
@@ -270,6 +289,12 @@ def add_research_commands(commands: Any) -> None:
             "--pseudonym", action="store_true", help="PARTICIPANT is woz's pseudonym (p_...)"
         )
         action.set_defaults(func=func)
+        if name == "withdraw":
+            action.add_argument(
+                "--force",
+                action="store_true",
+                help="withdraw even a participant woz has no trace of (refuses their requests)",
+            )
 
     export = commands.add_parser("export", help="write a dataset, its card and manifest")
     export.add_argument("--study", required=True, help="study id (or study file)")

@@ -76,7 +76,8 @@ class StoreRecorder:
             model=answer.model if answer else None,
             mode=task.mode,
             arm=task.arm,
-            failure=failure,
+            # An operator's answer can carry the failure of the model draft it replaced.
+            failure=failure or (answer.draft_failure if answer else None),
             presented_as=persona.presented_as if persona else "ai",
             deception=self._study.study.deception,
             permitted_uses=list(self._study.study.permitted_uses),

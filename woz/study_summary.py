@@ -25,6 +25,7 @@ def summary(study: Study) -> list[tuple[str, str]]:
     lines = [
         ("study", f"{section.id}: {section.title}"),
         ("personas", personas),
+        ("page", f"participants see {study.page_title!r}, talking to {study.page_persona.id}"),
         (
             "deception",
             section.deception + (f", IRB {irb}" if (irb := section.irb_protocol) else ""),

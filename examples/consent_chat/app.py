@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from typing import Any
 
 from woz_client import WozAPIError, WozClient
 
@@ -22,6 +23,22 @@ def ask(prompt: str) -> str:
         return input(prompt).strip()
     except EOFError:
         return ""
+
+
+def consented_uses(study: Any) -> list[str]:
+    """Ask for consent the way the rules want it: each optional use separately, none
+    assumed; the uses taking part needs are stated and agreed to first."""
+    needed = list(study.required_uses)
+    if needed:
+        print("Taking part means your conversation is used for: " + ", ".join(needed))
+        if not yes("Do you agree, and take part? [y/N] "):
+            return []
+    optional = [use for use in study.permitted_uses if use not in needed]
+    return needed + [use for use in optional if yes(f"May it also be used for {use}? [y/N] ")]
+
+
+def yes(prompt: str) -> bool:
+    return ask(prompt).lower() == "y"
 
 
 def main() -> int:
@@ -36,10 +53,10 @@ def main() -> int:
         person = woz.participant(
             ask("Your participant code: ") or uuid.uuid4().hex, conversation=uuid.uuid4().hex
         )
-        print(f"\n{study.title}\n\n{study.consent.text}\n")
-        uses = study.permitted_uses
-        print("Your conversation may be used for: " + ", ".join(uses))
-        if ask("Do you agree? [y/N] ").lower() != "y":
+        # The participant-facing title: the study's own title may state the research question.
+        print(f"\n{study.participant_page.title}\n\n{study.consent.text}\n")
+        uses = consented_uses(study)
+        if not uses:
             print("Thank you; nothing was recorded.")
             return 0
         person.consent(scopes=uses, method="terminal", text_sha256=study.consent.text_sha256)
@@ -67,8 +84,8 @@ def main() -> int:
             print(f"\n{study.debrief.text}\n")
             person.debrief()
             if study.debrief.reconsent_required:
-                person.reconsent(ask("May we keep your conversation? [y/N] ").lower() == "y")
-        if ask("Withdraw and delete your conversation now? [y/N] ").lower() == "y":
+                person.reconsent(yes("May we keep your conversation? [y/N] "))
+        if yes("Withdraw and delete your conversation now? [y/N] "):
             person.withdraw()
             print("Your conversation was deleted.")
         print(f"You can review or withdraw later at: {person.status().get('page_url', '-')}")

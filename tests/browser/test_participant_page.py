@@ -7,6 +7,7 @@ temporary folder and only its making is checked.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -81,9 +82,8 @@ async def test_consent_chat_debrief_and_withdrawal(
         await page.goto(f"{woz.url}/p/{woz.study.id}")
         await expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
         await expect(page.locator("#consent-text")).to_contain_text("shopping assistant prototype")
-        boxes = page.get_by_role("checkbox")
-        await expect(boxes).to_have_count(2)
-        await boxes.nth(1).uncheck()  # the participant declines excerpts in publications
+        await expect(page.get_by_role("checkbox")).to_have_count(2)
+        await page.get_by_role("checkbox").first.check()  # not excerpts in publications
         await page.get_by_role("button", name="I agree, start the chat").click()
         await expect(page.get_by_text("Say hello to Concierge.")).to_be_visible()
 
@@ -135,6 +135,71 @@ async def test_consent_chat_debrief_and_withdrawal(
         assert trace.encode() not in database, trace
 
 
+ANALYSIS = "analysis by the research team for this study"
+EXCERPTS = "short excerpts quoted in publications"
+
+
+@pytest.mark.parametrize("study_toml", [PAGE_STUDY_TOML], indirect=True)
+@pytest.mark.parametrize("ticks", [[ANALYSIS], [ANALYSIS, EXCERPTS]])
+async def test_consent_is_opt_in_and_records_exactly_the_uses_ticked(
+    browser: Browser, woz: Woz, ticks: list[str]
+) -> None:
+    """Every use starts unticked; until the use needed to take part is ticked the page says so
+    and "I agree" waits; the consent recorded has exactly the uses the participant ticked."""
+    ids = {ANALYSIS: "in_study_analysis", EXCERPTS: "publication_excerpts"}
+    async with phone_page(browser) as page:
+        await page.goto(f"{woz.url}/p/{woz.study.id}")
+        boxes = page.get_by_role("checkbox")
+        await expect(boxes).to_have_count(2)
+        for box in await boxes.all():
+            await expect(box).not_to_be_checked()
+        agree = page.get_by_role("button", name="I agree, start the chat")
+        hint = page.locator("#consent-hint")
+        await expect(agree).to_be_disabled()
+        await expect(hint).to_contain_text(f"To take part, tick “{ANALYSIS}”")
+        await expect(page.get_by_text(f"{ANALYSIS} (needed to take part)")).to_be_visible()
+        await page.get_by_role("checkbox", name=EXCERPTS).check()  # optional alone is not enough
+        await expect(agree).to_be_disabled()
+        await page.get_by_role("checkbox", name=EXCERPTS).uncheck()
+        for label in ticks:
+            await page.get_by_role("checkbox", name=label).check()
+        await expect(hint).to_be_hidden()
+        await agree.click()
+        await expect(page.get_by_text("Say hello to Concierge.")).to_be_visible()
+
+        [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
+        await page.goto(f"{woz.url}/woz/p/{cookie['value']}")  # the plain-HTML page says so
+        await expect(page.get_by_text("You agreed on")).to_be_visible()
+    [consent] = await woz.store.list_consents(woz.study.id)
+    assert consent.scopes == [ids[label] for label in ticks]
+
+
+@pytest.mark.parametrize("study_toml", [PAGE_STUDY_TOML], indirect=True)
+async def test_plain_page_consent_is_opt_in_too(browser: Browser, woz: Woz) -> None:
+    """The plain-HTML page starts unticked, does not take "I agree" without the use taking part
+    needs, and records exactly the uses ticked."""
+    async with phone_page(browser) as page:
+        await page.goto(f"{woz.url}/p/{woz.study.id}")  # a participant, and their page token
+        [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
+        await page.goto(f"{woz.url}/woz/p/{cookie['value']}")
+        consent = page.locator("form", has=page.get_by_role("button", name="I agree"))
+        boxes = consent.get_by_role("checkbox")
+        await expect(boxes).to_have_count(2)
+        for box in await boxes.all():
+            await expect(box).not_to_be_checked()
+        await consent.get_by_role("checkbox", name=EXCERPTS).check()
+        await page.get_by_role("button", name="I agree").click()  # the browser holds it back
+        assert await consent.get_by_role("checkbox", name=ANALYSIS).evaluate(
+            "box => box.validity.valueMissing"
+        )
+        assert await woz.store.list_consents(woz.study.id) == []
+        await consent.get_by_role("checkbox", name=ANALYSIS).check()
+        await page.get_by_role("button", name="I agree").click()
+        await expect(page.get_by_text("You agreed on")).to_contain_text(f"{ANALYSIS}, {EXCERPTS}")
+    [recorded] = await woz.store.list_consents(woz.study.id)
+    assert recorded.scopes == ["in_study_analysis", "publication_excerpts"]
+
+
 RECONSENT_TOML = PAGE_STUDY_TOML.replace(
     "[study.debrief]", "[study.debrief]\nreconsent_required = true"
 )
@@ -146,6 +211,7 @@ async def test_busy_assistant_then_reconsent(browser: Browser, woz: Woz) -> None
     gives the text back; after the debrief it asks for re-consent and records the answer."""
     async with phone_page(browser) as page:
         await page.goto(f"{woz.url}/p/{woz.study.id}")
+        await page.get_by_role("checkbox").first.check()
         await page.get_by_role("button", name="I agree, start the chat").click()
         message = page.get_by_label("Message")
         await message.fill("Anyone there?")
@@ -165,3 +231,65 @@ async def test_busy_assistant_then_reconsent(browser: Browser, woz: Woz) -> None
         [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
     status = await woz.server.app[PARTICIPANTS].status(cookie["value"].rpartition(".")[0])
     assert status.debriefed and status.reconsent == "refused"
+
+
+TITLED_TOML = (
+    PAGE_STUDY_TOML
+    + """
+[participant_page]
+title = "Gift helper"
+description = "Gift ideas for any budget."
+"""
+)
+
+
+@pytest.mark.parametrize(
+    "study_toml, title, subtitle",
+    [
+        (PAGE_STUDY_TOML, "Concierge", ""),
+        (TITLED_TOML, "Gift helper", "Gift ideas for any budget."),
+    ],
+    indirect=["study_toml"],
+)
+async def test_participants_never_see_the_research_question(
+    browser: Browser, woz: Woz, title: str, subtitle: str
+) -> None:
+    """Under deception every participant page and the page's state show the participant-facing
+    title (by default the persona's name), never the study's own title or description."""
+    research = (woz.study.title, woz.study.study.description)
+
+    async def shows_only_the_page_title(page: Page) -> None:
+        await expect(page).to_have_title(title)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        html = await page.content()
+        assert not [text for text in research if text in html], html
+
+    async with phone_page(browser) as page:
+        await page.goto(f"{woz.url}/p/{woz.study.id}")
+        await expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
+        await shows_only_the_page_title(page)
+        subtitle_line = page.locator("#page-description")
+        if subtitle:
+            await expect(subtitle_line).to_have_text(subtitle)
+        else:
+            await expect(subtitle_line).to_be_hidden()
+        state = await page.evaluate(
+            "async (path) => (await fetch(path)).text()", f"/p/{woz.study.id}/state"
+        )
+        assert not [text for text in research if text in state], state
+        assert json.loads(state)["study"] == {
+            "id": woz.study.id,
+            "title": title,
+            "description": subtitle,
+        }
+        await page.get_by_role("checkbox").first.check()
+        await page.get_by_role("button", name="I agree, start the chat").click()
+        await chat_turn(page, woz, QUESTION, ANSWER)
+        await shows_only_the_page_title(page)
+        await page.get_by_role("button", name="End chat").click()
+        await expect(page.locator("#debrief")).to_contain_text(WHO_WROTE["human"])
+        await shows_only_the_page_title(page)
+        [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
+        await page.goto(f"{woz.url}/woz/p/{cookie['value']}")  # the plain-HTML page
+        await expect(page.get_by_role("heading", name="Withdraw")).to_be_visible()
+        await shows_only_the_page_title(page)

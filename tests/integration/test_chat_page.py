@@ -145,7 +145,8 @@ async def test_the_cookie_decides_the_participant(woz: Woz) -> None:
 
 
 async def test_consent_to_another_text_is_refused(woz: Woz) -> None:
-    """A consent naming a text the study no longer has is 409; no uses ticked is 400."""
+    """A consent naming a text the study no longer has is 409; no uses ticked, or none of
+    the use taking part needs, is 400."""
     async with page_client(woz) as client:
         await client.open()
         body = {"version": "2", "text_sha256": "0" * 64, "scopes": ["in_study_analysis"]}
@@ -154,6 +155,9 @@ async def test_consent_to_another_text_is_refused(woz: Woz) -> None:
         body = {"version": "2", "text_sha256": (await client.state())["consent"]["text_sha256"]}
         status, error = await client.call("POST", "consent", {**body, "scopes": []})
         assert status == 400 and error["error"]["code"] == "no_scopes"
+        excerpts_only = {**body, "scopes": ["publication_excerpts"]}
+        status, error = await client.call("POST", "consent", excerpts_only)
+        assert status == 400 and error["error"]["code"] == "required_use"
     assert await woz.store.list_consents(woz.study.id) == []
 
 

@@ -109,8 +109,11 @@ async def test_consent_recorded_by_api_lets_the_participant_in(
 
 @pytest.mark.parametrize("study_toml", [CONSENT_REQUIRED], indirect=True)
 async def test_consent_to_another_text_or_use_is_refused(woz: Woz) -> None:
-    """A wrong version, a wrong text hash or a use the study does not permit: 409 or 400."""
+    """A wrong version, a wrong text hash, a use the study does not permit, no use, or uses
+    without the one taking part needs (the team's analysis): 409 or 400."""
     for body, code in (
+        ({"scopes": []}, "no_scopes"),
+        ({"scopes": ["publication_excerpts"]}, "required_use"),
         ({"version": "2"}, "consent_mismatch"),
         ({"text_sha256": "0" * 64}, "consent_mismatch"),
         ({"scopes": ["commercial_use"]}, "consent_mismatch"),

@@ -121,8 +121,8 @@ async def test_the_support_study_runs_from_its_chat_page(aiohttp_server: Server)
 async def test_the_consent_chat_app_consents_chats_and_debriefs(aiohttp_server: Server) -> None:
     async with example_woz(aiohttp_server, "support_chat") as woz:
         operator = await woz.online_operator()
-        # model, participant code, consent, one message, end of chat, keep the data
-        typed = "sam\nparticipant-77\ny\nMy internet is down\n\nn\n"
+        # model, participant code, taking part, no excerpts, one message, end of chat, keep it
+        typed = "sam\nparticipant-77\ny\nn\nMy internet is down\n\nn\n"
         app = await run_app(woz, "consent_chat/app.py", stdin=typed)
         task = await operator.next_task()
         assert task["messages"][-1]["content"][0]["text"] == "My internet is down"
@@ -135,5 +135,7 @@ async def test_the_consent_chat_app_consents_chats_and_debriefs(aiohttp_server: 
             status = await response.json()
     assert "ai> Let's restart the router." in printed
     assert "Sam is not a program" in printed  # the debrief was shown
+    assert "Help desk" in printed and woz.study.title not in printed  # not the research question
+    assert status["consent"]["scopes"] == ["in_study_analysis"]  # the uses agreed to, no more
     assert record.consent_id is not None and record.participant == status["participant"]
     assert status["consent_current"] and status["debriefed"] and not status["withdrawn"]

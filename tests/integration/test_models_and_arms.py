@@ -10,6 +10,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -45,6 +46,17 @@ guide = "Be a kind concierge."
 """
     values = getattr(request, "param", {})
     return with_values(STUDY_TOML, values) + extra
+
+
+async def exported(settings: Settings, tmp_path: Path, fmt: str) -> list[Any]:
+    """The rows of `woz export --format fmt` for in-study analysis, as the CLI writes them."""
+    out = tmp_path / fmt
+    code, _, err = await run_woz(
+        "--data", str(settings.data), "export", "--study", "test-study",
+        "--format", fmt, "--purpose", "in_study_analysis", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    return [json.loads(line) for line in (out / "data.jsonl").read_text().splitlines()]
 
 
 async def test_assist_draft_reaches_operator_and_provenance_follows_edits(
@@ -87,13 +99,7 @@ async def test_only_changed_drafts_become_preference_pairs(
         draft = await op.expect("task.draft", task_id=task["id"], done=True)
         await op.reply(task["id"], final or draft["text"])
         await call
-    out = tmp_path / "pairs"
-    code, _, err = await run_woz(
-        "--data", str(settings.data), "export", "--study", "test-study",
-        "--format", "preference", "--purpose", "in_study_analysis", "--out", str(out),
-    )  # fmt: skip
-    assert code == 0, err
-    rows = [json.loads(line) for line in (out / "data.jsonl").read_text().splitlines()]
+    rows = await exported(settings, tmp_path, "preference")
     assert sorted(row["chosen"][0]["content"] for row in rows) == sorted(finals[1:])
     assert all(row["rejected"][0]["content"].strip() == DRAFT for row in rows)
 
@@ -111,6 +117,29 @@ async def test_accepting_the_draft_unchanged_is_model_text(
     record = await woz.store.get_record(ack["record_id"])
     assert record is not None
     assert (record.produced_by, record.edit_ratio, record.synthetic) == ("model", 0.0, True)
+
+
+@pytest.mark.parametrize("trouble, reason", [("fail", "http_500"), ("hang", "timeout")])
+async def test_a_failed_draft_is_recorded_beside_the_humans_answer(
+    woz: Woz, openai_client: openai.AsyncOpenAI, settings: Settings, tmp_path: Path,
+    trouble: str, reason: str,
+) -> None:  # fmt: skip
+    """When the assist model fails, the operator's own answer is `human` and the record's
+    `failure` names the upstream's failure, in the store and in the export."""
+    op = await woz.ready_operator()
+    call = ask(openai_client, f"A gift, but {trouble}", model="assist")
+    task = await op.next_task()
+    drafted = await op.expect("task.draft", task_id=task["id"], done=True)
+    assert drafted["error"] == reason
+    ack = await op.reply(task["id"], "A pair of gardening gloves.")
+    assert (await call).choices[0].message.content == "A pair of gardening gloves."
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None
+    assert (record.produced_by, record.draft, record.synthetic) == ("human", None, False)
+    assert record.failure is not None
+    assert record.failure.startswith(f"draft upstream 'fake' failed ({reason})")
+    [row] = await exported(settings, tmp_path, "openai-chat")
+    assert row["woz"]["produced_by"] == "human" and row["woz"]["failure"] == record.failure
 
 
 async def test_model_arm_streams_like_a_human_one(

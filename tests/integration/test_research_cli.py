@@ -93,3 +93,32 @@ async def test_commands_refuse_a_study_never_served(woz: Woz, settings: Settings
         "woz: study 'nope' has never been served from this data folder; check --data, "
         "or serve it once (woz serve) so woz knows its rules"
     )
+
+
+async def test_withdrawing_an_unknown_participant_is_refused_unless_forced(
+    woz: Woz, settings: Settings
+) -> None:
+    """A mistyped id is an error (exit 2) that leaves the real participant's data in place;
+    `--force` withdraws a participant woz has never seen, so their later requests are refused."""
+    await answer_task(woz, "P-0024", "hello", "hi")
+    withdraw = ["--data", str(settings.data), "participants", "withdraw", "--study", "test-study"]
+    code, out, err = await run_woz(*withdraw, "P-0042")
+    assert code == 2 and out == ""
+    assert err.startswith("woz: participant 'P-0042' is unknown in study 'test-study'")
+    assert "--force" in err and len(err.strip().splitlines()) == 1
+    assert len(await woz.store.list_records(woz.study.id)) == 1
+    assert await woz.store.list_tombstones(woz.study.id) == []
+
+    code, out, err = await run_woz(*withdraw, "--force", "P-0042")
+    assert code == 0, err
+    assert out.startswith("Withdrew participant p_") and "0 record(s) deleted" in out
+    [tombstone] = await woz.store.list_tombstones(woz.study.id)
+    assert len(await woz.store.list_records(woz.study.id)) == 1
+    code, out, err = await run_woz(*withdraw, "P-0042")  # known now: by its tombstone
+    assert code == 0 and "already withdrawn" in out, err
+    async with woz.openai(max_retries=0) as client:
+        with pytest.raises(openai.PermissionDeniedError, match="participant_withdrawn"):
+            await client.chat.completions.create(
+                model="wizard", messages=[{"role": "user", "content": "hi"}], user="P-0042"
+            )
+    assert [t.subject for t in await woz.store.list_tombstones(woz.study.id)] == [tombstone.subject]

@@ -20,7 +20,7 @@ from html import escape
 from aiohttp import web
 
 from woz.context import PARTICIPANTS, STUDY
-from woz.research.consent import ConsentGrant
+from woz.research.consent import ConsentGrant, ScopesRefused, required_uses
 from woz.research.participants import Participants, ParticipantStatus
 
 STYLE = (
@@ -58,18 +58,27 @@ def _participant(request: web.Request) -> tuple[Participants, str]:
     return participants, participant
 
 
-def _page(title: str, body: str) -> web.Response:
+def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
+    """The page around `body`, titled as participants see the study (`Study.page_title`,
+    never the study's own title, which may state the research question)."""
+    study = request.config_dict[STUDY]
+    title = escape(study.page_title)
+    subtitle = f"<p>{escape(study.page_description)}</p>" if study.page_description else ""
     html = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"<title>{title}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{title}</h1>{subtitle}{body}</body></html>"
     )
-    return web.Response(text=html, content_type="text/html", headers=HEADERS)
+    return web.Response(text=html, status=status, content_type="text/html", headers=HEADERS)
 
 
-def _consent_section(request: web.Request, status: ParticipantStatus, action: str) -> str:
-    study = request.config_dict[STUDY].study
+def _consent_section(
+    request: web.Request, status: ParticipantStatus, action: str, problem: str
+) -> str:
+    """The consent given, or the form to give it: every box unticked (consent is opt-in),
+    the use needed to take part marked (and required by the browser), `problem` above."""
+    study = request.config_dict[STUDY]
     if status.consent is not None and status.consent_current:
         uses = ", ".join(USE_LABELS[s] for s in status.consent.scopes)
         return (
@@ -77,16 +86,30 @@ def _consent_section(request: web.Request, status: ParticipantStatus, action: st
             f"{escape(status.consent.granted_at.strftime('%d %B %Y'))} to: {escape(uses)}.</p>"
             "</section>"
         )
+    required = required_uses(study)
     boxes = "".join(
-        f'<p><label><input type="checkbox" name="scope" value="{escape(use)}" checked> '
-        f"{escape(USE_LABELS[use])}</label></p>"
-        for use in study.permitted_uses
+        f'<p><label><input type="checkbox" name="scope" value="{escape(use)}"'
+        f"{' required' if use in required else ''}> {escape(USE_LABELS[use])}"
+        f"{' <strong>(needed to take part)</strong>' if use in required else ''}</label></p>"
+        for use in study.study.permitted_uses
     )
+    shown = f'<p role="alert"><strong>{escape(problem)}</strong></p>' if problem else ""
     return (
-        f"<section><h2>Consent</h2><pre>{escape(study.consent.text.strip())}</pre>"
-        f'<form method="post" action="{escape(action)}/consent"><p>My conversations may be used '
-        f"for:</p>{boxes}<button>I agree</button></form></section>"
+        f"<section><h2>Consent</h2><pre>{escape(study.study.consent.text.strip())}</pre>"
+        f'<form method="post" action="{escape(action)}/consent"><p>Tick what my conversations '
+        f"may be used for:</p>{boxes}{shown}<button>I agree</button></form></section>"
     )
+
+
+def _not_taking_part(request: web.Request, refused: ScopesRefused) -> str:
+    """What to tell a participant whose ticks do not amount to taking part."""
+    required = required_uses(request.config_dict[STUDY])
+    if refused.code == "required_use" and required:
+        return (
+            f"To take part, tick “{USE_LABELS[required[0]]}”: the study cannot include your "
+            "conversations without it. The other uses are up to you."
+        )
+    return "Tick at least one use to take part."
 
 
 def _debrief_section(request: web.Request, status: ParticipantStatus, action: str) -> str:
@@ -105,19 +128,22 @@ def _debrief_section(request: web.Request, status: ParticipantStatus, action: st
 
 
 async def show(request: web.Request) -> web.Response:
+    return await _show(request)
+
+
+async def _show(request: web.Request, problem: str = "") -> web.Response:
     participants, participant = _participant(request)
     status = await participants.status(participant)
-    title = request.config_dict[STUDY].title
     if status.withdrawn:
         when = status.withdrawn_at.strftime("%d %B %Y") if status.withdrawn_at else "today"
         return _page(
-            title,
+            request,
             f"<p>You have withdrawn from this study. Your conversations were deleted "
             f"({escape(when)}); nothing more is recorded about you.</p>",
         )
-    action = request.path.rstrip("/")
+    action = request.path.rstrip("/").removesuffix("/consent")
     body = (
-        _consent_section(request, status, action)
+        _consent_section(request, status, action, problem)
         + _debrief_section(request, status, action)
         + f'<section><h2>Withdraw</h2><form method="post" action="{escape(action)}/withdraw">'
         "<p>You can stop at any time. Withdrawing deletes your conversations from the "
@@ -126,7 +152,7 @@ async def show(request: web.Request) -> web.Response:
         "I want my conversations deleted</label></p>"
         "<button>Withdraw and delete my data</button></form></section>"
     )
-    return _page(title, body)
+    return _page(request, body, 400 if problem else 200)
 
 
 def _back(request: web.Request) -> web.HTTPSeeOther:
@@ -136,10 +162,12 @@ def _back(request: web.Request) -> web.HTTPSeeOther:
 async def consent(request: web.Request) -> web.Response:
     participants, participant = _participant(request)
     form = await request.post()
-    scopes = [str(s) for s in form.getall("scope", [])]
-    if scopes:  # ticking nothing is not consent
+    scopes = [str(s) for s in form.getall("scope", []) if s in USE_LABELS]
+    try:
         grant = ConsentGrant.model_validate({"method": "participant_page", "scopes": scopes})
         await participants.consent(participant, grant, "participant_page")
+    except ScopesRefused as refused:  # ticking nothing, or not what taking part needs
+        return await _show(request, _not_taking_part(request, refused))
     raise _back(request)
 
 

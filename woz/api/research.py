@@ -8,7 +8,7 @@ stores it. Errors are `{"error": {"code", "message"}}` with a fitting status.
 
 | route | what it does |
 |---|---|
-| `GET /woz/study` | consent text, version and hash; debrief policy and text; permitted uses |
+| `GET /woz/study` | consent text and hash; debrief; permitted and required uses; page title |
 | `GET /woz/participants/{id}` | consent, debrief, withdrawal status; the participant page link |
 | `POST /woz/participants/{id}/consent` | record consent (version, text hash, method, scopes) |
 | `POST /woz/participants/{id}/notice` | the pre-session notice was shown |
@@ -34,7 +34,13 @@ from woz.api.participant_page import setup_participant_page
 from woz.auth import bearer_token
 from woz.context import KEYS, PARTICIPANTS, SETTINGS, STUDY
 from woz.models.study import PermittedUse
-from woz.research.consent import ConsentGrant, ConsentRefused, consent_text_sha256
+from woz.research.consent import (
+    ConsentGrant,
+    ConsentRefused,
+    ScopesRefused,
+    consent_text_sha256,
+    required_uses,
+)
 from woz.research.participants import NotAllowed, Participants
 
 log = structlog.get_logger(__name__)
@@ -68,6 +74,8 @@ async def research_errors(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message)
+    except ScopesRefused as exc:
+        return error_response(400, exc.code, str(exc))
     except ConsentRefused as exc:
         return error_response(409, "consent_mismatch", str(exc))
     except NotAllowed as exc:
@@ -150,7 +158,12 @@ async def get_study(request: web.Request) -> web.Response:
             },
             "debrief": section.debrief.model_dump(),
             "permitted_uses": list(section.permitted_uses),
+            "required_uses": required_uses(study),
             "license": section.data_license,
+            "participant_page": {
+                "title": study.page_title,
+                "description": study.page_description,
+            },
         }
     )
 

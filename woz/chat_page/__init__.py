@@ -10,7 +10,7 @@ Content-Security-Policy; the script renders every text with `textContent`.
 | route | what it does |
 |---|---|
 | `GET /p/{study_id}` | the page; a first visit makes a participant and sets their cookie |
-| `GET /p/{study_id}/state` | study title, persona, consent text and standing, debrief, withdrawal |
+| `GET /p/{study_id}/state` | page title, persona, consent text and standing, debrief, withdrawal |
 | `POST /p/{study_id}/consent` | `{"version", "text_sha256", "scopes"}`: consent to the text shown |
 | `POST /p/{study_id}/chat/completions` | Chat Completions, streamed as `/v1/` streams it |
 | `POST /p/{study_id}/end` | end the session; debriefs when the study's policy says so |

@@ -5,8 +5,9 @@ script re-renders from one shape after any action. Every action goes through
 the `Participants` service, so it is validated, recorded and audited exactly as
 from the `/woz/` API, with the actor `participant_page`.
 
-Nothing here shows participants the study's `description` or anything meant
-for researchers: under a deceptive design it may say what the deception is.
+Nothing here shows participants the study's `title`, `description` or anything
+meant for researchers: under a deceptive design they may state the research
+question or the deception. The page's title is `[participant_page]`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from woz.chat_page.session import ACTOR, page_participant
 from woz.context import STORE, STUDY
 from woz.models.study import PermittedUse
 from woz.research.conditions import Conditions
-from woz.research.consent import ConsentGrant, consent_text_sha256
+from woz.research.consent import ConsentGrant, consent_text_sha256, required_uses
 from woz.research.debrief import DebriefContent, debrief_content, debrief_due_at_session_end
 from woz.research.participants import Participants
 
@@ -69,7 +70,7 @@ async def page_state(request: web.Request, participants: Participants, participa
     persona = study.page_persona
     status = await participants.status(participant)
     state: dict[str, Any] = {
-        "study": {"id": study.id, "title": study.title},
+        "study": {"id": study.id, "title": study.page_title, "description": study.page_description},
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},
         "withdrawn": status.withdrawn,
         "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,
@@ -82,7 +83,10 @@ async def page_state(request: web.Request, participants: Participants, participa
         "version": section.consent.version,
         "text": section.consent.text.strip(),
         "text_sha256": consent_text_sha256(study),
-        "uses": [{"id": use, "label": USE_LABELS[use]} for use in section.permitted_uses],
+        "uses": [
+            {"id": use, "label": USE_LABELS[use], "required": use in required_uses(study)}
+            for use in section.permitted_uses
+        ],
         "given": status.consent_current,
         "scopes": list(status.consent.scopes) if status.consent else [],
     }
@@ -104,11 +108,10 @@ async def get_state(request: web.Request) -> web.Response:
 
 
 async def post_consent(request: web.Request) -> web.Response:
-    """Consent to the text the page showed (`409 consent_mismatch` if it changed since)."""
+    """Consent to the text the page showed (`409 consent_mismatch` if it changed since)
+    for exactly the uses ticked (`400 no_scopes` / `required_use`, see `check_taking_part`)."""
     participants, participant = page_participant(request)
     body: ConsentBody = await _body(request, ConsentBody)
-    if not body.scopes:
-        raise ApiError(400, "no_scopes", "Tick at least one use to consent.")
     grant = ConsentGrant(
         version=body.version,
         text_sha256=body.text_sha256,

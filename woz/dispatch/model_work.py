@@ -34,7 +34,10 @@ def upstream_failed(exc: UpstreamError) -> WozError:
 
 
 def with_provenance(state: TaskState, answer: Answer) -> Answer:
-    """`answer` with `produced_by`, edit ratio and draft, when a model drafted the task."""
+    """`answer` with `produced_by`, edit ratio and draft, when a model drafted the task,
+    and why the draft failed, when it did (the record keeps it as its `failure`)."""
+    if state.draft_error is not None:
+        answer = answer.model_copy(update={"draft_failure": state.draft_error})
     if state.model_draft is None:
         return answer
     final = answer.content if answer.content is not None else _calls_text(answer)
@@ -82,7 +85,7 @@ class ModelWork:
                     last_sent = time.monotonic()
         except UpstreamError as exc:
             log.warning("task.draft_failed", task_id=state.task.id, reason=exc.reason)
-            state.draft_error = exc.reason
+            state.draft_error = f"draft {exc}"
             self._send_draft(state, text, True, exc.reason)
             return
         state.model_draft = text

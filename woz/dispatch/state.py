@@ -55,7 +55,7 @@ class TaskState:
     drafting: asyncio.Task[None] | None = None
     model_draft: str | None = None  # the upstream's draft so far (assist mode)
     draft_source: str | None = None
-    draft_error: str | None = None
+    draft_error: str | None = None  # why the draft failed, as the record's `failure` says
 
     def taken_up(self) -> bool:
         """Whether an operator has been given the task (or the model answers it)."""

@@ -48,6 +48,7 @@ PROVENANCE_FIELDS = (
     "delivered_at",
     "attempts",
     "status",
+    "failure",
     "wizard_error",
     "flags",
 )
@@ -96,6 +97,7 @@ def provenance(record: Record, flags: list[str] | None = None) -> dict[str, Any]
         "delivered_at": _time(t.delivered_at),
         "attempts": t.attempts,
         "status": record.status.value,
+        "failure": record.failure,
         "wizard_error": record.wizard_error,
         "flags": list(flags or []),
     }

@@ -171,12 +171,17 @@ class PassthroughSection(_Strict):
 
 
 class ParticipantPageSection(_Strict):
-    """The participant chat page (`/p/<study id>`): which persona it talks to.
+    """What participants see of the study: the chat page (`/p/<study id>`) and its persona.
 
-    `persona` defaults to the study's first.
+    `persona` defaults to the study's first. `title` and `description` are what the
+    participant pages show as their title and subtitle, in place of the study's own
+    `title` and `description`, which are the researchers' and may state the research
+    question or the deception. The title defaults to the persona's display name.
     """
 
     persona: str | None = None
+    title: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=500)
 
 
 class Snippet(_Strict):
@@ -308,6 +313,18 @@ class Study(_Strict):
         """The persona the participant chat page talks to."""
         chosen = self.participant_page.persona
         return (self.persona(chosen) if chosen else None) or self.personas[0]
+
+    @property
+    def page_title(self) -> str:
+        """The title participants see: `[participant_page] title`, else the page persona's
+        name. Never the study's `title`, which is written for researchers."""
+        persona = self.page_persona
+        return self.participant_page.title.strip() or persona.display_name or persona.id
+
+    @property
+    def page_description(self) -> str:
+        """The subtitle participants see (`[participant_page] description`), often empty."""
+        return self.participant_page.description.strip()
 
 
 def _needs_upstream(where: str, mode: str, upstream: str | None, known: set[str]) -> None:

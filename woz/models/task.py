@@ -145,6 +145,8 @@ class Answer(BaseModel):
     draft_source: str | None = None
     edit_ratio: float | None = None
     model: str | None = None
+    # Why the model's draft failed, when it did: the operator answered without it.
+    draft_failure: str | None = None
 
     def as_message(self) -> Message:
         """The answer as the assistant turn that continues its conversation."""

@@ -4,6 +4,12 @@ A consent is recorded by the participant page, by the `/woz/` API, or by
 `client_sdk`. It names the version of the study's consent text and the scopes
 (permitted uses) granted, a subset of the study's. A later consent (say, a
 re-consent after debriefing that grants fewer uses) supersedes an earlier one.
+
+Consent is opt-in (GDPR Recital 32: no pre-ticked boxes) and each optional use
+is agreed to separately. One use is not optional: taking part in a study means
+its team analyses the conversation (`in_study_analysis`, when the study permits
+it), so a consent without it, or with no use at all, is refused rather than
+recorded as a consent to take part.
 """
 
 from __future__ import annotations
@@ -17,9 +23,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.models.research import ConsentRecord
 from woz.models.study import PermittedUse, Study
 
+REQUIRED_USE: PermittedUse = "in_study_analysis"
+
 
 class ConsentRefused(Exception):
     """A consent that cannot be recorded as asked; the message says why."""
+
+
+class ScopesRefused(ConsentRefused):
+    """A consent whose uses do not amount to taking part; `code` says which rule."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ConsentGrant(BaseModel):
@@ -61,7 +77,28 @@ def check_grant(study: Study, grant: ConsentGrant) -> tuple[str, list[PermittedU
             "text_sha256 does not match the study's consent text; "
             "show the participant the current text"
         )
-    return version, granted_scopes(study, grant.scopes)
+    scopes = granted_scopes(study, grant.scopes)
+    check_taking_part(study, scopes)
+    return version, scopes
+
+
+def required_uses(study: Study) -> list[PermittedUse]:
+    """The uses a participant must agree to in order to take part (the others are
+    optional): the team's analysis of the conversation, if the study permits it."""
+    return [REQUIRED_USE] if REQUIRED_USE in study.study.permitted_uses else []
+
+
+def check_taking_part(study: Study, scopes: Sequence[PermittedUse]) -> None:
+    """`ScopesRefused` unless `scopes` name at least one use and every required one."""
+    if not scopes:
+        raise ScopesRefused("no_scopes", "a consent names at least one use; scopes is empty")
+    missing = [use for use in required_uses(study) if use not in scopes]
+    if missing:
+        raise ScopesRefused(
+            "required_use",
+            f"scopes must include {missing}: taking part in this study means agreeing to "
+            "the team's analysis of the conversation; the other uses are optional",
+        )
 
 
 def granted_scopes(study: Study, scopes: Sequence[PermittedUse] | None) -> list[PermittedUse]:

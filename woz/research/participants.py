@@ -118,6 +118,19 @@ class Participants:
             reconsent=standing.reconsent,
         )
 
+    async def known(self, participant: str) -> bool:
+        """Whether woz holds anything under the pseudonym: a task seen, a record, a
+        consent, a disclosure event or a withdrawal. A mistyped id holds nothing."""
+        study_id = self._study.id
+        subject = tombstone_of(participant)
+        return bool(
+            await self._store.participant_seen(study_id, participant)
+            or await self._store.tombstone(study_id, subject)
+            or await self._store.list_consents(study_id, subject)
+            or await self._store.list_disclosures(study_id, subject)
+            or await self._store.last_task_at(study_id, participant)
+        )
+
     async def consent(self, participant: str, grant: ConsentGrant, actor: str) -> ConsentRecord:
         """Record a consent; `ConsentRefused` if it does not match the study's text."""
         standing = await self._usable(participant)

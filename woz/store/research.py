@@ -34,6 +34,9 @@ class ResearchStore(Protocol):
     async def participant_count(self, study_id: str) -> int:
         """Participants seen and not withdrawn."""
 
+    async def participant_seen(self, study_id: str, participant: str) -> bool:
+        """Whether the participant was ever registered (seen in a task), withdrawn or not."""
+
     async def last_task_at(self, study_id: str, participant: str | None = None) -> datetime | None:
         """When the participant's (or, with None, the study's) last task arrived."""
 

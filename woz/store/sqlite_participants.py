@@ -216,6 +216,13 @@ class ParticipantTables(SQLiteDatabase):
         )
         return int(rows[0]["n"])
 
+    async def participant_seen(self, study_id: str, participant: str) -> bool:
+        rows = await self._read(
+            "SELECT 1 FROM participants WHERE study_id = ? AND subject = ?",
+            (study_id, tombstone_of(participant)),
+        )
+        return bool(rows)
+
 
 def is_withdrawn(db: sqlite3.Connection, study_id: str, participant: str | None) -> bool:
     """Inside a write: has `participant` withdrawn? Writes of their content check this

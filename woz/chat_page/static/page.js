@@ -48,17 +48,21 @@ function longDate(iso) {
 // -- rendering ---------------------------------------------------------------
 
 function render() {
-  const { persona, study } = state;
-  document.title = persona.name;
-  $("persona-name").textContent = persona.name;
-  $("avatar").textContent = persona.name.trim().charAt(0).toUpperCase();
-  $("study-title").textContent = study.title;
+  // The participant-facing title, never the study's own (it may state the research question).
+  const { study } = state;
+  document.title = study.title;
+  $("page-title").textContent = study.title;
+  $("avatar").textContent = study.title.trim().charAt(0).toUpperCase();
+  setText("page-description", study.description);
   if (state.withdrawn) return renderWithdrawn();
   if (!state.consent.given) return renderConsent();
   if (state.debrief.given || ended) return renderDebrief();
   return renderChat();
 }
 
+// Consent is opt-in: every box starts unticked, and "I agree" records exactly the
+// uses ticked. A use the study needs to take part is marked so, and until it is
+// ticked the page says why "I agree" is not available yet.
 function renderConsent() {
   const { consent } = state;
   fillProse($("consent-text"), consent.text);
@@ -70,9 +74,15 @@ function renderConsent() {
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = use.id;
-    box.checked = true;
     box.addEventListener("change", updateAgree);
-    label.append(box, document.createTextNode(use.label));
+    const text = document.createElement("span");
+    text.textContent = use.label;
+    if (use.required) {
+      const needed = document.createElement("strong");
+      needed.textContent = " (needed to take part)";
+      text.append(needed);
+    }
+    label.append(box, text);
     uses.append(label);
   }
   updateAgree();
@@ -83,10 +93,20 @@ function ticked() {
   return Array.from($("uses").querySelectorAll("input:checked"), (box) => box.value);
 }
 
+/** Why "I agree" cannot be pressed yet, or "" when it can. */
+function consentMissing() {
+  const chosen = ticked();
+  const needed = state.consent.uses.find((use) => use.required && !chosen.includes(use.id));
+  if (needed) {
+    return `To take part, tick “${needed.label}”: the study cannot include your conversation without it. The other uses are up to you.`;
+  }
+  return chosen.length === 0 ? "Tick at least one use to take part." : "";
+}
+
 function updateAgree() {
-  const none = ticked().length === 0;
-  $("agree").disabled = none;
-  $("consent-hint").hidden = !none;
+  const missing = consentMissing();
+  $("agree").disabled = Boolean(missing);
+  setText("consent-hint", missing);
 }
 
 function renderChat() {
