@@ -114,3 +114,7 @@ class StoreRecorder:
             self._store.note_record_status(record_id, RecordStatus.DELIVERED, at)
         else:
             self._store.note_record_status(record_id, RecordStatus.CLIENT_GONE)
+
+    def replayed(self, record_id: str) -> None:
+        """Count a replay of the record's answer with the next commit; nobody waits for it."""
+        self._store.note_record_replayed(record_id)

@@ -1,4 +1,5 @@
-"""Routing behaviours seen from the outside: aborts, drops, retries, limits, timeouts."""
+"""Routing behaviours seen from the outside: aborts, drops, limits, timeouts (retries:
+test_retries.py)."""
 
 from __future__ import annotations
 
@@ -65,73 +66,6 @@ async def test_reconnecting_operator_gets_held_task_and_draft_back(
     assert resent["id"] == task["id"] and resent["draft"] == "Half an ans"
     await back.reply(task["id"], "Half an answer, finished.")
     assert (await call).choices[0].message.content == "Half an answer, finished."
-
-
-async def test_sdk_retry_joins_the_task_in_flight(woz: Woz) -> None:
-    """The SDK's retry after a client timeout attaches to the same task: one human answer."""
-    op = await woz.ready_operator()
-    async with woz.openai(timeout=0.5, max_retries=2) as impatient:
-        call = ask(impatient, "Please hurry")
-        task = await op.next_task()
-        await op.expect("task.revoked", task_id=task["id"])  # the first attempt timed out
-        retried = await op.next_task(timeout=5)  # the SDK's retry revives the same task
-        assert retried["id"] == task["id"]
-        await op.reply(task["id"], "Answered once.")
-        completion = await call
-    assert completion.choices[0].message.content == "Answered once."
-    records = await woz.store.list_records(woz.study.id)
-    assert [(r.task_id, r.status) for r in records] == [(task["id"], "delivered")]
-
-
-async def test_retry_after_the_answer_gets_it_again(
-    woz: Woz, openai_client: openai.AsyncOpenAI
-) -> None:
-    """A request whose answer was lost in transit is retried: the same answer, no new task."""
-    op = await woz.ready_operator()
-    first = ask(openai_client, "Lost on the way")
-    task = await op.next_task()
-    await op.reply(task["id"], "Said once.")
-    assert (await first).choices[0].message.content == "Said once."
-    again = await ask(openai_client, "Lost on the way")
-    assert again.choices[0].message.content == "Said once."
-    assigned = [f["task"]["id"] for f in op.frames if f["type"] == "task.assigned"]
-    assert assigned == [task["id"]]
-    records = await woz.store.list_records(woz.study.id)
-    assert [(r.task_id, r.status) for r in records] == [(task["id"], "delivered")]
-
-
-@pytest.mark.parametrize("study_toml", [{"routing.retry_ttl_s": "0"}], indirect=True)
-async def test_after_the_retry_window_the_same_request_is_new(
-    woz: Woz, openai_client: openai.AsyncOpenAI
-) -> None:
-    """Past `retry_ttl_s`, identical words are a new question for a human."""
-    op = await woz.ready_operator()
-    first = ask(openai_client, "Twice")
-    task = await op.next_task()
-    await op.reply(task["id"], "First answer.")
-    await first
-    second = ask(openai_client, "Twice")
-    new_task = await op.next_task()
-    assert new_task["id"] != task["id"]
-    await op.reply(new_task["id"], "Second answer.")
-    assert (await second).choices[0].message.content == "Second answer."
-
-
-async def test_identical_request_in_flight_shares_one_answer(
-    woz: Woz, openai_client: openai.AsyncOpenAI
-) -> None:
-    """Two copies of the same request (same key and body) are answered by one reply."""
-    op = await woz.make_operator()
-    await op.ready(capacity=5)
-    calls = [ask(openai_client, "Same words"), ask(openai_client, "Same words")]
-    task = await op.next_task()
-    await op.expect("queue", waiting=0)
-    await op.reply(task["id"], "One reply for both.")
-    results = await asyncio.gather(*calls)
-    assert [r.choices[0].message.content for r in results] == ["One reply for both."] * 2
-    assert not [
-        f for f in op.frames if f["type"] == "task.assigned" and f["task"]["id"] != task["id"]
-    ]
 
 
 @pytest.mark.parametrize("study_toml", [{"routing.queue_limit": "1"}], indirect=True)

@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from tests.unit.records import T0, make_record
 from woz.store.migrations import MIGRATIONS
 from woz.store.sqlite import SQLiteStore
 
@@ -42,3 +43,30 @@ async def test_a_response_stored_before_objects_were_kept_still_continues(
     with closing(sqlite3.connect(path)) as db:
         (version,) = db.execute("PRAGMA user_version").fetchone()
     assert version == len(MIGRATIONS)
+
+
+async def test_a_record_stored_before_replays_were_counted_starts_at_zero(
+    tmp_path: Path,
+) -> None:
+    """An older record reads with no replays, and counts the ones noted from then on."""
+    path = tmp_path / "woz.sqlite3"
+    _old_store(path, version=9)
+    record = make_record()
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute(
+            "INSERT INTO records (id, task_id, study_id, persona, conversation_id, participant,"
+            " operator, produced_by, status, received_at, body)"
+            " VALUES (?, ?, 's', 'p', 'c', NULL, NULL, 'human', 'delivered', ?, ?)",
+            (record.id, record.task_id, T0.isoformat(), record.model_dump_json()),
+        )
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        before = await store.get_record(record.id)
+        assert before is not None and before.replays == 0
+        store.note_record_replayed(record.id)
+        store.note_record_replayed(record.id)
+        after = await store.get_record(record.id)
+        assert after is not None and after.replays == 2
+    finally:
+        await store.close()

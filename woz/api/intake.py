@@ -1,5 +1,10 @@
 """What every facade does before its dialect-specific work: read the body, find
 the persona, pseudonymise the participant, and key the request for retries.
+
+A request may join the task of an earlier one (or get its answer again) only
+when it says it is a retry: the official SDKs number their attempts in
+`X-Stainless-Retry-Count` (0 for the first), and any client may send an
+`Idempotency-Key`. A first attempt is keyed too, so that its retry finds it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ M = TypeVar("M", bound=BaseModel)
 ARM_HEADER = "X-Woz-Arm"
 PARTICIPANT_HEADER = "X-Woz-Participant"
 CONVERSATION_HEADER = "X-Woz-Conversation"
+RETRY_COUNT_HEADER = "X-Stainless-Retry-Count"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 async def read_json(request: web.Request) -> tuple[dict[str, Any], bytes]:
@@ -79,6 +86,8 @@ class Intake(BaseModel):
     conversation_id: str
     scope: str
     request_key: str
+    request_digest: str
+    may_join: bool
     received_at: datetime
     requested_arm: str | None = None
 
@@ -89,6 +98,8 @@ class Intake(BaseModel):
             "conversation_id": self.conversation_id,
             "scope": self.scope,
             "request_key": self.request_key,
+            "request_digest": self.request_digest,
+            "may_join": self.may_join,
             "received_at": self.received_at,
             "requested_arm": self.requested_arm,
         }
@@ -102,9 +113,10 @@ def intake(request: web.Request, raw_body: bytes, external_participant: str | No
     a request from the participant chat page is the participant its cookie
     proved (`PAGE_PARTICIPANT`, already a pseudonym), whatever the request says.
 
-    The request key is the same for an SDK's retry of the same request (same
-    caller, same participant and conversation headers, same body bytes), so the
-    retry joins the task in flight.
+    The request key is the same for a retry of the same request: the same caller
+    and participant, and the same `Idempotency-Key` if the request has one, else
+    the same path, conversation header and body bytes. Only a retry (see
+    `is_retry`) may join the task of its key; any other request is a new task.
     """
     secret = request.app[STUDY_SECRET]
     page_participant = request.get(PAGE_PARTICIPANT)
@@ -123,15 +135,35 @@ def intake(request: web.Request, raw_body: bytes, external_participant: str | No
         if explicit_conversation
         else ""
     )
-    hasher = hashlib.sha256()
-    for part in (caller, request.path, participant or "", explicit_conversation or ""):
-        hasher.update(part.encode() + b"\0")
-    hasher.update(raw_body)
+    asked = digest((request.path, explicit_conversation or ""), raw_body)
+    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    who = (caller, participant or "")
+    if idempotency_key:
+        request_key = digest(("idempotency-key", *who, idempotency_key))
+    else:
+        request_key = digest(("request", *who, asked))
     return Intake(
         participant=participant,
         conversation_id=conversation_id,
         scope=f"{caller}:{participant or ''}",
-        request_key=hasher.hexdigest(),
+        request_key=request_key,
+        request_digest=asked,
+        may_join=bool(idempotency_key) or is_retry(request.headers.get(RETRY_COUNT_HEADER, "")),
         received_at=datetime.now(UTC),
         requested_arm=request.headers.get(ARM_HEADER),
     )
+
+
+def is_retry(retry_count: str) -> bool:
+    """Whether an `X-Stainless-Retry-Count` value numbers a retry (1 or more); a
+    first attempt (0), a missing header and anything not a number are not."""
+    return retry_count.isascii() and retry_count.isdigit() and retry_count.strip("0") != ""
+
+
+def digest(parts: tuple[str, ...], body: bytes = b"") -> str:
+    """SHA-256 of `parts`, each ended by a NUL, then of `body`."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode() + b"\0")
+    hasher.update(body)
+    return hasher.hexdigest()

@@ -140,6 +140,10 @@ class Recorder(Protocol):
     def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
         """Note that the answer reached the app (or did not); committed soon, not waited for."""
 
+    def replayed(self, record_id: str) -> None:
+        """Count one more time the record's answer was given again, to a retry of its
+        request; committed soon, not waited for."""
+
 
 Admission = Callable[[Task], Awaitable[Task]]
 """A check run on each new task before it is queued (not on retries that join one).
@@ -162,7 +166,8 @@ def chain(steps: list[Admission]) -> Admission:
 
 class Dispatcher(Protocol):
     async def submit(self, task: Task) -> TaskHandle:
-        """Queue `task`, or join the task in flight for the same request key.
+        """Queue `task`, or, if it is a retry (`task.may_join`), join the task in flight
+        or get the answer already given for its request key (`woz.dispatch.retries`).
 
         Raises `Unavailable` at once when no operator is online or the queue is full.
         """

@@ -18,7 +18,6 @@ import structlog
 from woz.dispatch.base import (
     Admission,
     Delivery,
-    DraftFeed,
     OperatorIdentity,
     OperatorLink,
     QueueStatus,
@@ -31,7 +30,8 @@ from woz.dispatch.deadlines import Deadlines
 from woz.dispatch.limits import InFlight
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.operator_pool import OperatorPool
-from woz.dispatch.settled import SettledAnswers
+from woz.dispatch.retries import Retries
+from woz.dispatch.settled import Settled
 from woz.dispatch.state import TaskState, fail_outcome, live_tasks, now
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
@@ -60,8 +60,7 @@ class MemoryDispatcher:
         self._tasks: dict[str, TaskState] = {}
         self._pool = OperatorPool(routing.reconnect_grace_s, self._tasks.__getitem__)
         self._models_work = ModelWork(models, self._pool.send_draft)
-        self._by_request: dict[str, str] = {}
-        self._settled = SettledAnswers(routing.retry_ttl_s)
+        self._retries = Retries(routing.retry_ttl_s, self._tasks, recorder)
         self._conversations = ConversationIndex()
         self._background: set[asyncio.Task[None]] = set()
         self._in_flight = InFlight(routing.max_in_flight_per_participant, routing.retry_after_s)
@@ -77,7 +76,7 @@ class MemoryDispatcher:
             return joined
         if self._admit is not None:
             task = await self._admit(task)
-            joined = self._join(task)  # an identical request got in meanwhile
+            joined = self._join(task)  # a request it may join got in meanwhile
             if joined is not None:
                 return joined
         self._in_flight.check(task.participant)
@@ -105,7 +104,7 @@ class MemoryDispatcher:
         state = TaskState(task=task, outcome=outcome, history=history)
         self._answer_deadlines.set(task.id)
         self._tasks[task.id] = state
-        self._by_request[task.request_key] = task.id
+        self._retries.started(task)
         self._track(state)
         if by_model:
             state.answering = True
@@ -120,12 +119,18 @@ class MemoryDispatcher:
         return TaskHandle(task, state.outcome, state.drafts, state.taken_up)
 
     def _join(self, task: Task) -> TaskHandle | None:
-        """A retry of a request in flight (or recently answered) joins its task."""
-        task_id = self._by_request.get(task.request_key)
-        state = self._tasks.get(task_id) if task_id else None
-        if state is None:
-            return self._join_settled(task)
-        if state.waiters == 0 and not state.finished and not state.answering:
+        """A retry joins the task of the request it retries, in flight or recently
+        answered (`woz.dispatch.retries`); any other request is a new task."""
+        target = self._retries.target(task)
+        if target is None:
+            return None
+        if isinstance(target, Settled):
+            return self._retries.replay(task, target)
+        state = target
+        if state.finished and state.record_id is not None:
+            # Answered, and still being sent to the requests that waited for it.
+            self._retries.replayed(state.task.id, state.record_id)
+        elif state.waiters == 0 and not state.finished and not state.answering:
             # Its client left and the task was taken back; the retry revives it.
             self._abandoned.cancel(state.task.id)
             self._pool.enqueue(state, front=True)
@@ -135,21 +140,10 @@ class MemoryDispatcher:
         self._pool.pump()
         return TaskHandle(state.task, state.outcome, state.drafts, state.taken_up)
 
-    def _join_settled(self, task: Task) -> TaskHandle | None:
-        """A retry of a request already answered gets that answer again."""
-        settled = self._settled.get(task.request_key)
-        if settled is None:
-            return None
-        outcome: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
-        outcome.set_result(settled.delivery)
-        log.info("task.joined", task_id=settled.task_id, answered=True)
-        # The retry's own task is the same request; it takes the answered task's id.
-        return TaskHandle(task.model_copy(update={"id": settled.task_id}), outcome, DraftFeed())
-
     def finish(self, handle: TaskHandle, delivered: bool) -> None:
         state = self._tasks.get(handle.task.id)
         if state is None:
-            self._finish_settled(handle, delivered)
+            self._retries.finish_replay(handle, delivered)
             return
         state.waiters -= 1
         self._track(state)
@@ -302,19 +296,7 @@ class MemoryDispatcher:
     def _settle(self, state: TaskState) -> None:
         """Every waiting request has had the answer: keep only what a retry needs."""
         self._forget(state.task.id)
-        outcome = state.outcome
-        if outcome.done() and not outcome.cancelled() and outcome.exception() is None:
-            key, task_id = state.task.request_key, state.task.id
-            self._settled.add(key, task_id, outcome.result(), state.delivered)
-
-    def _finish_settled(self, handle: TaskHandle, delivered: bool) -> None:
-        """A retry that joined an answered task: the record is delivered if it was not."""
-        settled = self._settled.get(handle.task.request_key)
-        if settled is None or settled.task_id != handle.task.id or not delivered:
-            return
-        if not settled.delivered:
-            settled.delivered = True
-            self._recorder.delivered(settled.delivery.record_id, True, now())
+        self._retries.settle(state)
 
     def _on_deadline(self, task_id: str) -> None:
         state = self._tasks.get(task_id)
@@ -361,7 +343,6 @@ class MemoryDispatcher:
         state.answering = False
         state.finished = True
         self._track(state)
-        self._by_request.pop(state.task.request_key, None)
         fail_outcome(state.outcome, error)
         self._forget(state.task.id)
 
@@ -386,8 +367,7 @@ class MemoryDispatcher:
             return
         self._in_flight.update(state.task.participant, task_id, active=False)
         self._pool.dequeue(task_id)
-        if self._by_request.get(state.task.request_key) == task_id:
-            del self._by_request[state.task.request_key]
+        self._retries.ended(state.task)
         self._answer_deadlines.cancel(task_id)
         self._abandoned.cancel(task_id)
 

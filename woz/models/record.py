@@ -71,6 +71,9 @@ class Record(BaseModel):
     timings: Timings
     status: RecordStatus
     request: dict[str, Any] = Field(default_factory=dict)
+    # How many times the answer was given again, to a retry of its request that came
+    # after it was answered (woz.dispatch.retries): each copy went to the same request.
+    replays: int = 0
     # Set after the fact by a researcher reviewing the data: why this answer was a
     # wizard error (the operator broke the protocol or got it wrong), else None.
     wizard_error: str | None = None

@@ -55,6 +55,10 @@ class Store(ResearchStore, Protocol):
         """Set a record's delivery status with the next commit, without waiting for it;
         reads made afterwards see it."""
 
+    def note_record_replayed(self, record_id: str) -> None:
+        """Add one to the record's `replays` with the next commit, without waiting for
+        it; reads made afterwards see it."""
+
     async def get_record(self, record_id: str) -> Record | None: ...
 
     async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:

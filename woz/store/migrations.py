@@ -199,6 +199,10 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX records_operator ON records (study_id, operator);
     """,
+    # 10: how many times a record's answer was given again to a retry of its request.
+    """
+    ALTER TABLE records ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

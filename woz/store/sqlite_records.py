@@ -3,7 +3,7 @@
 The body is written once, when the task ends. Its delivery (`status` and
 `delivered_at`) is kept in columns and laid over the body when read, so the
 busiest write of all, marking an answer delivered, touches two small fields;
-so is a researcher's later `wizard_error` flag.
+so are a researcher's later `wizard_error` flag and the count of `replays`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,12 @@ class RecordTables(SQLiteDatabase):
     ) -> None:
         self._write_soon(_status_update(record_id, status, delivered_at))
 
+    def note_record_replayed(self, record_id: str) -> None:
+        def count(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE records SET replays = replays + 1 WHERE id = ?", (record_id,))
+
+        self._write_soon(count)
+
     async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:
         changed = await self._write_changes(
             "UPDATE records SET wizard_error = ? WHERE id = ? AND study_id = ?",
@@ -92,7 +98,7 @@ class RecordTables(SQLiteDatabase):
         return [_record(row) for row in rows]
 
 
-_COLUMNS = "body, status, delivered_at, wizard_error"
+_COLUMNS = "body, status, delivered_at, wizard_error, replays"
 
 
 def _status_update(record_id: str, status: RecordStatus, delivered_at: datetime | None) -> Write:
@@ -114,4 +120,5 @@ def _record(row: sqlite3.Row) -> Record:
     delivered = row["delivered_at"]
     record.timings.delivered_at = datetime.fromisoformat(delivered) if delivered else None
     record.wizard_error = row["wizard_error"]
+    record.replays = row["replays"]
     return record
