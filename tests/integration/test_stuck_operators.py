@@ -32,14 +32,14 @@ Streams = list[AsyncStream[ChatCompletionChunk]]
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Pings too rare to matter, and a short stall time."""
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Pings too rare to matter, and a short stall time (or the test's own, as a parameter)."""
     return Settings(
         data=tmp_path / "data",
         keepalive_s=0.5,
         disconnect_poll_s=0.05,
         heartbeat_s=60.0,
-        operator_stall_s=2.5,
+        operator_stall_s=getattr(request, "param", 2.5),
     )
 
 
@@ -118,4 +118,14 @@ async def test_an_operator_stuck_on_a_dead_socket_reconnects_and_gets_their_task
         back = await woz.make_operator()  # the same operator, on a new network
         await back.ready(TASKS)
         await answer_all(back, streams)
+        await asyncio.wait_for(stuck.read_to_end(), WAIT_S)
+
+
+@pytest.mark.parametrize("settings", [600.0], indirect=True)  # never given up on meanwhile
+async def test_shutting_down_is_not_held_up_by_a_stuck_operator(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A closing frame that cannot be sent gives way to an abort: the server stops anyway."""
+    async with stuck_with_tasks(woz, openai_client) as (stuck, _, _):
+        await asyncio.wait_for(woz.server.close(), WAIT_S)
         await asyncio.wait_for(stuck.read_to_end(), WAIT_S)
