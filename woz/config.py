@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     max_body_mib: int = Field(default=32, ge=20, description="request body limit")
     keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
     heartbeat_s: float = Field(default=20.0, gt=0)
+    operator_send_buffer_mib: float = Field(
+        default=16.0,
+        gt=0,
+        description="frames waiting for one operator's socket may stay above this many MiB"
+        " for at most `operator_stall_s`; then the socket is closed",
+    )
+    operator_stall_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="an operator's socket that sends nothing of the frames waiting for it"
+        " for this long is closed, and its tasks enter the reconnect grace",
+    )
     disconnect_poll_s: float = Field(
         default=1.0,
         gt=0,

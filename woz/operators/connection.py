@@ -4,6 +4,15 @@ Sends are queued and written by a single writer task, so the dispatcher never
 waits on a slow socket and frames keep their order. Replies run as tasks of
 their own (`run`), so an operator's next frame is read while the previous
 answer is being committed: a burst of answers shares one group commit.
+
+The writer hands the socket one frame at a time and waits for it to drain, so
+the socket's buffer holds at most about one frame beyond its high-water mark:
+the server's heartbeat pings, written straight to the socket, never queue
+behind our backlog. A watchdog gives up on a socket that falls too far behind
+(`woz.operators.backlog`): it drops the queued frames and aborts the
+connection at once (a closing frame would only wait behind the bytes the
+operator is not reading), so the hub's read loop ends and the operator's tasks
+enter the reconnect grace, as for any dropped socket.
 """
 
 from __future__ import annotations
@@ -13,12 +22,13 @@ from collections.abc import Coroutine
 from typing import Any
 
 import structlog
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from woz.dispatch.base import QueueStatus
 from woz.jsontext import dumps
 from woz.models.protocol import task_view
 from woz.models.task import Task
+from woz.operators.backlog import BacklogWatch, SendLimits
 
 log = structlog.get_logger(__name__)
 
@@ -27,15 +37,29 @@ STOP_TIMEOUT_S = 5.0
 
 
 class OperatorConnection:
-    def __init__(self, ws: web.WebSocketResponse, operator_key_id: str) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        operator_key_id: str,
+        transport: asyncio.Transport | None,
+        limits: SendLimits,
+    ) -> None:
         self.ws = ws
         self.operator_key_id = operator_key_id
-        self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._transport = transport
+        self._limits = limits
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queued_bytes = 0  # of the frames in the outbox (JSON text, ASCII but for text)
+        self._frames_sent = 0
+        self._writing = False
+        self._given_up = False
         self._writer: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop())
+        self._watchdog = asyncio.create_task(self._watch())
 
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` beside the read loop, at most `MAX_CONCURRENT` at once."""
@@ -48,24 +72,38 @@ class OperatorConnection:
     async def stop(self) -> None:
         """Finish running work, flush what is queued, then stop writing.
 
-        Bounded: a writer stuck on a dead socket is cancelled, never left pending.
-        Running work is waited for, never cancelled: a reply being committed runs
-        to its end (the dispatcher relies on it), its acknowledgement just may not
-        reach a socket that is gone.
+        Bounded: a writer that cannot flush in time is given up on (the socket is
+        aborted), never left pending. Running work is waited for, never
+        cancelled: a reply being committed runs to its end (the dispatcher relies
+        on it), its acknowledgement just may not reach a socket that is gone.
         """
-        if self._running:
-            await asyncio.wait(self._running, timeout=STOP_TIMEOUT_S)
         try:
-            async with asyncio.timeout(STOP_TIMEOUT_S):
+            if self._running:
+                await asyncio.wait(self._running, timeout=STOP_TIMEOUT_S)
+            if self._writer is not None:
                 self._outbox.put_nowait(None)
-                if self._writer is not None:
-                    await self._writer
+                await asyncio.wait({self._writer}, timeout=STOP_TIMEOUT_S)
         finally:
             if self._writer is not None and not self._writer.done():
+                self._give_up("not_flushed")
                 self._writer.cancel()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+
+    async def close(self, code: int = WSCloseCode.OK, message: bytes = b"") -> None:
+        """Close the socket with a closing handshake, or abort it if that cannot finish."""
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await self.ws.close(code=code, message=message)
+        except TimeoutError:
+            self._give_up("close_timed_out")
 
     def send(self, frame_type: str, **payload: Any) -> None:
-        self._outbox.put_nowait({"type": frame_type, **payload})
+        if self._given_up:
+            return
+        text = dumps({"type": frame_type, **payload})
+        self._queued_bytes += len(text)
+        self._outbox.put_nowait(text)
 
     def send_assigned(self, task: Task) -> None:
         self.send("task.assigned", task=task_view(task))
@@ -80,10 +118,52 @@ class OperatorConnection:
         self.send("task.draft", task_id=task_id, text=text, done=done, error=error)
 
     async def _write_loop(self) -> None:
-        while (frame := await self._outbox.get()) is not None:
+        while (text := await self._outbox.get()) is not None:
+            self._queued_bytes -= len(text)
             if self.ws.closed:
                 continue
+            self._writing = True
             try:
-                await self.ws.send_str(dumps(frame))
+                await self.ws.send_str(text)
             except (ConnectionResetError, RuntimeError):
                 log.info("operator.write_failed", operator=self.operator_key_id)
+            finally:
+                self._writing = False
+            self._frames_sent += 1
+
+    async def _watch(self) -> None:
+        """Every few moments, see whether the socket keeps up; give up on it if not."""
+        watch = BacklogWatch(self._limits)
+        while not self._given_up:
+            await asyncio.sleep(self._limits.check_every_s)
+            problem = watch.check(
+                waiting=self._writing or self._queued_bytes > 0,
+                frames_sent=self._frames_sent,
+                queued=self._queued_bytes,
+                buffered=self._buffered(),
+            )
+            if problem is not None:
+                self._give_up(problem)
+
+    def _buffered(self) -> int:
+        """Bytes handed to the socket that it has not sent yet."""
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
+
+    def _give_up(self, reason: str) -> None:
+        """Drop every queued frame and abort the connection: its read loop ends at once."""
+        if self._given_up:
+            return
+        self._given_up = True
+        log.warning(
+            "operator.socket_given_up",
+            operator=self.operator_key_id,
+            reason=reason,
+            queued_bytes=self._queued_bytes,
+            buffered_bytes=self._buffered(),
+        )
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        self._queued_bytes = 0
+        self._outbox.put_nowait(None)  # the writer ends once its current frame fails
+        if self._transport is not None:
+            self._transport.abort()

@@ -10,6 +10,7 @@ A malformed frame is answered with an `error` frame; the connection stays.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ from woz.models.protocol import (
     TypingFrame,
 )
 from woz.models.task import Answer
+from woz.operators.backlog import SendLimits
 from woz.operators.connection import OperatorConnection
 from woz.origin import origin_allowed
 from woz.research.consent import ConsentRefused
@@ -115,7 +117,7 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SETTINGS]
     ws = web.WebSocketResponse(heartbeat=settings.heartbeat_s, max_msg_size=4 * 1024 * 1024)
     await ws.prepare(request)
-    connection = OperatorConnection(ws, key.id)
+    connection = OperatorConnection(ws, key.id, request.transport, SendLimits.of(settings))
     connection.start()
     connections = request.app[CONNECTIONS]
     dispatcher = request.app[DISPATCHER]
@@ -126,7 +128,7 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
         if previous is not None:
             previous.send("error", code="replaced", message="This operator connected elsewhere.")
             await previous.stop()
-            await previous.ws.close()
+            await previous.close()
         connection.send("hello", **await _hello(request, key))
         dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         async for message in ws:
@@ -268,9 +270,15 @@ def send_notice(app: web.Application, text: str, sender: str) -> int:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    """Shutting down: tell every operator, so their consoles reconnect to the next server."""
-    for connection in list(app[CONNECTIONS].values()):
-        await connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+    """Shutting down: tell every operator, so their consoles reconnect to the next server.
+
+    All at once: an operator whose socket cannot take the closing frame holds up no one."""
+    await asyncio.gather(
+        *(
+            connection.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+            for connection in list(app[CONNECTIONS].values())
+        )
+    )
 
 
 def setup_operators(app: web.Application) -> None:
