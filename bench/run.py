@@ -41,7 +41,6 @@ if __package__ in (None, ""):  # run as `python bench/run.py`: make `bench` impo
 from bench.common import (
     HOST,
     ROOT,
-    STUDY_ID,
     STUDY_TOML,
     free_port,
     latency_ms,
@@ -78,8 +77,9 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def create_keys(data: Path, roles: Sequence[str]) -> list[str]:
-    """Tokens for new keys of `roles`; the first alone (it creates the database)."""
+def create_keys(data: Path, study: Path, roles: Sequence[str]) -> list[str]:
+    """Tokens for new keys of `roles` for the study in file `study`; the first alone (it
+    creates the database)."""
 
     def start(role: str, index: int) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -92,7 +92,7 @@ def create_keys(data: Path, roles: Sequence[str]) -> list[str]:
                 "keys",
                 "create",
                 "--study",
-                STUDY_ID,
+                str(study),
                 "--role",
                 role,
                 "--name",
@@ -339,7 +339,7 @@ def measure(plan: Plan) -> dict[str, Any]:
         study = workdir / "bench-study.toml"
         study.write_text(STUDY_TOML)
         say(f"woz bench: data in {data}, open-file limit {nofile}")
-        tokens = create_keys(data, ["app", *(["operator"] * BOTS)])
+        tokens = create_keys(data, study, ["app", *(["operator"] * BOTS)])
         app_key, operators = tokens[0], tokens[1:]
 
         woz = start_woz(data, study, app_key, workdir)

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -125,22 +126,46 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
         await runner.cleanup()
 
 
-async def _new_key(settings: Settings, study_id: str, role: KeyRole, name: str) -> tuple[str, str]:
+async def _new_key(
+    settings: Settings, study: Study | str, role: KeyRole, name: str
+) -> tuple[str, str, str]:
+    """A key for `study`, as (study id, key id, token): a study loaded from its file, or
+    the id of one served from this data folder (a key for no study would open nothing)."""
     store = SQLiteStore(settings.database)
     await store.open()
     try:
+        if isinstance(study, Study):
+            study_id = study.id
+        else:
+            study_id = study
+            await _require_served(store, study_id, settings)
         info, token = await create_key(store, study_id, role, name)
     finally:
         await store.close()
-    return info.id, token
+    return study_id, info.id, token
+
+
+async def _require_served(store: SQLiteStore, study_id: str, settings: Settings) -> None:
+    served = await store.served_studies()
+    if study_id in served:
+        return
+    where = f"the data folder {settings.data}"
+    known = (
+        f"studies served from {where}: {', '.join(served)}"
+        if served
+        else f"no study has been served from {where} yet"
+    )
+    raise CliError(
+        f"no study {study_id!r} ({known}); give its study file (--study FILE), or check --data"
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     settings = _settings(args)
     study = _load(str(demo_study_path()))
-    _, app_token = asyncio.run(_new_key(settings, study.id, "app", "demo app"))
-    _, operator_token = asyncio.run(_new_key(settings, study.id, "operator", "Demo operator"))
-    _, researcher_token = asyncio.run(_new_key(settings, study.id, "researcher", "Demo researcher"))
+    *_, app_token = asyncio.run(_new_key(settings, study, "app", "demo app"))
+    *_, operator_token = asyncio.run(_new_key(settings, study, "operator", "Demo operator"))
+    *_, researcher_token = asyncio.run(_new_key(settings, study, "researcher", "Demo researcher"))
     persona = study.personas[0].id
     banner = [
         "",
@@ -166,7 +191,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    study = _load(args.study)
+    if len(args.study) > 1:
+        raise CliError(
+            "woz serves one study per process for now; run one `woz serve --study FILE "
+            "--port N` per study, each on its own port"
+        )
+    study = _load(args.study[0])
     pages = [
         f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
         f"Participant page  {{base}}{page_path(study.id)}",
@@ -185,19 +215,40 @@ LOGIN_PAGES = {
 
 def cmd_keys_create(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    study_id = args.study
-    if study_id.endswith(".toml"):
-        study_id = _load(study_id).id
-    key_id, token = asyncio.run(_new_key(settings, study_id, args.role, args.name or args.role))
+    study: Study | str = _load(args.study) if args.study.endswith(".toml") else args.study
+    base, guessed = _login_base(args.base_url, settings)
+    name = args.name or args.role
+    study_id, key_id, token = asyncio.run(_new_key(settings, study, args.role, name))
+    page, login = LOGIN_PAGES.get(args.role, (None, None))
+    link = f"{base}{login.login_path}?token={token}" if login else None
     if args.json:
-        print(json.dumps({"id": key_id, "role": args.role, "study": study_id, "token": token}))
-    else:
-        print(f"Created {args.role} key {key_id} for study {study_id!r}.")
-        print("Its token is shown only this once; woz keeps only a hash of it:")
-        print(token)
-        if args.role in LOGIN_PAGES:
-            page, login = LOGIN_PAGES[args.role]
-            print(f"{page}: open <woz base URL>{login.login_path}?token={token}")
+        created = {"id": key_id, "role": args.role, "study": study_id, "token": token}
+        print(json.dumps(created | ({"login_url": link} if link else {})))
+        return
+    print(f"Created {args.role} key {key_id} for study {study_id!r}.")
+    print("Its token is shown only this once; woz keeps only a hash of it:")
+    print(token)
+    if link:
+        print(f"{page}: open {link}")
+        if guessed:
+            print(
+                f"({base} is where `woz serve` listens unless told otherwise; if browsers "
+                "reach woz at another address, give it with --base-url URL or WOZ_PUBLIC_URL)"
+            )
+
+
+def _login_base(flag: str | None, settings: Settings) -> tuple[str, bool]:
+    """The address browsers reach woz at, and whether it is only a guess: --base-url,
+    else WOZ_PUBLIC_URL, else where `woz serve` listens by default (or as WOZ_HOST and
+    WOZ_PORT say)."""
+    given = flag or settings.public_url
+    if given:
+        if not given.startswith(("http://", "https://")):
+            source = "--base-url" if flag else "WOZ_PUBLIC_URL"
+            raise CliError(f"{source} must start with http:// or https:// (got {given!r})")
+        return given.rstrip("/").removesuffix("/v1"), False
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}", True
 
 
 def cmd_check(args: argparse.Namespace) -> None:
@@ -211,15 +262,41 @@ def cmd_check(args: argparse.Namespace) -> None:
         print(f"warning: {warning}")
 
 
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=default, help="data folder (default .woz, or WOZ_DATA)"
+    )
+    parser.add_argument("--log-level", default=default, help="debug, info, warning or error")
+
+
+class _Subcommand(argparse.ArgumentParser):
+    """A subcommand's parser (at any depth): it takes the global options too, so they
+    may come before or after the subcommand. Their default is to set nothing, so a value
+    given before the subcommand is not overwritten by the subcommand's default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_global_options(self, argparse.SUPPRESS)
+
+
+def _add_listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1, or WOZ_HOST)")
+    parser.add_argument(
+        "--port", type=int, help="port to listen on (default 8000, or WOZ_PORT; 0: any free one)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="woz", description="Wizard-of-Oz prototyping: an AI API answered by people."
     )
-    parser.add_argument("--data", type=Path, help="data folder (default .woz, or WOZ_DATA)")
-    parser.add_argument("--log-level", default=None, help="debug, info, warning or error")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_global_options(parser, None)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Subcommand
+    )
 
     demo = commands.add_parser("demo", help="serve the example study, ready to try")
+    _add_listen_options(demo)
     demo.set_defaults(func=cmd_demo)
 
     check = commands.add_parser("check", help="validate a study file and say what it sets up")
@@ -227,9 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     serve = commands.add_parser("serve", help="serve a study")
-    serve.add_argument("--study", required=True, help="the study file (TOML)")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000; 0: any free one)")
+    # Appended, so that a second --study is refused rather than silently replacing the first.
+    serve.add_argument("--study", required=True, action="append", help="the study file (TOML)")
+    _add_listen_options(serve)
     serve.set_defaults(func=cmd_serve)
 
     keys = commands.add_parser("keys", help="manage keys").add_subparsers(
@@ -240,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["app", "operator", "researcher"])
     create.add_argument("--name", help="a label, such as the operator's display name")
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    create.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where browsers reach woz, for the login link (default WOZ_PUBLIC_URL, "
+        "else http://127.0.0.1:8000)",
+    )
     create.set_defaults(func=cmd_keys_create)
 
     add_research_commands(commands)

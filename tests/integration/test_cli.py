@@ -13,6 +13,9 @@ from pathlib import Path
 import aiohttp
 import openai
 
+from tests.conftest import Woz
+from woz.config import Settings
+from woz.context import KEYS
 from woz.store.sqlite import SQLiteStore
 from woz.testing import ScriptedOperator
 
@@ -27,9 +30,21 @@ async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, 
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await asyncio.wait_for(process.communicate(), 30)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:  # a command that should have ended, still running
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+def study_file(folder: Path, study_id: str = "s1") -> Path:
+    """A minimal valid study file in `folder`."""
+    path = folder / f"{study_id}.toml"
+    path.write_text(f'[study]\nid = "{study_id}"\ntitle = "T"\n[[personas]]\nid = "p"\n')
+    return path
 
 
 async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
@@ -40,7 +55,7 @@ async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
         "keys",
         "create",
         "--study",
-        "s1",
+        str(study_file(tmp_path)),
         "--role",
         "operator",
         "--name",
@@ -50,6 +65,8 @@ async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
     assert code == 0
     created = json.loads(out)
     assert created["role"] == "operator" and created["id"].startswith("key_")
+    assert created["study"] == "s1"
+    assert created["login_url"] == f"http://127.0.0.1:8000/console/login?token={created['token']}"
     database = (tmp_path / "woz.db").read_bytes()
     assert created["token"].encode() not in database
     store = SQLiteStore(tmp_path / "woz.db")
@@ -61,20 +78,59 @@ async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
     assert key.id == created["id"] and key.name == "Ada"
 
 
-async def test_keys_create_says_where_a_browser_key_logs_in(tmp_path: Path) -> None:
-    """Without --json: the token once, and the login link of the role's page."""
+async def test_keys_create_prints_a_login_link_that_opens(tmp_path: Path) -> None:
+    """Without --json: the token once, and a login link with a real address: --base-url,
+    else WOZ_PUBLIC_URL, else woz's default address with a note saying so."""
+    study = str(study_file(tmp_path))
     printed = {}
     for role in ("app", "operator", "researcher"):
         code, out, _ = await run(
-            "--data", str(tmp_path), "keys", "create", "--study", "s1", "--role", role
+            "keys", "create", "--study", study, "--role", role, "--data", str(tmp_path)
         )
         assert code == 0
         printed[role] = out.splitlines()
     token = printed["researcher"][2]
     assert token.startswith("woz-researcher-")
-    assert printed["researcher"][3] == f"Watch view: open <woz base URL>/watch/login?token={token}"
-    assert printed["operator"][3].startswith("Operator console: open <woz base URL>/console/login")
+    assert printed["researcher"][3] == (
+        f"Watch view: open http://127.0.0.1:8000/watch/login?token={token}"
+    )
+    assert printed["researcher"][4].startswith(
+        "(http://127.0.0.1:8000 is where `woz serve` listens unless told otherwise;"
+    )
+    assert printed["operator"][3].startswith(
+        "Operator console: open http://127.0.0.1:8000/console/login?token=woz-operator-"
+    )
     assert len(printed["app"]) == 3  # an app key logs no browser in
+
+    create = ["--data", str(tmp_path), "keys", "create", "--study", study, "--role", "operator"]
+    code, out, _ = await run(*create, "--base-url", "https://woz.example.org/v1")
+    assert code == 0
+    [*_, token, link] = out.splitlines()
+    assert link == f"Operator console: open https://woz.example.org/console/login?token={token}"
+    code, out, _ = await run(*create, env={"WOZ_PUBLIC_URL": "https://lab.example.org/"})
+    assert code == 0
+    [*_, token, link] = out.splitlines()
+    assert link == f"Operator console: open https://lab.example.org/console/login?token={token}"
+    code, out, err = await run(*create, "--base-url", "woz.example.org")
+    assert code == 2 and out == ""
+    assert err == "woz: --base-url must start with http:// or https:// (got 'woz.example.org')\n"
+
+
+async def test_keys_create_refuses_a_study_that_does_not_exist(
+    woz: Woz, settings: Settings
+) -> None:
+    """A key for an unknown study id is refused with the studies that do exist here."""
+    create = ["keys", "create", "--role", "app", "--data", str(settings.data)]
+    code, out, err = await run(*create, "--study", "test-studdy")
+    assert code == 2 and out == ""
+    assert err == (
+        f"woz: no study 'test-studdy' (studies served from the data folder {settings.data}: "
+        "test-study); give its study file (--study FILE), or check --data\n"
+    )
+    code, out, err = await run(*create, "--study", "test-study", "--json")
+    assert code == 0, err
+    created = json.loads(out)
+    assert await woz.server.app[KEYS].verify(created["token"], "app") is not None
 
 
 async def test_check_says_what_a_study_sets_up_and_warns(tmp_path: Path) -> None:
@@ -129,9 +185,12 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         *WOZ,
         "demo",
+        "--port",
+        "0",  # any free port
+        "--data",
+        str(tmp_path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "WOZ_DATA": str(tmp_path), "WOZ_PORT": "0"},  # any free port
     )
     assert process.stdout is not None
     printed = ""
@@ -191,11 +250,11 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
 async def test_serve_prints_where_each_page_is(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         *WOZ,
-        "--data",
-        str(tmp_path),
         "serve",
         "--study",
         "examples/tool_agent/study.toml",
+        "--data",
+        str(tmp_path),
         "--port",
         "0",
         stdout=asyncio.subprocess.PIPE,
@@ -215,3 +274,36 @@ async def test_serve_prints_where_each_page_is(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+async def test_serve_refuses_several_studies(tmp_path: Path) -> None:
+    """Two --study options are refused in one line, not served as the last one alone."""
+    first, second = study_file(tmp_path, "a"), study_file(tmp_path, "b")
+    serve = ["serve", "--study", str(first), "--study", str(second), "--port", "0"]
+    code, out, err = await run(*serve, "--data", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.startswith("woz: woz serves one study per process for now;")
+    assert len(err.splitlines()) == 1
+
+
+async def test_global_options_come_before_or_after_any_subcommand(
+    woz: Woz, settings: Settings
+) -> None:
+    """--data and --log-level work after nested subcommands, as before them."""
+    after = ["--data", str(settings.data), "--log-level", "warning"]
+    study = ["--study", "test-study"]
+    out = ["--out", str(settings.data / "out")]
+    commands = [
+        ["audit", "verify", *after],
+        ["records", "list", *study, *after],
+        ["operators", "list", *after, *study],
+        ["report", "arms", *study, *after],
+        ["participants", "show", *study, "ada", *after],
+        ["export", *study, "--format", "csv", "--purpose", "in_study_analysis", *out, *after],
+        ["keys", "--data", str(settings.data), "create", *study, "--role", "app"],
+        ["check", "examples/tool_agent/study.toml", "--log-level", "warning"],
+    ]
+    results = await asyncio.gather(*(run(*command) for command in commands))
+    for command, (code, out, err) in zip(commands, results, strict=True):
+        assert code == 0 and out, (command, err)
+    assert results[0][1].startswith("test-study: ok")

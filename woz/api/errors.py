@@ -14,7 +14,7 @@ from typing import Any, Literal
 import structlog
 from aiohttp import web
 
-from woz.api.unserved import unserved
+from woz.api.unserved import lacks_v1, unserved, wrong_base_url
 from woz.context import STUDY
 from woz.errors import ErrorKind, WozError
 
@@ -60,19 +60,31 @@ _FROM_HTTP = {
 }
 
 
+# Anthropic's paths, and the same called without `/v1` (by a client whose base URL lacks it).
+_ANTHROPIC_PATHS = ("/v1/messages", "/messages")
+
+
 def dialect_of(request: web.Request) -> Dialect:
     """Anthropic for its paths and for clients that announce themselves; else OpenAI."""
-    if request.path.startswith("/v1/messages") or "anthropic-version" in request.headers:
+    if request.path.startswith(_ANTHROPIC_PATHS) or "anthropic-version" in request.headers:
         return "anthropic"
     return "openai"
 
 
-# Messages that would tell a participant a person answers, as a deceptive study's app
-# might show them, and what a real model's API says in their place. The `code` stays
-# the same, so the app's developers still know what happened.
+# What a client is told when no operator can take its request, by the study's deception
+# design. Without deception, the developer trying their app learns what to do; under a
+# deceptive design an app might show the message to a participant, so it says what a
+# real model's API would, with no word of people. The `code` stays the same either way,
+# so the app's developers still know what happened.
+_PLAIN_MESSAGES = {
+    "no_operator_online": (
+        "No operator is online yet (woz): an operator opens the console and presses Ready, "
+        "then try again."
+    ),
+}
 _COVER_MESSAGES = {
-    "no_operator_online": "The server is overloaded. Please try again in a moment.",
-    "queue_full": "The server is overloaded. Please try again in a moment.",
+    "no_operator_online": "The service is busy. Please try again in a moment.",
+    "queue_full": "The service is busy. Please try again in a moment.",
     "answer_timeout": "The request timed out. Please try again.",
     "rate_limit_exceeded": "Too many requests at once. Please slow down and try again.",
     "shutting_down": "The server is restarting. Please try again in a moment.",
@@ -80,14 +92,16 @@ _COVER_MESSAGES = {
 INTERNAL_MESSAGE = "The server had an error while processing your request."
 
 
-def in_cover(error: WozError, deception: str) -> WozError:
-    """`error` as a client may see it: under a deceptive design, with no word of humans."""
-    cover = _COVER_MESSAGES.get(error.code or "")
-    if deception == "none" or cover is None:
+def as_client_sees(error: WozError, deception: str) -> WozError:
+    """`error` as it is sent to a client of a study with this deception design: plain
+    (saying what to do) without deception, with no word of humans under one."""
+    messages = _PLAIN_MESSAGES if deception == "none" else _COVER_MESSAGES
+    message = messages.get(error.code or "")
+    if message is None:
         return error
     return WozError(
         error.kind,
-        cover,
+        message,
         code=error.code,
         param=error.param,
         retry_after=error.retry_after,
@@ -146,9 +160,15 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> WozError:
 
 @web.middleware
 async def api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn every failure under /v1/ into the dialect's error body."""
+    """Turn every failure under /v1/ into the dialect's error body, and an API path
+    called without `/v1` into a 404 that says which base URL to use."""
     if not request.path.startswith("/v1/"):
-        response: web.StreamResponse = await handler(request)
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPNotFound:
+            if not lacks_v1(request.path):
+                raise
+            return error_response(wrong_base_url(request), dialect_of(request))
         return response
     dialect = dialect_of(request)
     try:
@@ -156,7 +176,7 @@ async def api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except WozError as error:
         log.info("api.error", status=error.status, code=error.code, message=error.message)
-        return error_response(in_cover(error, request.app[STUDY].study.deception), dialect)
+        return error_response(as_client_sees(error, request.app[STUDY].study.deception), dialect)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -26,7 +26,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.errors import INTERNAL_MESSAGE, in_cover
+from woz.api.errors import INTERNAL_MESSAGE, as_client_sees
 from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
@@ -107,7 +107,7 @@ class Exchange(ABC):
                 delivered = True
             except WozError as error:
                 deception = self.request.app[STUDY].study.deception
-                await self.stream_error(events, in_cover(error, deception))
+                await self.stream_error(events, as_client_sees(error, deception))
             except ClientGone:
                 raise
             except Exception:  # a bug; the client still gets a well-formed ending

@@ -68,11 +68,15 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def find_persona(request: web.Request, model: str) -> Persona:
-    persona = request.app[STUDY].persona(model)
+    """The persona `model` names, or a 404 `model_not_found` listing the ones there are."""
+    study = request.app[STUDY]
+    persona = study.persona(model)
     if persona is None:
+        served = ", ".join(f"`{p.id}`" for p in study.personas)
         raise WozError(
             ErrorKind.NOT_FOUND,
-            f"The model `{model}` does not exist or you do not have access to it.",
+            f"The model `{model}` does not exist or you do not have access to it. "
+            f"The models available are: {served}.",
             code="model_not_found",
             param="model",
         )

@@ -21,6 +21,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
+from woz.api.errors import as_client_sees
 from woz.context import STORE, STUDY
 from woz.dispatch.base import Dispatcher, TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
@@ -87,15 +88,16 @@ async def start_background(app: web.Application, response: BackgroundResponse) -
     except BaseException:
         response.dispatcher.finish(response.handle, delivered=False)  # nobody else will
         raise
-    runner = asyncio.create_task(_run(response))
+    runner = asyncio.create_task(_run(response, app[STUDY].study.deception))
     jobs = app[BACKGROUND]
     jobs[response.id] = BackgroundJob(runner, response.handle)
     runner.add_done_callback(lambda _: jobs.pop(response.id, None))
     return json_response(queued)
 
 
-async def _run(response: BackgroundResponse) -> None:
-    """Wait for the answer, store how the response ended, and report it once."""
+async def _run(response: BackgroundResponse, deception: str) -> None:
+    """Wait for the answer, store how the response ended, and report it once (a failure
+    in the words a client of a study with this deception design is told)."""
     delivered = False
     try:
         # Shielded: cancelling this job must not cancel the dispatcher's future.
@@ -103,7 +105,8 @@ async def _run(response: BackgroundResponse) -> None:
         await response.on_answer(delivery.answer)
         delivered = True
     except WozError as error:  # expired, or woz is shutting down
-        failure = {"code": "server_error", "message": error.message}
+        told = as_client_sees(error, deception)
+        failure = {"code": "server_error", "message": told.message}
         await _store_quietly(response, response.unfinished("failed", failure))
     except asyncio.CancelledError:  # `POST .../cancel`
         await _store_quietly(response, response.unfinished("cancelled"))

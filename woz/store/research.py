@@ -98,3 +98,6 @@ class ResearchStore(Protocol):
 
     async def study_definition(self, study_id: str) -> str | None:
         """The definition last served, as JSON, or None."""
+
+    async def served_studies(self) -> Sequence[str]:
+        """The ids of the studies ever served from this store, in order."""

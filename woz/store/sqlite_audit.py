@@ -108,3 +108,7 @@ class AuditTables(SQLiteDatabase):
             (study_id,),
         )
         return str(rows[0]["definition"]) if rows else None
+
+    async def served_studies(self) -> Sequence[str]:
+        rows = await self._read("SELECT DISTINCT study_id FROM study_definitions ORDER BY study_id")
+        return [str(row["study_id"]) for row in rows]
