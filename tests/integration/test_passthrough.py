@@ -6,52 +6,22 @@ of "fail" makes it answer a 400 in OpenAI's error shape.
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 import anthropic
 import openai
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz, with_values
-
-SEEN = web.AppKey("seen", list[dict[str, object]])
-VECTOR = [0.25, -0.5, 1.0]
-
-
-async def fake_embeddings(request: web.Request) -> web.Response:
-    body = await request.json()
-    request.app[SEEN].append(body)
-    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-    if "fail" in inputs:
-        error = {"message": "Upstream says no.", "type": "invalid_request_error"}
-        return web.json_response({"error": {**error, "param": "input", "code": None}}, status=400)
-    packed = base64.b64encode(struct.pack("<3f", *VECTOR)).decode()
-    embedding = packed if body.get("encoding_format") == "base64" else VECTOR
-    return web.json_response(
-        {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": embedding}
-                for i in range(len(inputs))
-            ],
-            "model": body["model"],
-            "usage": {"prompt_tokens": 3, "total_tokens": 3},
-        }
-    )
+from tests.fake_upstream import SEEN, VECTOR, embeddings_app
 
 
 @pytest.fixture
 async def upstream(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> TestServer:
-    app = web.Application()
-    app[SEEN] = []
-    app.router.add_post("/v1/embeddings", fake_embeddings)
-    return await aiohttp_server(app)
+    return await aiohttp_server(embeddings_app())
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from woz.api.anthropic_wire import (
 )
 from woz.api.errors import error_body
 from woz.api.exchange import Exchange
-from woz.api.intake import find_persona, intake, parse_body, read_json
+from woz.api.fields import parse_body
+from woz.api.intake import find_persona, intake, read_json
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
 from woz.context import DISPATCHER, STUDY

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from woz.api.fields import json_schema, obj, optional_string, string
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ToolCall, ToolChoice, ToolSpec
 
@@ -127,19 +128,21 @@ def _turn(message: InputMessage, where: str) -> list[Message]:
     return results
 
 
-def _part(block: dict[str, Any], where: str) -> ContentPart:
+def _part(value: Any, where: str) -> ContentPart:
+    block = obj(value, where)
     kind = block.get("type")
     if kind == "text":
-        return ContentPart(type="text", text=_string(block.get("text"), f"{where}.text"))
+        return ContentPart(type="text", text=string(block.get("text"), f"{where}.text"))
     if kind == "image":
         return ContentPart(type="image", url=_source_url(block, where, "image/"))
     if kind == "document":
-        source = block.get("source") or {}
-        if source.get("type") == "text":
-            return ContentPart(
-                type="text", text=_string(source.get("data"), f"{where}.source.data")
-            )
-        return ContentPart(type="file", url=_source_url(block, where, ""), text=block.get("title"))
+        source = block.get("source")
+        if isinstance(source, dict) and source.get("type") == "text":
+            return ContentPart(type="text", text=string(source.get("data"), f"{where}.source.data"))
+        url = _source_url(block, where, "")
+        return ContentPart(
+            type="file", url=url, text=optional_string(block.get("title"), f"{where}.title")
+        )
     raise invalid_request(
         f"'{where}.type' {kind!r} is not a supported content block type here.",
         param=f"{where}.type",
@@ -148,21 +151,19 @@ def _part(block: dict[str, Any], where: str) -> ContentPart:
 
 def _source_url(block: dict[str, Any], where: str, media_prefix: str) -> str:
     """An image or document source as a URL: https as given, base64 as a data: URL."""
-    source = block.get("source")
-    if not isinstance(source, dict):
-        raise invalid_request(f"'{where}.source' is required.", param=f"{where}.source")
+    source = obj(block.get("source"), f"{where}.source")
     kind = source.get("type")
     if kind == "base64":
-        media_type = _string(source.get("media_type"), f"{where}.source.media_type")
+        media_type = string(source.get("media_type"), f"{where}.source.media_type")
         if not media_type.startswith(media_prefix):
             raise invalid_request(
                 f"'{where}.source.media_type' {media_type!r} is not a {media_prefix}* type.",
                 param=f"{where}.source.media_type",
             )
-        data = _string(source.get("data"), f"{where}.source.data")
+        data = string(source.get("data"), f"{where}.source.data")
         return f"data:{media_type};base64,{data}"
     if kind == "url":
-        url = _string(source.get("url"), f"{where}.source.url")
+        url = string(source.get("url"), f"{where}.source.url")
         if not url.startswith(("https://", "http://")):
             raise invalid_request(
                 f"'{where}.source.url' must be an http(s) URL.", param=f"{where}.source.url"
@@ -174,19 +175,17 @@ def _source_url(block: dict[str, Any], where: str, media_prefix: str) -> str:
 
 
 def _tool_use(block: dict[str, Any], where: str) -> ToolCall:
-    name = _string(block.get("name"), f"{where}.name")
-    arguments = block.get("input", {})
-    if not isinstance(arguments, dict):
-        raise invalid_request(f"'{where}.input' must be an object.", param=f"{where}.input")
+    name = string(block.get("name"), f"{where}.name")
+    arguments = obj(block.get("input", {}), f"{where}.input")
     return ToolCall(
-        id=neutral_id(_string(block.get("id"), f"{where}.id")),
+        id=neutral_id(string(block.get("id"), f"{where}.id")),
         name=name,
         arguments=json.dumps(arguments, ensure_ascii=False),
     )
 
 
 def _tool_result(block: dict[str, Any], where: str) -> Message:
-    tool_use_id = _string(block.get("tool_use_id"), f"{where}.tool_use_id")
+    tool_use_id = string(block.get("tool_use_id"), f"{where}.tool_use_id")
     content = block.get("content", "")
     if isinstance(content, str):
         parts = [ContentPart(type="text", text=content)] if content else []
@@ -199,16 +198,14 @@ def _tool_result(block: dict[str, Any], where: str) -> Message:
     return Message(role="tool", content=parts, tool_call_id=neutral_id(tool_use_id))
 
 
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise invalid_request(f"'{where}' must be a string.", param=where)
-    return value
-
-
 def tools_of(request: MessagesRequest) -> list[ToolSpec]:
     return [
-        ToolSpec(name=t.name, description=t.description, parameters=t.input_schema)
-        for t in request.tools or []
+        ToolSpec(
+            name=t.name,
+            description=t.description,
+            parameters=json_schema(t.input_schema, f"tools[{i}].input_schema"),
+        )
+        for i, t in enumerate(request.tools or [])
     ]
 
 

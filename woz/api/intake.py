@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from woz.context import PAGE_PARTICIPANT, STUDY, STUDY_SECRET, app_key
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import loads
 from woz.models.study import Persona
 from woz.research.pseudonyms import pseudonym
-
-M = TypeVar("M", bound=BaseModel)
 
 ARM_HEADER = "X-Woz-Arm"
 PARTICIPANT_HEADER = "X-Woz-Participant"
@@ -43,28 +41,6 @@ async def read_json(request: web.Request) -> tuple[dict[str, Any], bytes]:
     if not isinstance(body, dict):
         raise invalid_request("The request body must be a JSON object.", code="invalid_json")
     return body, raw
-
-
-def parse_body(model: type[M], body: dict[str, Any]) -> M:
-    """Validate `body`, turning the first problem into a 400 naming its field."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = field_path(first["loc"])
-        problem = "is required" if first["type"] == "missing" else f"is invalid: {first['msg']}"
-        raise invalid_request(f"'{param}' {problem}.", param=param) from exc
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """`('messages', 0, 'role')` as `messages[0].role`."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def find_persona(request: web.Request, model: str) -> Persona:

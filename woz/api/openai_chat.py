@@ -15,7 +15,8 @@ from aiohttp import web
 
 from woz.api.errors import error_body
 from woz.api.exchange import Exchange
-from woz.api.intake import find_persona, intake, parse_body, read_json
+from woz.api.fields import parse_body
+from woz.api.intake import find_persona, intake, read_json
 from woz.api.openai_wire import (
     ChatCompletionRequest,
     messages_of,

@@ -23,7 +23,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from woz.api.exchange import NonStreamingExchange
-from woz.api.intake import intake, parse_body, read_json
+from woz.api.fields import obj, parse_body
+from woz.api.intake import intake, read_json
 from woz.api.openai_wire import image_part
 from woz.context import DISPATCHER, STUDY
 from woz.dispatch.base import TaskHandle
@@ -127,8 +128,8 @@ def _items(value: str | list[str | dict[str, Any]]) -> list[_Item]:
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
             parts.append(ContentPart(type="text", text=entry["text"]))
         elif entry.get("type") == "image_url":
-            url = (entry.get("image_url") or {}).get("url")
-            parts.append(image_part(url, f"{where}.image_url.url"))
+            image = obj(entry.get("image_url"), f"{where}.image_url")
+            parts.append(image_part(image.get("url"), f"{where}.image_url.url"))
         else:
             raise invalid_request(
                 f"'{where}' must be a text part or an image_url part.", param=where

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from woz.api.fields import json_schema, obj, optional_string, string
 from woz.api.openai_wire import image_part, tool_choice_from
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
@@ -118,12 +119,13 @@ def _message(item: dict[str, Any], where: str) -> Message:
     return Message(role="system" if role == "developer" else role, content=parts)
 
 
-def _part(part: dict[str, Any], where: str) -> ContentPart:
+def _part(value: Any, where: str) -> ContentPart:
+    part = obj(value, where)
     kind = part.get("type")
     if kind in ("input_text", "output_text"):
-        return ContentPart(type="text", text=_string(part.get("text"), f"{where}.text"))
+        return ContentPart(type="text", text=string(part.get("text"), f"{where}.text"))
     if kind == "refusal":
-        return ContentPart(type="text", text=_string(part.get("refusal"), f"{where}.refusal"))
+        return ContentPart(type="text", text=string(part.get("refusal"), f"{where}.refusal"))
     if kind == "input_image":
         if part.get("image_url") is None and part.get("file_id"):
             raise invalid_request(
@@ -132,13 +134,15 @@ def _part(part: dict[str, Any], where: str) -> ContentPart:
             )
         return image_part(part.get("image_url"), f"{where}.image_url")
     if kind == "input_file":
-        url = part.get("file_data") or part.get("file_url")
-        if not isinstance(url, str):
+        key = "file_data" if part.get("file_data") else "file_url"
+        if not part.get(key):
             raise invalid_request(
                 f"'{where}' needs 'file_data' or 'file_url'; woz has no file storage.",
                 param=f"{where}.file_data",
             )
-        return ContentPart(type="file", url=url, text=part.get("filename"))
+        url = string(part[key], f"{where}.{key}")
+        filename = optional_string(part.get("filename"), f"{where}.filename")
+        return ContentPart(type="file", url=url, text=filename)
     raise invalid_request(
         f"'{where}.type' {kind!r} is not a supported content part type.", param=f"{where}.type"
     )
@@ -146,9 +150,9 @@ def _part(part: dict[str, Any], where: str) -> ContentPart:
 
 def _function_call(item: dict[str, Any], where: str) -> ToolCall:
     return ToolCall(
-        id=_string(item.get("call_id"), f"{where}.call_id"),
-        name=_string(item.get("name"), f"{where}.name"),
-        arguments=_string(item.get("arguments", "{}"), f"{where}.arguments"),
+        id=string(item.get("call_id"), f"{where}.call_id"),
+        name=string(item.get("name"), f"{where}.name"),
+        arguments=string(item.get("arguments", "{}"), f"{where}.arguments"),
     )
 
 
@@ -161,7 +165,7 @@ def _join_call(messages: list[Message], call: ToolCall) -> None:
 
 
 def _function_output(item: dict[str, Any], where: str) -> Message:
-    call_id = _string(item.get("call_id"), f"{where}.call_id")
+    call_id = string(item.get("call_id"), f"{where}.call_id")
     output = item.get("output")
     if isinstance(output, str):
         parts = [ContentPart(type="text", text=output)]
@@ -174,16 +178,14 @@ def _function_output(item: dict[str, Any], where: str) -> Message:
     return Message(role="tool", content=parts, tool_call_id=call_id)
 
 
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise invalid_request(f"'{where}' must be a string.", param=where)
-    return value
-
-
 def tools_of(request: ResponsesRequest) -> list[ToolSpec]:
     return [
-        ToolSpec(name=t.name, description=t.description, parameters=t.parameters or {})
-        for t in request.tools or []
+        ToolSpec(
+            name=t.name,
+            description=t.description,
+            parameters=json_schema(t.parameters or {}, f"tools[{i}].parameters"),
+        )
+        for i, t in enumerate(request.tools or [])
     ]
 
 
@@ -191,8 +193,7 @@ def tool_choice_of(request: ResponsesRequest) -> ToolChoice:
     return tool_choice_from(
         request.tool_choice,
         {t.name for t in request.tools or []},
-        name_at=lambda choice: choice.get("name"),
-        name_param="tool_choice.name",
+        name_at=("name",),
         expected="'auto', 'none', 'required' or {type: 'function', name}",
     )
 
@@ -208,7 +209,10 @@ def response_format_of(request: ResponsesRequest) -> ResponseFormat:
             "'text.format' of type json_schema needs 'name' and 'schema'.", param="text.format"
         )
     return ResponseFormat(
-        type="json_schema", name=fmt.name, json_schema=fmt.schema_, strict=bool(fmt.strict)
+        type="json_schema",
+        name=fmt.name,
+        json_schema=json_schema(fmt.schema_, "text.format.schema"),
+        strict=bool(fmt.strict),
     )
 
 

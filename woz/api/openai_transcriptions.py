@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.api import transcripts
 from woz.api.errors import error_body
 from woz.api.exchange import Exchange
-from woz.api.intake import find_persona, intake, parse_body
+from woz.api.fields import parse_body
+from woz.api.intake import find_persona, intake
 from woz.api.sse import EventStream
 from woz.api.uploads import Upload, read_upload
 from woz.context import DISPATCHER, MEDIA, STUDY

@@ -7,11 +7,11 @@ the dialect-free `Message`, `ToolSpec`, `ToolChoice` and `ResponseFormat`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from woz.api.fields import json_schema, obj, optional_string, string
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
 
@@ -96,36 +96,31 @@ def _parts(content: str | list[dict[str, Any]] | None, where: str) -> list[Conte
         return []
     if isinstance(content, str):
         return [ContentPart(type="text", text=content)]
-    parts: list[ContentPart] = []
-    for i, part in enumerate(content):
-        kind = part.get("type")
-        if kind in ("text", "refusal"):
-            text = part.get(kind if kind == "refusal" else "text")
-            if not isinstance(text, str):
-                raise invalid_request(
-                    f"'{where}[{i}].text' must be a string.", param=f"{where}[{i}].text"
-                )
-            parts.append(ContentPart(type="text", text=text))
-        elif kind == "image_url":
-            url = (part.get("image_url") or {}).get("url")
-            parts.append(image_part(url, f"{where}[{i}].image_url.url"))
-        elif kind == "input_audio":
-            audio = part.get("input_audio") or {}
-            fmt = audio.get("format", "wav")
-            parts.append(
-                ContentPart(type="audio", url=f"data:audio/{fmt};base64,{audio.get('data', '')}")
-            )
-        elif kind == "file":
-            file = part.get("file") or {}
-            parts.append(
-                ContentPart(type="file", url=file.get("file_data"), text=file.get("filename"))
-            )
-        else:
-            raise invalid_request(
-                f"'{where}[{i}].type' {kind!r} is not a supported content part type.",
-                param=f"{where}[{i}].type",
-            )
-    return parts
+    return [_part(part, f"{where}[{i}]") for i, part in enumerate(content)]
+
+
+def _part(part: dict[str, Any], where: str) -> ContentPart:
+    kind = part.get("type")
+    if kind in ("text", "refusal"):
+        return ContentPart(type="text", text=string(part.get(kind), f"{where}.{kind}"))
+    if kind == "image_url":
+        image = obj(part.get("image_url"), f"{where}.image_url")
+        return image_part(image.get("url"), f"{where}.image_url.url")
+    if kind == "input_audio":
+        audio = obj(part.get("input_audio", {}), f"{where}.input_audio")
+        fmt = string(audio.get("format", "wav"), f"{where}.input_audio.format")
+        data = string(audio.get("data", ""), f"{where}.input_audio.data")
+        return ContentPart(type="audio", url=f"data:audio/{fmt};base64,{data}")
+    if kind == "file":
+        file = obj(part.get("file", {}), f"{where}.file")
+        return ContentPart(
+            type="file",
+            url=optional_string(file.get("file_data"), f"{where}.file.file_data"),
+            text=optional_string(file.get("filename"), f"{where}.file.filename"),
+        )
+    raise invalid_request(
+        f"'{where}.type' {kind!r} is not a supported content part type.", param=f"{where}.type"
+    )
 
 
 def image_part(url: object, where: str) -> ContentPart:
@@ -136,14 +131,17 @@ def image_part(url: object, where: str) -> ContentPart:
 
 
 def _tool_call(call: dict[str, Any], where: str) -> ToolCall:
-    function = call.get("function") or {}
+    function = obj(call.get("function"), f"{where}.function")
     name = function.get("name")
-    if not isinstance(name, str):
+    if name is None:
         raise invalid_request(
             f"'{where}.function.name' is required.", param=f"{where}.function.name"
         )
-    arguments = function.get("arguments", "{}")
-    return ToolCall(id=str(call.get("id") or ""), name=name, arguments=str(arguments))
+    return ToolCall(
+        id=optional_string(call.get("id"), f"{where}.id") or "",
+        name=string(name, f"{where}.function.name"),
+        arguments=string(function.get("arguments", "{}"), f"{where}.function.arguments"),
+    )
 
 
 def tools_of(request: ChatCompletionRequest) -> list[ToolSpec]:
@@ -151,9 +149,9 @@ def tools_of(request: ChatCompletionRequest) -> list[ToolSpec]:
         ToolSpec(
             name=t.function.name,
             description=t.function.description,
-            parameters=t.function.parameters,
+            parameters=json_schema(t.function.parameters, f"tools[{i}].function.parameters"),
         )
-        for t in request.tools or []
+        for i, t in enumerate(request.tools or [])
     ]
 
 
@@ -161,8 +159,7 @@ def tool_choice_of(request: ChatCompletionRequest) -> ToolChoice:
     return tool_choice_from(
         request.tool_choice,
         {t.function.name for t in request.tools or []},
-        name_at=lambda choice: (choice.get("function") or {}).get("name"),
-        name_param="tool_choice",
+        name_at=("function", "name"),
         expected="'auto', 'none', 'required' or a function",
     )
 
@@ -171,14 +168,13 @@ def tool_choice_from(
     choice: Any,
     names: set[str],
     *,
-    name_at: Callable[[dict[str, Any]], Any],
-    name_param: str,
+    name_at: tuple[str, ...],
     expected: str,
 ) -> ToolChoice:
     """An OpenAI dialect's `tool_choice`: 'auto', 'none', 'required' or one function.
 
-    The dialects differ only in where a function choice keeps its name (`name_at`)
-    and how their errors point at it (`name_param`, `expected`)."""
+    The dialects differ only in where a function choice keeps its name (the keys
+    `name_at`) and how their errors describe the choice (`expected`)."""
     if choice is None or choice == "auto":
         return ToolChoice(mode="auto")
     if choice in ("none", "required"):
@@ -186,11 +182,16 @@ def tool_choice_from(
             raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
         return ToolChoice(mode=choice)
     if isinstance(choice, dict) and choice.get("type") == "function":
-        name = name_at(choice)
+        where = "tool_choice"
+        value: Any = choice
+        for key in name_at:
+            value = obj(value, where).get(key)
+            where += f".{key}"
+        name = optional_string(value, where)
         if name not in names:
             raise invalid_request(
                 f"tool_choice names {name!r}, which is not one of the request's tools.",
-                param=name_param,
+                param=where,
             )
         return ToolChoice(mode="named", name=name)
     raise invalid_request(f"'tool_choice' must be {expected}.", param="tool_choice")
@@ -210,6 +211,8 @@ def response_format_of(request: ChatCompletionRequest) -> ResponseFormat:
     return ResponseFormat(
         type="json_schema",
         name=fmt.json_schema.name,
-        json_schema=fmt.json_schema.schema_ or {},
+        json_schema=json_schema(
+            fmt.json_schema.schema_ or {}, "response_format.json_schema.schema"
+        ),
         strict=bool(fmt.json_schema.strict),
     )

@@ -28,7 +28,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from woz.api.intake import intake, parse_body, read_json
+from woz.api.fields import parse_body
+from woz.api.intake import intake, read_json
 from woz.api.unserved import unserved
 from woz.context import ADMISSION, RECORDER, STUDY, UPSTREAMS
 from woz.dispatch.model_work import upstream_failed

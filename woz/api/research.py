@@ -22,17 +22,18 @@ prefix and is authenticated by its signed link instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
 import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from woz.api.fields import first_problem
 from woz.api.participant_page import setup_participant_page
 from woz.auth import bearer_token
 from woz.context import KEYS, PARTICIPANTS, SETTINGS, STUDY
+from woz.jsontext import loads
 from woz.models.study import PermittedUse
 from woz.research.consent import (
     ConsentGrant,
@@ -48,6 +49,7 @@ log = structlog.get_logger(__name__)
 PREFIX = "/woz"
 ACTOR = web.RequestKey("research_actor", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
 
 
 class ReconsentBody(BaseModel):
@@ -106,16 +108,19 @@ def requires_key(handler: Handler) -> Handler:
     return guarded
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The request's JSON body (an empty one is `{}`) as `model`, or a 400 `ApiError`:
+    `invalid_json`, or `invalid_request` naming the field at fault."""
     raw = await request.read()
     try:
-        return model.model_validate(json.loads(raw) if raw.strip() else {})
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"The body is not JSON: {exc.msg}.") from exc
+        body = loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"The body is not JSON: {exc}.") from exc
+    try:
+        return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(400, "invalid_request", f"{field}: {first['msg']}") from exc
+        param, problem = first_problem(exc, body)
+        raise ApiError(400, "invalid_request", f"'{param}' {problem}.") from exc
 
 
 def _service(request: web.Request) -> tuple[Participants, str]:
@@ -175,7 +180,7 @@ async def get_participant(request: web.Request) -> web.Response:
 
 @requires_key
 async def post_consent(request: web.Request) -> web.Response:
-    grant: ConsentGrant = await _body(request, ConsentGrant)
+    grant: ConsentGrant = await read_body(request, ConsentGrant)
     participants, participant = _service(request)
     await participants.consent(participant, grant, request[ACTOR])
     return await _status(request, 201)
@@ -197,7 +202,7 @@ async def post_debrief(request: web.Request) -> web.Response:
 
 @requires_key
 async def post_reconsent(request: web.Request) -> web.Response:
-    body: ReconsentBody = await _body(request, ReconsentBody)
+    body: ReconsentBody = await read_body(request, ReconsentBody)
     participants, participant = _service(request)
     await participants.reconsent(participant, body.granted, body.scopes, request[ACTOR])
     return await _status(request, 201)

@@ -12,14 +12,13 @@ question or the deception. The page's title is `[participant_page]`'s.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from woz.api.participant_page import USE_LABELS
-from woz.api.research import ApiError
+from woz.api.research import ApiError, read_body
 from woz.chat_page.session import ACTOR, page_participant
 from woz.context import STORE, STUDY
 from woz.models.study import PermittedUse
@@ -43,17 +42,6 @@ class ReconsentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     granted: bool
-
-
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(json.loads(await request.read()))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", "The body is not JSON.") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(400, "invalid_request", f"{field}: {first['msg']}") from exc
 
 
 async def _debrief_shown(request: web.Request, participant: str) -> DebriefContent:
@@ -111,7 +99,7 @@ async def post_consent(request: web.Request) -> web.Response:
     """Consent to the text the page showed (`409 consent_mismatch` if it changed since)
     for exactly the uses ticked (`400 no_scopes` / `required_use`, see `check_taking_part`)."""
     participants, participant = page_participant(request)
-    body: ConsentBody = await _body(request, ConsentBody)
+    body: ConsentBody = await read_body(request, ConsentBody)
     grant = ConsentGrant(
         version=body.version,
         text_sha256=body.text_sha256,
@@ -138,7 +126,7 @@ async def post_end(request: web.Request) -> web.Response:
 async def post_reconsent(request: web.Request) -> web.Response:
     """After the debrief: may the study keep the participant's conversations?"""
     participants, participant = page_participant(request)
-    body: ReconsentBody = await _body(request, ReconsentBody)
+    body: ReconsentBody = await read_body(request, ReconsentBody)
     await participants.reconsent(participant, body.granted, None, ACTOR)
     return web.json_response(await page_state(request, participants, participant))
 

@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import jsonschema
+from jsonschema.protocols import Validator
+from referencing.exceptions import Unresolvable
 
 from woz.dispatch.base import Rejected
 from woz.models.task import Answer, Task
@@ -71,12 +73,30 @@ def _parse_json(text: str, what: str) -> Any:
         raise Rejected("invalid_json", f"{what} is not valid JSON: {exc.msg}.") from exc
 
 
+def schema_validator(schema: dict[str, Any]) -> Validator:
+    """A validator for `schema`, of the draft its `$schema` names (the latest if it names
+    none woz knows). Raises `jsonschema.SchemaError` if `schema` is not a valid JSON
+    Schema, `RecursionError` if it is nested too deeply to be checked."""
+    if not isinstance(schema.get("$schema", ""), str):
+        raise jsonschema.SchemaError("'$schema' must be a string")
+    validator_class = jsonschema.validators.validator_for(
+        schema, default=jsonschema.Draft202012Validator
+    )
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def _validate(value: Any, schema: dict[str, Any], what: str) -> None:
     try:
-        validator_class = jsonschema.validators.validator_for(schema)
-        validator_class(schema).validate(value)
+        schema_validator(schema).validate(value)
     except jsonschema.SchemaError as exc:
         raise Rejected("bad_schema", f"The app's schema is invalid: {exc.message}") from exc
+    except (Unresolvable, RecursionError) as exc:
+        raise Rejected(
+            "bad_schema",
+            "The app's schema cannot be applied: it refers to what it does not define, "
+            "or is nested too deeply.",
+        ) from exc
     except jsonschema.ValidationError as exc:
         where = "/".join(str(part) for part in exc.absolute_path) or "top level"
         raise Rejected(
