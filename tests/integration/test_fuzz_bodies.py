@@ -373,7 +373,11 @@ def fuzzed() -> Iterator[Fuzzed]:
             assert consented.status_code == 201, consented.text
             page = f"/p/{woz.study.id}"
             cookie = http.get(page).cookies["woz_participant"]
-            page_headers = {"Cookie": f"woz_participant={cookie}", "X-Woz-Page": "1"}
+            page_headers = {
+                "Cookie": f"woz_participant={cookie}",
+                "X-Woz-Page": "1",
+                "Origin": woz.url,
+            }
             agreed = http.post(f"{page}/consent", json=CONSENT, headers=page_headers)
             assert agreed.status_code == 201, agreed.text
             headers = {

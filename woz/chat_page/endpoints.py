@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from woz.api.participant_page import USE_LABELS
-from woz.api.research import ApiError, read_body
+from woz.api.research import read_body
 from woz.chat_page.session import ACTOR, page_participant
 from woz.context import STORE, STUDY
 from woz.models.study import PermittedUse
