@@ -2,7 +2,8 @@
 
 The local engines (piper with its bundled voice, Debian's espeak-ng) really speak;
 the upstream engine talks to a small OpenAI-compatible server inside the test
-that answers a tone as long as the text, or a 500 for the text "fail".
+that answers a tone as long as the text, a 500 for the text "fail", and drops the
+connection after a first chunk for "cut".
 """
 
 from __future__ import annotations
@@ -174,6 +175,13 @@ async def fake_speech(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": {"message": "boom"}}, status=500)
     if body["input"] == "slow":
         return await slow_speech(request)
+    if body["input"] == "cut":  # a first chunk, then the connection drops
+        response = web.StreamResponse(headers={"Content-Type": "audio/pcm"})
+        await response.prepare(request)
+        await response.write(b"\x10\x00" * 4800)
+        assert request.transport is not None
+        request.transport.close()
+        return response
     frames = int(24000 * 0.33 * len(body["input"].split()))
     tone = b"".join(
         struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / 24000)))
@@ -284,3 +292,18 @@ async def test_a_client_that_leaves_stops_the_synthesis(
     await asyncio.wait_for(speech_upstream.app[CUT].wait(), timeout=10)
     [record] = await speech_records(woz)
     assert record.status == "client_gone" and record.produced_by == "model"
+
+
+async def test_a_failure_after_the_audio_began_cuts_the_response(woz: Woz) -> None:
+    """Audio that breaks off is never passed off as complete: the body is cut, the record failed."""
+    request = {"model": "tts-1", "voice": "alloy", "input": "cut", "response_format": "wav"}
+    headers = {"Authorization": f"Bearer {woz.app_key}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{woz.base_url}/audio/speech", json=request, headers=headers) as response,
+    ):
+        assert response.status == 200
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
+    [record] = await speech_records(woz)
+    assert record.status == "failed" and "connection" in (record.failure or "")
