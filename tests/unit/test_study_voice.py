@@ -6,6 +6,7 @@ import pytest
 
 from woz.speech import plan_voice
 from woz.study import StudyFileError, parse_study
+from woz.study_summary import warnings
 
 MINIMAL = """\
 [study]
@@ -67,3 +68,13 @@ def test_bad_voice_tables_are_refused_naming_the_field(table: str, expected: str
     with pytest.raises(StudyFileError) as caught:
         parse_study(MINIMAL + "\n[voice]\n" + table + "\n")
     assert str(caught.value).startswith(expected)
+
+
+def test_check_warns_of_a_voice_this_machine_cannot_speak() -> None:
+    """`woz check` warns when the study's piper voice is not installed here."""
+    study = parse_study(MINIMAL + '[voice]\nname = "en_GB-alan-low"\n')
+    assert (
+        "[voice]: piper has no voice 'en_GB-alan-low' here (installed voices: "
+        "en_US-joe-medium): /v1/audio/speech will fail"
+    ) in warnings(study)
+    assert not [w for w in warnings(parse_study(MINIMAL)) if w.startswith("[voice]")]
