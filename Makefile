@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 # npm ci writes this file last: present and newer than the lock file means installed.
 NODE_DEPS := tests/node/node_modules/.package-lock.json
 
-.PHONY: demo test lint bench browser-deps node-deps clean
+.PHONY: demo test lint bench browser-deps speech-deps node-deps clean
 
 $(STAMP): pyproject.toml client_sdk/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lint]' -e ./client_sdk
+	$(BIN)/python -m pip install -q -e '.[test,lint,voice]' -e ./client_sdk
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 browser-deps:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+# The espeak speech engine's tests run Debian's espeak-ng.
+speech-deps:
+	@command -v espeak-ng >/dev/null || { echo "installing Debian's espeak-ng for the speech tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng) >/dev/null; }
 
 # The Node client tests run the official `openai` package under the machine's Node.js.
 node-deps: $(NODE_DEPS)
@@ -34,11 +39,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check woz operator_console client_sdk tests examples bench
 	$(BIN)/mypy
 
-test: $(STAMP) browser-deps node-deps lint
+test: $(STAMP) browser-deps speech-deps node-deps lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/tts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/node/node_modules

@@ -15,6 +15,7 @@ from woz.research.admission import ResearchAdmission
 from woz.research.operators import OperatorRecords
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
+from woz.speech import StudyVoice
 from woz.store.base import Store
 from woz.upstream import Upstreams
 
@@ -31,6 +32,7 @@ MEDIA = web.AppKey("media", MediaFolder)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 ADMISSION = web.AppKey("research_admission", ResearchAdmission)
 OPERATOR_RECORDS = web.AppKey("operator_records", OperatorRecords)
+SPEECH = web.AppKey("speech", StudyVoice)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

@@ -7,6 +7,7 @@ point at choices that are allowed but often unintended.
 from __future__ import annotations
 
 from woz.models.study import Study
+from woz.speech.study_voice import plan_voice, voice_problem
 
 
 def summary(study: Study) -> list[tuple[str, str]]:
@@ -52,11 +53,19 @@ def summary(study: Study) -> list[tuple[str, str]]:
             else "no pay rate",
         ),
         ("snippets", str(len(study.snippets))),
+        ("voice", _voice(study)),
     ]
     if study.arms:
         arms = ", ".join(arm.id for arm in study.arms)
         lines.append(("arms", f"{arms}, assigned {study.conditions.assignment}"))
     return lines
+
+
+def _voice(study: Study) -> str:
+    plan = plan_voice(study.voice)
+    upstream = f" at upstream {plan.upstream}" if plan.upstream else ""
+    line = f"{plan.engine}{upstream}, voice {plan.voice}, speed {plan.speed:g}"
+    return line + (f" ({plan.fallback})" if plan.fallback else "")
 
 
 def warnings(study: Study) -> list[str]:
@@ -75,4 +84,7 @@ def warnings(study: Study) -> list[str]:
         found.append("[study.consent] has no text: participants are shown nothing to agree to")
     if section.debrief.policy != "none" and not section.debrief.text.strip():
         found.append("[study.debrief] has no text: a debrief would show nothing")
+    problem = voice_problem(plan_voice(study.voice))
+    if problem:
+        found.append(f"[voice]: {problem}: /v1/audio/speech will fail")
     return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,6 +125,16 @@ class Upstreams:
                     break
                 if piece:
                     yield piece
+
+    async def stream_body(
+        self, upstream_id: str, path: str, body: dict[str, Any]
+    ) -> AsyncGenerator[bytes, None]:
+        """POST `body` to the upstream's `path` and yield its response body as it arrives
+        (speech audio); anything but a 200 is an `UpstreamError`."""
+        spec = self._spec(upstream_id)
+        async with self._post(spec, path, body) as response:
+            async for chunk in response.content.iter_any():
+                yield chunk
 
     async def relay(self, upstream_id: str, path: str, body: dict[str, Any]) -> Relayed:
         """Pass `body` to the upstream's `path` with its own model; the answer as it came.

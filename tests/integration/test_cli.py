@@ -142,6 +142,7 @@ async def test_check_says_what_a_study_sets_up_and_warns(tmp_path: Path) -> None
     assert "  study      suggest-concierge: SuggEst: would shoppers trust an AI concierge?" in lines
     assert "  labor      18 USD per hour, floor 12" in lines
     assert "  page       participants see 'SuggEst', talking to suggest-1" in lines
+    assert "  voice      piper, voice en_US-joe-medium, speed 1" in lines
     assert not [line for line in lines if line.startswith("warning:")]
 
     bare = tmp_path / "bare.toml"

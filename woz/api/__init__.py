@@ -20,6 +20,7 @@ from woz.api.openai_responses_stored import (
     retrieve_response,
     setup_background,
 )
+from woz.api.openai_speech import create_speech, open_speech
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.auth import bearer_token
@@ -69,6 +70,8 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/v1/responses/{response_id}/input_items", list_input_items)
     setup_background(app)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
+    app.router.add_post("/v1/audio/speech", create_speech)
+    app.cleanup_ctx.append(open_speech)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)
     app.router.add_get("/v1/models", list_models)

@@ -1,7 +1,7 @@
 """The error for an API path woz does not serve, saying plainly what to do instead.
 
 An app built for a real AI API may call endpoints no person can stand behind
-(embeddings, image generation, speech synthesis). It gets a 404 in its own
+(embeddings, image generation). It gets a 404 in its own
 dialect whose message says so, rather than a bare "unknown path". So does an app
 whose base URL lacks `/v1` (it calls `/chat/completions`), or has it once too often
 (an Anthropic SDK given `.../v1` calls `/v1/v1/messages`): the message names the
@@ -22,12 +22,11 @@ _CANNOT = {
         'them, name one in the study file: [passthrough] embeddings = "<upstream id>".'
     ),
     "/v1/images": "A human operator cannot generate or edit images through this API.",
-    "/v1/audio/speech": "A human operator cannot synthesise speech through this API.",
     "/v1/audio/translations": "woz serves audio transcriptions, not translations.",
 }
 _SERVED = (
     "woz's operators answer chat completions, messages, responses, audio transcriptions "
-    "and moderations."
+    "and moderations; woz speaks text with /v1/audio/speech."
 )
 
 

@@ -7,10 +7,11 @@ ignored. Secrets never live in a study file: keys are created with
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PermittedUse = Literal[
     "in_study_analysis",
@@ -184,6 +185,52 @@ class ParticipantPageSection(_Strict):
     description: str = Field(default="", max_length=500)
 
 
+ESPEAK_VOICE = re.compile(r"^[A-Za-z0-9_-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
+"""An espeak-ng voice: a language code, optionally with a variant (`en-us`, `en-gb+f3`)."""
+_PIPER_VOICE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+class VoiceSection(_Strict):
+    """How woz speaks text (`POST /v1/audio/speech`).
+
+    `engine`: `piper`, a local neural voice (the default; where the piper-tts
+    package is not installed, espeak-ng speaks instead), `espeak` (Debian's
+    espeak-ng), or `upstream`, a real model's `/v1/audio/speech` named by
+    `upstream` (an `[[upstreams]]` id). `name`: the engine's voice, empty
+    for its default (piper: `en_US-joe-medium`, or a path to a `.onnx` model;
+    espeak: `en-us`; upstream: `alloy`). `speed`: the pace, 1.0 the voice's own.
+    """
+
+    engine: Literal["piper", "espeak", "upstream"] = "piper"
+    name: str = Field(default="", max_length=300)
+    upstream: str | None = None
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+    @field_validator("name")
+    @classmethod
+    def _name_fits_engine(cls, voice: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine")
+        if not voice or engine == "upstream":
+            return voice
+        if engine == "espeak" and not ESPEAK_VOICE.match(voice):
+            raise ValueError("an espeak-ng voice is a language code such as en-us or en-gb+f3")
+        if engine == "piper" and not (voice.endswith(".onnx") or _PIPER_VOICE.match(voice)):
+            raise ValueError(
+                "a piper voice is a voice's name such as en_US-joe-medium or a path to a .onnx"
+            )
+        return voice
+
+    @model_validator(mode="after")
+    def _upstream_only_for_upstream(self) -> VoiceSection:
+        if self.engine == "upstream" and self.upstream is None:
+            raise ValueError('engine "upstream" needs voice.upstream, an [[upstreams]] id')
+        if self.engine != "upstream" and self.upstream is not None:
+            raise ValueError(
+                f'voice.upstream is used only with engine = "upstream" (engine is {self.engine!r})'
+            )
+        return self
+
+
 class Snippet(_Strict):
     key: str = ""
     label: str
@@ -247,6 +294,7 @@ class Study(_Strict):
     moderation: ModerationSection = Field(default_factory=ModerationSection)
     passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
     participant_page: ParticipantPageSection = Field(default_factory=ParticipantPageSection)
+    voice: VoiceSection = Field(default_factory=VoiceSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -282,6 +330,9 @@ class Study(_Strict):
             raise ValueError(
                 f"passthrough: upstream {embeddings!r} is not defined in [[upstreams]]"
             )
+        spoken = self.voice.upstream
+        if spoken is not None and spoken not in upstreams:
+            raise ValueError(f"voice.upstream: upstream {spoken!r} is not defined in [[upstreams]]")
         return self
 
     def upstream(self, upstream_id: str) -> Upstream | None:
