@@ -253,6 +253,17 @@ TARGETS = [
         {"input": (str, list)},
     ),
     Target(
+        "speech",
+        "/v1/audio/speech",
+        "openai",
+        "app",
+        [
+            {"model": "tts-1", "input": "Hi", "voice": "alloy", "response_format": "wav"},
+            {"model": PERSONA, "input": "Hi there.", "voice": "nova", "speed": 1.5},
+        ],
+        {"model": (str,), "input": (str,), "voice": (str,)},
+    ),
+    Target(
         "embeddings",
         "/v1/embeddings",
         "openai",
@@ -355,6 +366,8 @@ def _fuzz_study(upstream_url: str) -> str:
     return PAGE_STUDY_TOML + (
         f'\n[[upstreams]]\nid = "fake"\nbase_url = "{upstream_url}"\n'
         'model = "fake-embed"\ntimeout_s = 5\n\n[passthrough]\nembeddings = "fake"\n'
+        # espeak-ng speaks the valid speech bodies in milliseconds.
+        '\n[voice]\nengine = "espeak"\n'
     )
 
 
