@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import structlog
+
 from woz.errors import ErrorKind, WozError
 from woz.models.study import Study
 from woz.models.task import Message, Task, ToolCall
@@ -30,6 +32,8 @@ from woz.research.participants import Participants
 from woz.research.privacy import RedactionSession, Redactor
 from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
+
+log = structlog.get_logger(__name__)
 
 RAW_ID_FIELDS = ("user", "safety_identifier")
 # Redacting this much text takes a few milliseconds; more is done in a thread.
@@ -58,7 +62,9 @@ class ResearchAdmission:
                 "and record their consent first (consent_required)."
             )
         if self._redactor.recognisers:
-            if _text_chars(task) > REDACT_INLINE_CHARS:
+            characters = _text_chars(task)
+            if characters > REDACT_INLINE_CHARS:
+                log.info("redaction.in_thread", task_id=task.id, characters=characters)
                 task = await self._off_loop.run(self._redact, task)
             else:
                 task = self._redact(task)
