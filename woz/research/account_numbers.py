@@ -28,6 +28,8 @@ def _digit_sum(digits: str) -> int:
 MIN_CARD_DIGITS = 13
 MAX_CARD_DIGITS = 19
 CARD_SEPARATORS = (" ", "-")
+# Where a card may be: a digit and at least 12 more digits, spaces and dashes.
+CARD_REGIONS = re.compile(rf"[0-9][0-9 -]{{{MIN_CARD_DIGITS - 1},}}")
 _SEPARATORS = re.compile(r"[ -]")
 
 
@@ -44,7 +46,7 @@ class CardRecogniser(ScanningRecogniser):
         # The groups from the earliest one a card may still start at; each group is
         # settled once, looking at most MAX_CARD_DIGITS groups ahead.
         window: deque[DigitGroup] = deque()
-        for group in digit_groups(scan):
+        for group in digit_groups(scan, CARD_REGIONS):
             if window and group.gap not in CARD_SEPARATORS:
                 while window:
                     yield from self._settle_first(scan, window)

@@ -25,6 +25,7 @@ the work is linear in the text (see `woz.research.scan`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from woz.research.scan import (
@@ -45,6 +46,9 @@ JOINS = frozenset(
 ) - {""}
 MAX_GROUPS = 16  # 15 digits (E.164's maximum) and a `(0)`
 MIN_NATIONAL, MAX_NATIONAL = 9, 12
+MIN_DIGITS = 8  # the fewest a phone number has: `+` and 8 digits
+# Where a phone may be: a `+`, `(` or digit, and at least 7 more digits and separators.
+PHONE_REGIONS = re.compile(rf"[+(0-9][0-9 .()+-]{{{MIN_DIGITS - 1},}}")
 
 
 class PhoneRecogniser(ScanningRecogniser):
@@ -56,7 +60,7 @@ class PhoneRecogniser(ScanningRecogniser):
         too_long = False
         joined_by: str | None = None  # how the chain's last group joined it
         digits = 0
-        for group in digit_groups(scan):
+        for group in digit_groups(scan, PHONE_REGIONS):
             gap = group.gap
             # A space after a dash or a dot ends a number already as long as a phone's.
             complete = gap == " " and joined_by in ("-", ".") and digits >= MIN_NATIONAL
@@ -67,11 +71,11 @@ class PhoneRecogniser(ScanningRecogniser):
                 if not too_long:
                     chain.append(group)
                 continue
-            if chain and not too_long:
+            if chain and not too_long and digits >= MIN_DIGITS:
                 yield from self._judge(scan, chain)
             chain, too_long, joined_by = [group], False, None
             digits = group.end - group.start
-        if chain and not too_long:
+        if chain and not too_long and digits >= MIN_DIGITS:
             yield from self._judge(scan, chain)
 
     def _judge(self, scan: Scan, chain: Sequence[DigitGroup]) -> Iterator[Finding]:

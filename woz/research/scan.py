@@ -52,14 +52,18 @@ class Scan:
         self.text = text
         self.examined = 0
 
-    def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
-        """The matches of a linear pattern (see the module's docstring) in the whole text.
+    def finditer(
+        self, pattern: re.Pattern[str], pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
+        """The matches of a linear pattern (see the module's docstring) in the text, or
+        between `pos` and `endpos`.
 
         Counts each position once and each character of the matches once more (they
         do not overlap) as their caller reads them.
         """
-        self.examined += 2 * len(self.text)
-        return pattern.finditer(self.text)
+        end = len(self.text) if endpos is None else endpos
+        self.examined += 2 * (end - pos)
+        return pattern.finditer(self.text, pos, end)
 
     def match(self, pattern: re.Pattern[str], pos: int, endpos: int) -> re.Match[str] | None:
         """A run of a character class (`[A-Z0-9 ]{0,60}`) starting at `pos`, before `endpos`.
@@ -112,12 +116,19 @@ class DigitGroup(NamedTuple):
     gap: str | None  # None: no earlier run, or more than three characters away
 
 
-def digit_groups(scan: Scan) -> Iterator[DigitGroup]:
-    """Each run of digits in the text, in order: what numbers (cards, phones) are made of."""
-    previous_end = -1
-    for match in scan.finditer(DIGITS_AFTER_GAP):
-        gap_start, end = match.span()
-        start = match.end(1)
-        # A gap not starting at the previous run is the end of a longer one.
-        yield DigitGroup(start, end, match.group(1) if gap_start == previous_end else None)
-        previous_end = end
+def digit_groups(scan: Scan, regions: re.Pattern[str]) -> Iterator[DigitGroup]:
+    """Each run of digits in the text's `regions`, in order: what numbers (cards, phones)
+    are made of.
+
+    `regions` is a linear pattern matching where a number may be (a run of digits and
+    separators long enough): most text has few, and only they are read group by group.
+    A group's gap is None at the start of a region.
+    """
+    for region in scan.finditer(regions):
+        previous_end = -1
+        for match in scan.finditer(DIGITS_AFTER_GAP, region.start(), region.end()):
+            gap_start, end = match.span()
+            start = match.end(1)
+            # A gap not starting at the previous run is the end of a longer one.
+            yield DigitGroup(start, end, match.group(1) if gap_start == previous_end else None)
+            previous_end = end
