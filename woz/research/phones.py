@@ -52,6 +52,8 @@ PHONE_REGIONS = re.compile(rf"[+(0-9][0-9 .()+-]{{{MIN_DIGITS - 1},}}")
 
 
 class PhoneRecogniser(ScanningRecogniser):
+    """Phone numbers written as the module describes: a chain of groups, judged whole."""
+
     kind = "phone"
     placeholder = "PHONE"
 
