@@ -38,6 +38,10 @@ from woz.watch import RESEARCHER_LOGIN
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
 GC_THRESHOLDS = (50_000, 50, 1000)
+# How long a stopping server lets requests in progress finish before cancelling them
+# (aiohttp's default is 60 s): requests waiting for a human end at once anyway, and a
+# request whose work is still running in a thread must not hold up Ctrl+C.
+SHUTDOWN_GRACE_S = 3.0
 
 
 class CliError(Exception):
@@ -95,7 +99,9 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     app = create_app(study, settings)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    runner = web.AppRunner(
+        app, access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE_S
+    )
     try:
         await runner.setup()
     except MissingKey as exc:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=None, description="base URL as seen by clients, when behind a proxy"
     )
     max_body_mib: int = Field(default=32, ge=20, description="request body limit")
+    max_message_chars: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="the most text one message may carry (its text parts and tool-call"
+        " arguments): more is a 400 naming the message",
+    )
     keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
     heartbeat_s: float = Field(default=20.0, gt=0)
     operator_send_buffer_mib: float = Field(

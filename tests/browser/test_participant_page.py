@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import WAIT_S
-from tests.conftest import Woz
+from tests.conftest import Woz, start_woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from woz.config import Settings
 from woz.context import PARTICIPANTS
@@ -203,6 +204,27 @@ async def test_plain_page_consent_is_opt_in_too(browser: Browser, woz: Woz) -> N
 RECONSENT_TOML = PAGE_STUDY_TOML.replace(
     "[study.debrief]", "[study.debrief]\nreconsent_required = true"
 )
+
+
+async def test_a_message_too_long_is_given_back_to_shorten(
+    browser: Browser, aiohttp_server: Callable[..., Awaitable[TestServer]], tmp_path: Path
+) -> None:
+    """Past the server's limit per message, the page asks to shorten it and keeps the text."""
+    limits = Settings(data=tmp_path / "data", max_message_chars=1024)
+    long_message = ("Please read my whole story. " * 40).strip()
+    async with (
+        start_woz(aiohttp_server, PAGE_STUDY_TOML, limits) as woz,
+        phone_page(browser) as page,
+    ):
+        await page.goto(f"{woz.url}/p/{woz.study.id}")
+        await page.get_by_role("button", name="I agree, start the chat").click()
+        message = page.get_by_label("Message")
+        await message.fill(long_message)
+        await message.press("Enter")
+        await expect(page.locator("#chat-error")).to_have_text(
+            "Your message is too long. Please shorten it and try again."
+        )
+        await expect(message).to_have_value(long_message)
 
 
 @pytest.mark.parametrize("study_toml", [RECONSENT_TOML], indirect=True)

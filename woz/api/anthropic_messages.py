@@ -31,7 +31,7 @@ from woz.api.fields import parse_body
 from woz.api.intake import find_persona, intake, read_json
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, STUDY
+from woz.context import DISPATCHER, SETTINGS, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError
 from woz.jsontext import json_response
@@ -54,7 +54,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         study_id=request.app[STUDY].id,
         persona=persona.id,
         api="anthropic.messages",
-        messages=messages_of(wire),
+        messages=messages_of(wire, request.app[SETTINGS].max_message_chars),
         tools=tools_of(wire),
         tool_choice=tool_choice_of(wire),
         parallel_tool_calls=parallel_tool_calls_of(wire),

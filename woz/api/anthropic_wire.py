@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from woz.api.fields import json_schema, obj, optional_string, string
+from woz.api.message_limit import check_message
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ToolCall, ToolChoice, ToolSpec
 
@@ -90,16 +91,21 @@ class TokenCountRequest(MessagesRequest):
     max_tokens: int | None = Field(default=None, ge=1)  # type: ignore[assignment]
 
 
-def messages_of(request: MessagesRequest) -> list[Message]:
-    """The conversation: the system prompt first, then each turn, tool results apart."""
+def messages_of(request: MessagesRequest, max_chars: int | None = None) -> list[Message]:
+    """The conversation: the system prompt first, then each turn, tool results apart.
+
+    A system prompt or turn with more than `max_chars` of text is a 400 naming it."""
     messages: list[Message] = []
     system = request.system
     if isinstance(system, list):
         system = "\n\n".join(block.text for block in system)
     if system:
         messages.append(Message(role="system", content=[ContentPart(type="text", text=system)]))
+        check_message(messages, "system", max_chars)
     for i, message in enumerate(request.messages):
-        messages.extend(_turn(message, f"messages[{i}]"))
+        turn = _turn(message, f"messages[{i}]")
+        check_message(turn, f"messages[{i}].content", max_chars)
+        messages.extend(turn)
     return messages
 
 

@@ -26,7 +26,7 @@ from woz.api.openai_wire import (
 )
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, STUDY
+from woz.context import DISPATCHER, SETTINGS, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
 from woz.models.task import Answer, Task, new_id
@@ -45,7 +45,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         study_id=request.app[STUDY].id,
         persona=persona.id,
         api="openai.chat_completions",
-        messages=messages_of(chat),
+        messages=messages_of(chat, request.app[SETTINGS].max_message_chars),
         tools=tools_of(chat),
         tool_choice=tool_choice_of(chat),
         parallel_tool_calls=chat.parallel_tool_calls,

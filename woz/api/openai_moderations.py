@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict
 from woz.api.exchange import NonStreamingExchange
 from woz.api.fields import obj, parse_body
 from woz.api.intake import intake, read_json
+from woz.api.message_limit import check_message
 from woz.api.openai_wire import image_part
-from woz.context import DISPATCHER, STUDY
+from woz.context import DISPATCHER, SETTINGS, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import invalid_request
 from woz.models.task import Answer, ContentPart, Message, ResponseFormat, Task, new_id
@@ -87,6 +88,11 @@ async def create_moderation(request: web.Request) -> web.StreamResponse:
     body, raw = await read_json(request)
     wire = parse_body(ModerationRequest, body)
     items = _items(wire.input)
+    max_chars = request.app[SETTINGS].max_message_chars
+    for index, item in enumerate(items):
+        # Each string of a list of strings is a message of its own; parts make one.
+        param = f"input[{index}]" if len(items) > 1 else "input"
+        check_message([Message(role="user", content=item.parts)], param, max_chars)
     model = wire.model or DEFAULT_MODEL
     study = request.app[STUDY]
     if study.moderation.mode == "auto":

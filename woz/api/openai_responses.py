@@ -50,7 +50,7 @@ from woz.api.openai_responses_wire import (
 )
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, STORE, STUDY
+from woz.context import DISPATCHER, SETTINGS, STORE, STUDY
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import dumps
@@ -66,7 +66,8 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     persona = find_persona(request, wire.model)
     previous = await _previous(request, wire.previous_response_id)
     history = previous.messages if previous else []
-    new_items = input_of(wire)
+    max_chars = request.app[SETTINGS].max_message_chars
+    new_items = input_of(wire, max_chars)
     if not new_items and not history:
         raise invalid_request("'input' is required.", param="input")
     facts = intake(request, raw, wire.user or wire.safety_identifier)
@@ -75,7 +76,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         # X-Woz-Conversation still wins); matching message prefixes would miss
         # it, since instructions are not carried over.
         facts.conversation_id = previous.conversation_id
-    instructions = instructions_of(wire)
+    instructions = instructions_of(wire, max_chars)
     task = Task(
         study_id=request.app[STUDY].id,
         persona=persona.id,

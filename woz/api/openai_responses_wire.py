@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from woz.api.fields import json_schema, obj, optional_string, string
+from woz.api.message_limit import check_length, check_message
 from woz.api.openai_wire import image_part, tool_choice_from
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
@@ -66,19 +67,23 @@ class ResponsesRequest(_Open):
     safety_identifier: str | None = None
 
 
-def instructions_of(request: ResponsesRequest) -> list[Message]:
+def instructions_of(request: ResponsesRequest, max_chars: int | None = None) -> list[Message]:
     """`instructions` as a system message. They apply to this response only: a
     follow-up through `previous_response_id` does not inherit them."""
     if not request.instructions:
         return []
+    check_length(len(request.instructions), "instructions", max_chars)
     return [Message(role="system", content=[ContentPart(type="text", text=request.instructions)])]
 
 
-def input_of(request: ResponsesRequest) -> list[Message]:
-    """The request's new conversation items as neutral messages, in order."""
+def input_of(request: ResponsesRequest, max_chars: int | None = None) -> list[Message]:
+    """The request's new conversation items as neutral messages, in order.
+
+    An item with more than `max_chars` of text is a 400 naming it."""
     if request.input is None:
         return []
     if isinstance(request.input, str):
+        check_length(len(request.input), "input", max_chars)
         return [Message(role="user", content=[ContentPart(type="text", text=request.input)])]
     messages: list[Message] = []
     for i, item in enumerate(request.input):
@@ -86,10 +91,14 @@ def input_of(request: ResponsesRequest) -> list[Message]:
         kind = item.get("type", "message")
         if kind == "message":
             messages.append(_message(item, where))
+            check_message(messages[-1:], f"{where}.content", max_chars)
         elif kind == "function_call":
-            _join_call(messages, _function_call(item, where))
+            call = _function_call(item, where)
+            check_length(len(call.arguments), f"{where}.arguments", max_chars)
+            _join_call(messages, call)
         elif kind == "function_call_output":
             messages.append(_function_output(item, where))
+            check_message(messages[-1:], f"{where}.output", max_chars)
         elif kind == "reasoning":
             continue  # a model's reasoning replayed by the app: nothing for a human
         else:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from woz.api.fields import json_schema, obj, optional_string, string
+from woz.api.message_limit import check_message
 from woz.errors import invalid_request
 from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
 
@@ -72,8 +73,12 @@ class ChatCompletionRequest(_Open):
     safety_identifier: str | None = None
 
 
-def messages_of(request: ChatCompletionRequest) -> list[Message]:
-    return [_message(m, f"messages[{i}]") for i, m in enumerate(request.messages)]
+def messages_of(request: ChatCompletionRequest, max_chars: int | None = None) -> list[Message]:
+    """The conversation; a message with more than `max_chars` of text is a 400 naming it."""
+    messages = [_message(m, f"messages[{i}]") for i, m in enumerate(request.messages)]
+    for i, message in enumerate(messages):
+        check_message([message], f"messages[{i}].content", max_chars, f"messages[{i}].tool_calls")
+    return messages
 
 
 def _message(message: ChatMessage, where: str) -> Message:

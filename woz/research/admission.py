@@ -11,7 +11,9 @@ In order:
    force is noted on the task (it becomes the record's `consent_id`).
 4. The study's redaction rules replace personal data in the messages, the
    draft and the request body; the record keeps the raw messages only if the
-   study says `keep_raw`.
+   study says `keep_raw`. A task holding more than `REDACT_INLINE_CHARS` of
+   text is redacted in a thread (`woz.off_loop`), so the server keeps serving
+   everyone else meanwhile; smaller ones, the usual case, inline.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import structlog
+
 from woz.errors import ErrorKind, WozError
 from woz.models.study import Study
 from woz.models.task import Message, Task, ToolCall
+from woz.off_loop import OffLoop
 from woz.research.consent import latest_consent
 from woz.research.participants import Participants
 from woz.research.privacy import RedactionSession, Redactor
 from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
 
+log = structlog.get_logger(__name__)
+
 RAW_ID_FIELDS = ("user", "safety_identifier")
+# Redacting this much text takes a few milliseconds; more is done in a thread.
+REDACT_INLINE_CHARS = 64 * 1024
+REDACTION_THREADS = 2
 
 
 class ResearchAdmission:
@@ -40,6 +50,7 @@ class ResearchAdmission:
         self._study: Study = participants.study
         self._redactor = redactor
         self._registered: set[str] = set()
+        self._off_loop = OffLoop(REDACTION_THREADS)
 
     async def __call__(self, task: Task) -> Task:
         task.request = _without_raw_ids(task.request)
@@ -51,7 +62,12 @@ class ResearchAdmission:
                 "and record their consent first (consent_required)."
             )
         if self._redactor.recognisers:
-            task = self._redact(task)
+            characters = _text_chars(task)
+            if characters > REDACT_INLINE_CHARS:
+                log.info("redaction.in_thread", task_id=task.id, characters=characters)
+                task = await self._off_loop.run(self._redact, task)
+            else:
+                task = self._redact(task)
         return task
 
     async def _check_participant(self, task: Task) -> None:
@@ -110,6 +126,26 @@ def _without_raw_ids(request: dict[str, Any]) -> dict[str, Any]:
     if isinstance(metadata, dict) and "user_id" in metadata:
         cleaned["metadata"] = {k: v for k, v in metadata.items() if k != "user_id"}
     return cleaned
+
+
+def _text_chars(task: Task) -> int:
+    """How much text redaction would read in `task`."""
+    return (
+        sum(len(part.text or "") for message in task.messages for part in message.content)
+        + sum(len(call.arguments) for message in task.messages for call in message.tool_calls)
+        + len(task.draft or "")
+        + _json_chars(task.request)
+    )
+
+
+def _json_chars(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_json_chars(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_json_chars(item) for item in value.values())
+    return 0
 
 
 def _redact_message(session: RedactionSession, message: Message) -> Message:

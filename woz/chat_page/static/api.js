@@ -104,6 +104,9 @@ export function sayWhat(error) {
     return "No answer came in time. Please try again.";
   }
   if (error.status === 401) return "Your session has expired. Please reload the page.";
+  if (error.code === "string_above_max_length") {
+    return "Your message is too long. Please shorten it and try again.";
+  }
   if (error.code === "stream_cut") return "The connection was interrupted. Please try again.";
   return "Something went wrong. Please try again.";
 }
