@@ -22,9 +22,9 @@ BUSY_CONVERSATION = [
 ]  # 20 MB of card-like digit groups, 200,000 characters a message
 
 
-async def app_key(data: Path) -> str:
+async def app_key(data: Path, study: Path) -> str:
     code, out, err = await run(
-        "--data", str(data), "keys", "create", "--study", "test-study", "--role", "app", "--json"
+        "--data", str(data), "keys", "create", "--study", str(study), "--role", "app", "--json"
     )
     assert code == 0, err
     token: str = json.loads(out)["token"]
@@ -39,7 +39,7 @@ async def test_the_server_stops_while_a_long_redaction_runs(
     """A stop signal ends the process promptly, not when the redaction thread is done."""
     study = tmp_path / "study.toml"
     study.write_text(STUDY_TOML + '\n[privacy]\nredact = ["payment_card", "phone"]\n')
-    key = await app_key(tmp_path)
+    key = await app_key(tmp_path, study)
     process = await asyncio.create_subprocess_exec(
         *WOZ,
         "--data",
