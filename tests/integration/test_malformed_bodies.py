@@ -258,7 +258,7 @@ def test_research_and_page_endpoints_refuse_bodies_they_cannot_read(
     woz, http = live
     page = f"/p/{woz.study.id}"
     cookie = http.get(page).cookies["woz_participant"]
-    page_headers = {"Cookie": f"woz_participant={cookie}", "X-Woz-Page": "1"}
+    page_headers = {"Cookie": f"woz_participant={cookie}", "X-Woz-Page": "1", "Origin": woz.url}
     for path, headers in (
         ("/woz/participants/someone/reconsent", {}),
         (f"{page}/reconsent", page_headers),
