@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from typing import Any
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import settings
 from openai.types.chat import ChatCompletion
 
 from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by every test)
@@ -26,6 +28,12 @@ from woz.models.study import Study
 from woz.store.base import Store
 from woz.study import parse_study
 from woz.testing import ScriptedOperator
+
+# Property tests run the same examples every time (a red CI run can be reproduced, and
+# a busy machine cannot fail one on time): `HYPOTHESIS_PROFILE=explore` searches afresh.
+settings.register_profile("repeatable", derandomize=True, deadline=None, database=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 STUDY_TOML = """
 [study]

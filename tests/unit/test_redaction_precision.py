@@ -45,6 +45,7 @@ PII_FREE: list[str] = [
     "Patch notes for 2.4.1 (2025-03-14) list 27 fixes.",
     "Due 01/15/2024, the invoice total is 4,250.00.",
     "Release 2025-11-03 10:00 UTC, checksum 3f9a0c.",
+    "Branch code 001.000.00.00 is the head office.",
 ]
 
 SEEDED: list[list[Part]] = [
@@ -70,6 +71,8 @@ SEEDED: list[list[Part]] = [
     ["Appelez le ", ("phone", "+33 1 23 45 67 89"), " demain."],
     ["Swiss line (", ("phone", "+41 44 668 18 00"), ")."],
     ["From abroad: ", ("phone", "+44 (0)20 7946 0958"), "."],
+    ["Home ", ("phone", "020 7946 0958"), " ", ("phone", "020 7946 0959"), " (either)."],
+    ["Numéros : ", ("phone", "06 12 34 56 78"), " ", ("phone", "06 98 76 54 32"), "."],
     ["Write to ", ("email", "jane.doe@example.com"), " for details."],
     ["CC ", ("email", "Bob.O'Neil+shop@mail.example.co.uk"), " please."],
     ["Card ", ("payment_card", "4111 1111 1111 1111"), " expires 12/27."],

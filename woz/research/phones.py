@@ -17,7 +17,8 @@ it (`INV-2024-000187`, `#555-123-4567`) or after it, not a date that starts
 with a year and a month (`2025-11-0042`), not an amount or address grouped by
 dots in threes (`1.234.567.890`, `192.168.10.42`). A phone followed by one
 more group of one or two digits after a space (`020 7946 0958 24 hours`) is still
-found.
+found, and so are phones of the same shape written one after the other with only a
+space between them (`020 7946 0958 020 7946 0959`).
 
 The chain is read once, group by group, and judged on at most 16 groups, so
 the work is linear in the text (see `woz.research.scan`).
@@ -87,6 +88,30 @@ class PhoneRecogniser(ScanningRecogniser):
             span = _phone(scan, chain[:-1])  # a phone, and a count after it
         if span is not None:
             yield Finding(self.kind, *span)
+            return
+        yield from (Finding(self.kind, *span) for span in _same_shape_phones(scan, chain))
+
+
+def _same_shape_phones(scan: Scan, chain: Sequence[DigitGroup]) -> list[tuple[int, int]]:
+    """Several phones written one after the other with only a space between them
+    (`020 7946 0958 020 7946 0959`): the chain split into 2 to 4 parts joined by a
+    space, each a phone with the same groups as the others. Requiring the same shape
+    keeps long tracking and account numbers (`9400 1000 0000 0000 0000 00`) whole,
+    and so not taken for phones. At most 16 groups: bounded work per chain."""
+    lengths = [group.end - group.start for group in chain]
+    for parts in (2, 3, 4):
+        size, rest = divmod(len(chain), parts)
+        if rest or size < 2:
+            continue
+        starts = range(0, len(chain), size)
+        if any(lengths[start : start + size] != lengths[:size] for start in starts):
+            continue
+        if any(chain[start].gap != " " for start in starts if start):
+            continue
+        spans = [_phone(scan, chain[start : start + size]) for start in starts]
+        if all(span is not None for span in spans):
+            return [span for span in spans if span is not None]
+    return []
 
 
 def _phone(scan: Scan, groups: Sequence[DigitGroup]) -> tuple[int, int] | None:
@@ -108,7 +133,12 @@ def _phone(scan: Scan, groups: Sequence[DigitGroup]) -> tuple[int, int] | None:
     if opener == "+":
         plausible = head[0] != "0" and 8 <= digits <= 15
     elif head.startswith("00") and len(groups) > 1:
-        plausible = 3 <= lengths[0] <= 5 and head[2] != "0" and 8 <= digits - 2 <= 15
+        plausible = (
+            3 <= lengths[0] <= 5
+            and head[2] != "0"
+            and 8 <= digits - 2 <= 15
+            and not _amount_or_address(lengths, gaps)
+        )
     else:
         plausible = _national(head, lengths, gaps)
     return (start, end) if plausible else None
@@ -123,10 +153,15 @@ def _national(head: str, lengths: Sequence[int], gaps: Sequence[str]) -> bool:
         return False
     if lengths[0] == 4 and head[:2] in ("19", "20") and gaps[0] in ("-", ".") and lengths[1] <= 2:
         return False  # a date: year, month, ...
+    return not _amount_or_address(lengths, gaps)
+
+
+def _amount_or_address(lengths: Sequence[int], gaps: Sequence[str]) -> bool:
+    """Groups joined by dots in threes (`1.234.567`) or four short ones (`10.0.0.1`)."""
     dotted = all(gap == "." for gap in gaps)
     in_threes = lengths[0] <= 3 and all(length == 3 for length in lengths[1:])
     quad = len(lengths) == 4 and all(length <= 3 for length in lengths)
-    return not (dotted and (in_threes or quad))  # an amount, an IPv4 address
+    return dotted and (in_threes or quad)
 
 
 def _parentheses_pair(opens_first: bool, gaps: Sequence[str]) -> bool:
