@@ -217,6 +217,7 @@ async def test_a_message_too_long_is_given_back_to_shorten(
         phone_page(browser) as page,
     ):
         await page.goto(f"{woz.url}/p/{woz.study.id}")
+        await page.get_by_role("checkbox").first.check()
         await page.get_by_role("button", name="I agree, start the chat").click()
         message = page.get_by_label("Message")
         await message.fill(long_message)

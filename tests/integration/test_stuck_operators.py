@@ -40,6 +40,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         disconnect_poll_s=0.05,
         heartbeat_s=60.0,
         operator_stall_s=getattr(request, "param", 2.5),
+        max_message_chars=2 * TASK_CHARS,  # big tasks are the point here
     )
 
 
