@@ -69,7 +69,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[SETTINGS] = settings
     app[STUDY] = study
     app[STORE] = store if store is not None else SQLiteStore(settings.database)
-    app[MEDIA] = MediaFolder(settings.data / "media")
+    app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
@@ -118,6 +118,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await dispatcher.close()
+        await app[RECORDER].close()
         await research.presence.close()
         await session.close()
         await store.close()

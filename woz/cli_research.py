@@ -96,7 +96,7 @@ def run_with_store(
 async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[Participants, str]:
     study = await served_study(store, args.study)
     secret = await store.study_secret(study.id, study.title)
-    media = MediaFolder(_settings(args).data / "media")
+    media = MediaFolder(_settings(args).data / "media", store)
     participants = Participants(store, study, secret, media)
     who = args.participant if args.pseudonym else participants.pseudonym_of(args.participant)
     return participants, who

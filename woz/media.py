@@ -1,11 +1,12 @@
-"""Media that apps upload (audio to transcribe), kept in the data folder for operators.
+"""Media that apps upload (audio to transcribe), kept by the store for operators.
 
-A file is saved as `<data>/media/<id>`, where the id is `med_<32 hex>.<extension>`:
-random, so it cannot be guessed, and ending in the format, which gives its
-Content-Type when an operator's console plays it (no side file to keep in step).
-Uploads are written to a temporary file as they arrive and renamed into place
-only when complete and within the size limit, so a half-written file never has an
-id. The files are part of the study's data, like the records that name them.
+A file's id is `med_<32 hex>.<extension>`: random, so it cannot be guessed, and
+ending in the format, which gives its Content-Type when an operator's console
+plays it (no side file to keep in step). Uploads are written to a temporary file
+in the data folder as they arrive and handed to the store (`MediaStore`) only
+when complete and within the size limit, so a half-written file never has an id.
+The files are part of the study's data, like the records that name them: SQLite
+keeps them in `<data>/media`, PostgreSQL in the database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import re
 import tempfile
 import wave
 from collections.abc import AsyncIterator
@@ -24,6 +24,7 @@ from pathlib import Path
 import mutagen
 
 from woz.models.task import new_id
+from woz.store.media import MEDIA_ID, MediaStore
 from woz.webm import webm_duration
 
 # The formats OpenAI's transcription endpoint takes, with the type browsers play them as.
@@ -56,7 +57,6 @@ _EXTENSION_OF_TYPE = {
     "audio/webm": "webm",
     "video/webm": "webm",
 }
-_MEDIA_ID = re.compile(r"^med_[0-9a-f]{32}\.([a-z0-9]{1,5})$")
 
 
 class MediaTooLarge(Exception):
@@ -122,18 +122,19 @@ MEDIA_URL_PREFIX = "/operator/media/"
 
 
 class MediaFolder:
-    """The `media` folder of a data folder."""
+    """Uploads streamed to a spool folder (`root`), then kept by `store`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store: MediaStore) -> None:
         self.root = root
+        self._store = store
 
-    def path_of(self, media_id: str) -> Path | None:
-        """The file of a well-formed, existing id; None for anything else (no path tricks)."""
-        match = _MEDIA_ID.match(media_id)
+    async def path_of(self, media_id: str) -> Path | None:
+        """A local file with the media of a well-formed, known id; None for anything else
+        (no path tricks)."""
+        match = MEDIA_ID.match(media_id)
         if match is None or match.group(1) not in AUDIO_TYPES:
             return None
-        path = self.root / media_id
-        return path if path.is_file() else None
+        return await self._store.media_file(media_id)
 
     async def save(self, chunks: AsyncIterator[bytes], extension: str, limit: int) -> SavedMedia:
         """Write `chunks` to a new file; raises `MediaTooLarge` past `limit` bytes."""
@@ -152,8 +153,7 @@ class MediaFolder:
                     hasher.update(chunk)
                     out.write(chunk)  # into the page cache: quick enough for the event loop
             media_id = f"{new_id('med_', 16)}.{extension}"
-            path = self.root / media_id
-            await asyncio.to_thread(os.replace, temporary, path)
+            path = await self._store.put_media(media_id, Path(temporary))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
@@ -161,11 +161,9 @@ class MediaFolder:
         return SavedMedia(media_id, path, size, hasher.hexdigest())
 
     async def delete(self, media_id: str) -> None:
-        """Remove a file no task refers to (its request failed, or joined another task)."""
-        path = self.path_of(media_id)
-        if path is not None:
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(path.unlink)
+        """Forget a file no task refers to (its request failed, or joined another task,
+        or its participant withdrew)."""
+        await self._store.delete_media(media_id)
 
 
 __all__ = [

@@ -8,13 +8,20 @@ license. Operators appear only as per-study pseudonyms.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
+
+import structlog
 
 from woz.models.record import Record, RecordStatus, Timings
 from woz.models.study import Study
 from woz.models.task import Answer, ProducedBy, Task
 from woz.research.pseudonyms import pseudonym
 from woz.store.base import Store
+
+log = structlog.get_logger(__name__)
 
 
 def record_id_for(task_id: str) -> str:
@@ -30,6 +37,7 @@ class StoreRecorder:
         self._study = study
         self._secret = secret
         self._operator_pseudonyms: dict[str, str] = {}  # few operators, one HMAC each
+        self._marks: set[asyncio.Task[None]] = set()  # delivery marks being written
 
     def operator_pseudonym(self, operator_key_id: str) -> str:
         known = self._operator_pseudonyms.get(operator_key_id)
@@ -108,13 +116,28 @@ class StoreRecorder:
         await self._store.commit_record(record)
 
     def delivered(self, record_id: str, ok: bool, at: datetime) -> None:
-        """Mark the record delivered (or its client gone) with the next commit; the
-        answer itself is already durable, so nobody waits for this."""
+        """Mark the record delivered (or its client gone) in the background; the answer
+        itself is already durable, so nobody waits for this."""
         if ok:
-            self._store.note_record_status(record_id, RecordStatus.DELIVERED, at)
+            self._mark(self._store.note_record_status(record_id, RecordStatus.DELIVERED, at))
         else:
-            self._store.note_record_status(record_id, RecordStatus.CLIENT_GONE)
+            self._mark(self._store.note_record_status(record_id, RecordStatus.CLIENT_GONE))
 
     def replayed(self, record_id: str) -> None:
-        """Count a replay of the record's answer with the next commit; nobody waits for it."""
-        self._store.note_record_replayed(record_id)
+        """Count a replay of the record's answer in the background; nobody waits for it."""
+        self._mark(self._store.note_record_replayed(record_id))
+
+    def _mark(self, write: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(write)
+        self._marks.add(task)
+        task.add_done_callback(self._marked)
+
+    def _marked(self, task: asyncio.Task[None]) -> None:
+        self._marks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("store.mark_failed", error=repr(task.exception()))
+
+    async def close(self) -> None:
+        """Wait for the delivery marks still being written (before the store closes)."""
+        while self._marks:
+            await asyncio.wait(list(self._marks))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from woz.media import MediaFolder, MediaTooLarge, audio_extension, wav_duration
+from woz.store.sqlite import SQLiteStore
 
 
 async def chunks(*pieces: bytes) -> AsyncIterator[bytes]:
@@ -27,19 +28,21 @@ def test_format_from_name_then_content_type() -> None:
 
 async def test_saved_upload_is_found_by_its_id_only(tmp_path: Path) -> None:
     """A saved file has a random id ending in its format; other names never resolve."""
-    media = MediaFolder(tmp_path / "media")
+    store = SQLiteStore(tmp_path / "woz.db")
+    media = MediaFolder(tmp_path / "media", store)
     saved = await media.save(chunks(b"RIFF", b"data"), "wav", limit=100)
     assert saved.size == 8 and saved.media_type == "audio/wav"
-    assert media.path_of(saved.id) == saved.path and saved.path.read_bytes() == b"RIFFdata"
+    assert await media.path_of(saved.id) == saved.path
+    assert saved.path.read_bytes() == b"RIFFdata"
     for bad in ("../woz.db", saved.id.replace(".wav", ".exe"), "med_x.wav", saved.id + "/"):
-        assert media.path_of(bad) is None
+        assert await media.path_of(bad) is None
     await media.delete(saved.id)
-    assert media.path_of(saved.id) is None
+    assert await media.path_of(saved.id) is None
 
 
 async def test_an_upload_past_the_limit_leaves_nothing(tmp_path: Path) -> None:
     """The temporary file is removed when the limit is crossed."""
-    media = MediaFolder(tmp_path / "media")
+    media = MediaFolder(tmp_path / "media", SQLiteStore(tmp_path / "woz.db"))
     with pytest.raises(MediaTooLarge):
         await media.save(chunks(b"x" * 60, b"x" * 60), "mp3", limit=100)
     assert list((tmp_path / "media").iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -64,8 +65,9 @@ async def test_a_record_stored_before_replays_were_counted_starts_at_zero(
     try:
         before = await store.get_record(record.id)
         assert before is not None and before.replays == 0
-        store.note_record_replayed(record.id)
-        store.note_record_replayed(record.id)
+        await asyncio.gather(
+            store.note_record_replayed(record.id), store.note_record_replayed(record.id)
+        )
         after = await store.get_record(record.id)
         assert after is not None and after.replays == 2
     finally:

@@ -243,7 +243,7 @@ async def operator_media(request: web.Request) -> web.StreamResponse:
     """
     await authenticate_operator(request, origin_required=False)
     media_id = request.match_info["media_id"]
-    path = request.app[MEDIA].path_of(media_id)
+    path = await request.app[MEDIA].path_of(media_id)
     if path is None:
         raise web.HTTPNotFound(
             text=json.dumps({"error": {"message": "No such media."}}),

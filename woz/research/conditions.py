@@ -4,15 +4,10 @@ Assignment happens once per participant, at their first request, and is
 stored; a participant keeps their arm for the whole study.
 
 Both seeded methods follow an allocation sequence, as in a trial's
-randomisation list: participants are numbered in order of arrival, and the
-seed fixes which arm each position gets, so the same seed and the same order
-give the same assignment on any machine.
-
-- `random`: simple randomisation; each position's arm is drawn independently.
-- `balanced`: permuted blocks; each block of (number of arms) consecutive
-  positions gets every arm once, in an order shuffled by the seed, so counts
-  never differ by more than one.
-- `fixed`: the app names the arm in the `X-Woz-Arm` header.
+randomisation list (`woz.store.arms`): participants are numbered in order of
+arrival, and the seed fixes which arm each position gets, so the same seed and
+the same order give the same assignment on any machine. With `fixed`, the app
+names the arm in the `X-Woz-Arm` header.
 
 `admit` is a dispatcher admission step: it sets the task's mode and upstream
 from its persona, and then from its arm when the persona is under the experiment.
@@ -20,27 +15,12 @@ from its persona, and then from its arm when the persona is under the experiment
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-
 from woz.api.intake import ARM_HEADER
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.models.study import Arm, Mode, Study
 from woz.models.task import Task
+from woz.store.arms import ArmDraw
 from woz.store.base import Store
-
-
-def random_choice(seed: int, arm_ids: list[str], position: int) -> str:
-    """The arm of the participant who arrived `position`-th, drawn independently."""
-    return random.Random(f"{seed}:{position}").choice(arm_ids)
-
-
-def balanced_choice(seed: int, arm_ids: list[str], position: int) -> str:
-    """The arm of the participant who arrived `position`-th, by seeded permuted blocks."""
-    block, offset = divmod(position, len(arm_ids))
-    order = list(arm_ids)
-    random.Random(f"{seed}:{block}").shuffle(order)
-    return order[offset]
 
 
 class Conditions:
@@ -97,7 +77,7 @@ class Conditions:
             )
         conditions = self._study.conditions
         arm_ids = [arm.id for arm in self._study.arms]
-        choose: Callable[[int], str]
+        arms = tuple(arm_ids)
         if conditions.assignment == "fixed":
             requested = task.requested_arm
             if requested is None or self._study.arm(requested) is None:
@@ -106,23 +86,9 @@ class Conditions:
                     f"{', '.join(arm_ids)}.",
                     code="arm_required",
                 )
-
-            def choose(position: int) -> str:
-                return requested
-
-        elif conditions.assignment == "random":
-
-            def choose(position: int) -> str:
-                return random_choice(conditions.seed, arm_ids, position)
-
-        else:
-
-            def choose(position: int) -> str:
-                return balanced_choice(conditions.seed, arm_ids, position)
-
-        arm_id = await self._store.assign_arm(
-            self._study.id, task.participant, choose, conditions.assignment
-        )
+            arms = (requested,)
+        draw = ArmDraw(conditions.assignment, arms, conditions.seed)
+        arm_id = await self._store.assign_arm(self._study.id, task.participant, draw)
         if conditions.assignment == "fixed" and task.requested_arm not in (None, arm_id):
             raise WozError(
                 ErrorKind.CONFLICT,

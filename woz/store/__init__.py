@@ -1,6 +1,6 @@
-"""Persistence behind one `Store` protocol; SQLite is the embedded default."""
+"""Persistence behind small protocols, bundled as `Store`; SQLite is the embedded default,
+PostgreSQL the backend for several processes. `store_for` picks one from the settings."""
 
 from woz.store.base import Store
-from woz.store.sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store"]
+__all__ = ["Store"]

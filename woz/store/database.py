@@ -6,12 +6,12 @@ committed together (group commit): each `commit_record` still returns only
 after its own transaction is durable (`synchronous=FULL`), yet a burst of
 answers costs one fsync, not one each.
 
-A write that nobody needs to wait for (marking a record delivered) can join the
-next group commit without its caller waiting (`_write_soon`); it starts no
-commit of its own before `WRITE_BEHIND_S` has passed, so at a low request rate
-an answer and its delivery mark share one fsync instead of taking one each.
-A read of what such writes change first lets them commit (`_settle_writes`), and
-closing the store commits whatever is queued.
+A write whose caller is in no hurry (marking a record delivered) joins the next
+group commit (`_write_later`); it starts no commit of its own before
+`WRITE_BEHIND_S` has passed, so at a low request rate an answer and its delivery
+mark share one fsync instead of taking one each. A read of what such writes
+change first lets them commit (`_settle_writes`), and closing the store commits
+whatever is queued.
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import structlog
-
 from woz.store.migrations import migrate
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], None]
 
 WRITE_BEHIND_S = 0.2  # the longest a write nobody waits for stays uncommitted
-
-log = structlog.get_logger(__name__)
 
 
 def now_text() -> str:
@@ -48,11 +44,17 @@ class SQLiteDatabase:
     combines them into the whole `Store`.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, media: Path | None = None) -> None:
         self._path = str(path)
+        # Uploaded media live beside the database file (a temporary folder for `:memory:`).
+        self._media_root = (
+            media
+            if media is not None
+            else (None if self._path == ":memory:" else Path(self._path).parent / "media")
+        )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woz-sqlite")
         self._connection: sqlite3.Connection | None = None
-        self._pending: list[tuple[Write, asyncio.Future[None] | None]] = []
+        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._deferred_flush: asyncio.TimerHandle | None = None
 
@@ -128,14 +130,16 @@ class SQLiteDatabase:
         await self._write(write)
         return changed
 
-    def _write_soon(self, write: Write) -> None:
-        """Queue `write` for the next group commit without waiting for it; a failure
-        is logged. For writes whose caller has nothing to do after them."""
-        self._queue(write, None)
+    async def _write_later(self, write: Write) -> None:
+        """Queue `write` for the next group commit, starting none for `WRITE_BEHIND_S`,
+        and wait until it is durable. For writes whose caller is in no hurry."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue(write, future, soon=False)
+        await future
 
-    def _queue(self, write: Write, future: asyncio.Future[None] | None) -> None:
+    def _queue(self, write: Write, future: asyncio.Future[None], soon: bool = True) -> None:
         self._pending.append((write, future))
-        if future is not None:
+        if soon:
             self._start_flush()
         elif self._deferred_flush is None:
             loop = asyncio.get_running_loop()
@@ -157,10 +161,7 @@ class SQLiteDatabase:
             except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
                 errors = [exc] * len(batch)
             for (_, future), error in zip(batch, errors, strict=True):
-                if future is None:
-                    if error is not None:
-                        log.error("store.write_failed", error=repr(error))
-                elif future.done():
+                if future.done():
                     continue
                 elif error is None:
                     future.set_result(None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from woz.store.sqlite_arms import ArmTables
 from woz.store.sqlite_audit import AuditTables
 from woz.store.sqlite_keys import KeyTables
+from woz.store.sqlite_media import MediaTables
 from woz.store.sqlite_participants import ParticipantTables
 from woz.store.sqlite_presence import PresenceTables
 from woz.store.sqlite_records import RecordTables
@@ -24,5 +25,7 @@ class SQLiteStore(
     ParticipantTables,
     PresenceTables,
     AuditTables,
+    MediaTables,
 ):
-    """`Store` on a SQLite file (`path`), or `:memory:`."""
+    """`Store` on a SQLite file (`path`), or `:memory:`; uploaded media in the folder
+    `media` beside the file (or the folder given)."""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 
+from woz.store.arms import ArmDraw
 from woz.store.database import SQLiteDatabase, now_text
 
 
 class ArmTables(SQLiteDatabase):
-    async def assign_arm(
-        self, study_id: str, participant: str, choose: Callable[[int], str], method: str
-    ) -> str:
-        """The participant's arm: the stored one, or `choose(position)` stored now.
+    async def assign_arm(self, study_id: str, participant: str, draw: ArmDraw) -> str:
+        """The participant's arm: the stored one, or `draw.choose(position)` stored now.
 
         `position` is how many participants were assigned before this one. The
         choice and the insert run in one transaction on the store's single
@@ -33,7 +31,7 @@ class ArmTables(SQLiteDatabase):
                 "INSERT INTO arm_assignments"
                 " (study_id, participant, arm, position, method, assigned_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (study_id, participant, choose(position), position, method, now_text()),
+                (study_id, participant, draw.choose(position), position, draw.method, now_text()),
             )
 
         existing = await self.arm_of(study_id, participant)

@@ -52,16 +52,16 @@ class RecordTables(SQLiteDatabase):
     ) -> None:
         await self._write(_status_update(record_id, status, delivered_at))
 
-    def note_record_status(
+    async def note_record_status(
         self, record_id: str, status: RecordStatus, delivered_at: datetime | None = None
     ) -> None:
-        self._write_soon(_status_update(record_id, status, delivered_at))
+        await self._write_later(_status_update(record_id, status, delivered_at))
 
-    def note_record_replayed(self, record_id: str) -> None:
+    async def note_record_replayed(self, record_id: str) -> None:
         def count(db: sqlite3.Connection) -> None:
             db.execute("UPDATE records SET replays = replays + 1 WHERE id = ?", (record_id,))
 
-        self._write_soon(count)
+        await self._write_later(count)
 
     async def set_wizard_error(self, study_id: str, record_id: str, note: str | None) -> bool:
         changed = await self._write_changes(
@@ -71,14 +71,14 @@ class RecordTables(SQLiteDatabase):
         return changed > 0
 
     async def get_record(self, record_id: str) -> Record | None:
-        await self._settle_writes()  # delivery marks are written behind
+        await self._settle_writes()  # delivery marks wait for the next group commit
         rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
         return _record(rows[0]) if rows else None
 
     async def list_records(
         self, study_id: str, participant: str | None = None, operator: str | None = None
     ) -> Sequence[Record]:
-        await self._settle_writes()  # delivery marks are written behind
+        await self._settle_writes()
         where, params = "study_id = ?", [study_id]
         if participant is not None:
             where, params = where + " AND participant = ?", [*params, participant]
