@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WOZ_", extra="ignore")
 
     data: Path = Field(default=Path(".woz"), description="folder holding woz.db")
+    database_url: str | None = Field(
+        default=None,
+        description="the PostgreSQL database every process shares (postgresql://user@host/db);"
+        " absent: SQLite in the data folder",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="connections each process may open to PostgreSQL"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(
@@ -69,6 +77,20 @@ class Settings(BaseSettings):
         " socket and send the pages' state-changing requests, e.g. https://lab.example",
     )
     log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        """PostgreSQL is the only database given by URL; SQLite is the data folder's."""
+        if url is None or url == "":
+            return None
+        if url.split("://", 1)[0] not in ("postgresql", "postgres"):
+            # The value is not repeated: a URL may carry a password.
+            raise ValueError(
+                "must be a PostgreSQL URL such as postgresql://woz@db.example/woz"
+                " (leave it out for SQLite in the data folder)"
+            )
+        return url
 
     @field_validator("allowed_origins")
     @classmethod
