@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from hypothesis import settings
 from openai.types.chat import ChatCompletion
 
+from tests.databases import drop_run_database, fresh_schema, suite_backend
 from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by every test)
 from woz.app import create_app
 from woz.auth import create_key
@@ -141,9 +142,29 @@ def with_values(toml: str, values: dict[str, str]) -> str:
     return toml
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_run_database()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data=tmp_path / "data", keepalive_s=0.5, disconnect_poll_s=0.05)
+def database_url() -> Iterator[str | None]:
+    """The store the suite runs on (`WOZ_TEST_STORE`): None for SQLite in the data
+    folder, or the URL of a fresh PostgreSQL schema, dropped after the test."""
+    if suite_backend() == "sqlite":
+        yield None
+        return
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        data=tmp_path / "data",
+        database_url=database_url,
+        keepalive_s=0.5,
+        disconnect_poll_s=0.05,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -155,10 +176,26 @@ async def start_woz(
     """A live woz for `study_toml`, with an app key and an operator token."""
     study = parse_study(study_toml)
     own_data = settings is None
-    if settings is None:
-        settings = Settings(
-            data=Path(tempfile.mkdtemp(prefix="woz-test-")), keepalive_s=0.5, disconnect_poll_s=0.05
-        )
+    with contextlib.ExitStack() as stack:
+        if settings is None:
+            url = stack.enter_context(fresh_schema()) if suite_backend() == "postgres" else None
+            settings = Settings(
+                data=Path(tempfile.mkdtemp(prefix="woz-test-")),
+                database_url=url,
+                keepalive_s=0.5,
+                disconnect_poll_s=0.05,
+            )
+        async with _serve(aiohttp_server, study, settings, own_data) as running:
+            yield running
+
+
+@contextlib.asynccontextmanager
+async def _serve(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    study: Study,
+    settings: Settings,
+    own_data: bool,
+) -> AsyncIterator[Woz]:
     server = await aiohttp_server(create_app(study, settings))
     store = server.app[STORE]
     _, app_key = await create_key(store, study.id, "app", "test app")

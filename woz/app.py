@@ -47,7 +47,7 @@ from woz.recording import StoreRecorder
 from woz.research.conditions import Conditions
 from woz.research.service import open_research
 from woz.store.base import Store
-from woz.store.sqlite import SQLiteStore
+from woz.store.factory import store_for
 from woz.upstream import MissingKey, Upstreams
 from woz.watch import setup_watch, watch_headers
 
@@ -55,7 +55,7 @@ log = structlog.get_logger(__name__)
 
 
 def create_app(study: Study, settings: Settings, store: Store | None = None) -> web.Application:
-    """A woz server for `study`. With no `store`, SQLite in `settings.data`."""
+    """A woz server for `study`. With no `store`, the one the settings name (`store_for`)."""
     app = web.Application(
         client_max_size=settings.max_body_mib * 1024 * 1024,
         middlewares=[
@@ -68,7 +68,7 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     )
     app[SETTINGS] = settings
     app[STUDY] = study
-    app[STORE] = store if store is not None else SQLiteStore(settings.database)
+    app[STORE] = store if store is not None else store_for(settings)
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(watch_clients)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -62,12 +63,14 @@ class PostgresDatabase:
     def __init__(self, url: str, media_cache: Path, pool_size: int = 10) -> None:
         self._url = url
         self._media = MediaFiles(media_cache)
+        # Sessions in UTC, keeping whatever options the URL sets (a search_path, say).
+        options = f"{conninfo_to_dict(url).get('options', '')} -c TimeZone=UTC".strip()
         self._pool = AsyncConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             open=False,
-            kwargs={"row_factory": dict_row, "options": "-c TimeZone=UTC"},
+            kwargs={"row_factory": dict_row, "options": options},
             connection_class=AsyncConnection[DictRow],
         )
         self._marks: set[asyncio.Future[None]] = set()
