@@ -24,13 +24,14 @@ from woz.app import create_app
 from woz.auth import create_key
 from woz.chat_page import page_path
 from woz.cli_operators import add_operator_commands
-from woz.cli_research import CommandRefused, add_research_commands
+from woz.cli_research import CommandRefused, add_research_commands, settings_from
 from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
-from woz.store.sqlite import SQLiteStore
+from woz.store.base import Store, StoreUnavailable
+from woz.store.factory import store_for
 from woz.study import StudyFileError, load_study
 from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
@@ -58,19 +59,6 @@ def demo_study_path() -> Path:
         if candidate.exists():
             return candidate
     raise CliError("the demo study is missing from this installation")
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        name: value
-        for name, value in (
-            ("data", args.data),
-            ("host", getattr(args, "host", None)),
-            ("port", getattr(args, "port", None)),
-        )
-        if value is not None
-    }
-    return Settings(**overrides)
 
 
 def _load(path: str) -> Study:
@@ -104,7 +92,7 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     )
     try:
         await runner.setup()
-    except MissingKey as exc:
+    except (MissingKey, StoreUnavailable) as exc:
         raise CliError(str(exc)) from exc
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -137,7 +125,7 @@ async def _new_key(
 ) -> tuple[str, str, str]:
     """A key for `study`, as (study id, key id, token): a study loaded from its file, or
     the id of one served from this data folder (a key for no study would open nothing)."""
-    store = SQLiteStore(settings.database)
+    store = store_for(settings)
     await store.open()
     try:
         if isinstance(study, Study):
@@ -151,23 +139,24 @@ async def _new_key(
     return study_id, info.id, token
 
 
-async def _require_served(store: SQLiteStore, study_id: str, settings: Settings) -> None:
+async def _require_served(store: Store, study_id: str, settings: Settings) -> None:
     served = await store.served_studies()
     if study_id in served:
         return
-    where = f"the data folder {settings.data}"
+    where = "this database" if settings.database_url else f"the data folder {settings.data}"
     known = (
         f"studies served from {where}: {', '.join(served)}"
         if served
         else f"no study has been served from {where} yet"
     )
     raise CliError(
-        f"no study {study_id!r} ({known}); give its study file (--study FILE), or check --data"
+        f"no study {study_id!r} ({known}); give its study file (--study FILE), or check"
+        " --data (or --database-url)"
     )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = settings_from(args)
     study = _load(str(demo_study_path()))
     *_, app_token = asyncio.run(_new_key(settings, study, "app", "demo app"))
     *_, operator_token = asyncio.run(_new_key(settings, study, "operator", "Demo operator"))
@@ -209,7 +198,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
         "Operators and researchers log in with the link `woz keys create` prints for their key.",
     ]
-    asyncio.run(_serve(study, _settings(args), pages))
+    asyncio.run(_serve(study, settings_from(args), pages))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
@@ -220,7 +209,7 @@ LOGIN_PAGES = {
 
 
 def cmd_keys_create(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = settings_from(args)
     study: Study | str = _load(args.study) if args.study.endswith(".toml") else args.study
     base, guessed = _login_base(args.base_url, settings)
     name = args.name or args.role
@@ -271,6 +260,13 @@ def cmd_check(args: argparse.Namespace) -> None:
 def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--data", type=Path, default=default, help="data folder (default .woz, or WOZ_DATA)"
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default,
+        help="PostgreSQL database shared by every woz process, postgresql://... (or"
+        " WOZ_DATABASE_URL; default: SQLite in the data folder)",
     )
     parser.add_argument("--log-level", default=default, help="debug, info, warning or error")
 
@@ -342,10 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for attr in ("host", "port"):
         if not hasattr(args, attr):
             setattr(args, attr, None)
-    configure_logging(args.log_level or Settings().log_level)
     try:
+        configure_logging(args.log_level or settings_from(args).log_level)
         args.func(args)
-    except (CliError, CommandRefused) as exc:
+    except (CliError, CommandRefused, StoreUnavailable) as exc:
         print(f"woz: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """The commands about operators beyond their work, and the records they produce:
 `woz operators list|consent|train` and `woz records list|show|flag` (reviewing the
 data and flagging wizard errors). Like the other research commands they work on
-the data folder, with or without a server running."""
+the store (data folder or database URL), with or without a server running."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from typing import Any
 from woz.cli_research import PURPOSES, CommandRefused, parse_time, run_with_store, served_study
 from woz.models.record import Record
 from woz.research.operators import OperatorRecords
-from woz.store.sqlite import SQLiteStore
+from woz.store.base import Store
 from woz.text_table import aligned
 
 
-async def operator_records(store: SQLiteStore, args: argparse.Namespace) -> OperatorRecords:
+async def operator_records(store: Store, args: argparse.Namespace) -> OperatorRecords:
     study = await served_study(store, args.study)
     return OperatorRecords(store, study, await store.study_secret(study.id, study.title))
 
 
 def cmd_operator_consent(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         consents = await operator_records(store, args)
         key = await consents.find(args.operator)
         scopes = None if args.all_permitted else (args.scope or [])
@@ -37,7 +37,7 @@ def cmd_operator_consent(args: argparse.Namespace) -> None:
 
 
 def cmd_operator_list(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         consents = await operator_records(store, args)
         in_force = await consents.in_force()
         trainings = await consents.trainings()
@@ -60,7 +60,7 @@ def cmd_operator_list(args: argparse.Namespace) -> None:
 
 
 def cmd_operator_train(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         operators = await operator_records(store, args)
         key = await operators.find(args.operator)
         at = parse_time(args.at) or datetime.now(UTC)
@@ -74,7 +74,7 @@ def cmd_operator_train(args: argparse.Namespace) -> None:
 
 
 def cmd_flag_record(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         operators = await operator_records(store, args)
         note = None if args.clear else args.wizard_error
         await operators.flag_wizard_error(args.record, note, "cli")
@@ -87,7 +87,7 @@ def cmd_flag_record(args: argparse.Namespace) -> None:
 
 
 def cmd_records_list(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         study = await served_study(store, args.study)
         records = await store.list_records(study.id)
         if args.json:
@@ -125,7 +125,7 @@ def cmd_records_list(args: argparse.Namespace) -> None:
 
 
 def cmd_records_show(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         study = await served_study(store, args.study)
         record = await store.get_record(args.record)
         if record is None or record.study_id != study.id:

@@ -1,10 +1,10 @@
 """The research commands: participants, export, report labor and arms, audit verify.
 
-They work on the data folder, with or without a server running. The rules a
-study was run under (permitted uses, debrief policy, pay rate...) are the
-definition it was last served with, which `woz serve` keeps in the store;
-`--study` takes the study id, or its file (for its id). A study never served
-from this data folder is refused. Every refusal is one line and exit status 2.
+They work on the store (SQLite in the data folder, or PostgreSQL at --database-url),
+with or without a server running. The rules a study was run under (permitted uses,
+debrief policy, pay rate...) are the definition it was last served with, which
+`woz serve` keeps in the store; `--study` takes the study id, or its file (for its
+id). A study never served from this store is refused. Every refusal is one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from woz.config import Settings
 from woz.export import FORMATS, INCLUDABLE, ExportRefused, export_dataset, load_definition
 from woz.media import MediaFolder
@@ -31,7 +33,8 @@ from woz.research.ledger import LaborLedger, compute_ledger
 from woz.research.operators import RecordRefused
 from woz.research.participants import NotAllowed, Participants
 from woz.research.pseudonyms import tombstone_of
-from woz.store.sqlite import SQLiteStore
+from woz.store.base import Store
+from woz.store.factory import store_for
 from woz.study import StudyFileError, load_study
 from woz.text_table import aligned
 
@@ -48,12 +51,32 @@ class CommandRefused(Exception):
     """A research command refused; the message is printed as is."""
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(data=args.data) if args.data is not None else Settings()
+# The options a command line may set, by the name of the setting each one sets.
+_OPTIONS = ("data", "database_url", "host", "port")
 
 
-def _store(args: argparse.Namespace) -> SQLiteStore:
-    return SQLiteStore(_settings(args).database)
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings: the environment's (`WOZ_...`), with the options given on top."""
+    given = {
+        name: getattr(args, name) for name in _OPTIONS if getattr(args, name, None) is not None
+    }
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_option_name(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise CommandRefused(problems) from None
+
+
+def _option_name(location: tuple[int | str, ...]) -> str:
+    name = str(location[0]) if location else "setting"
+    return f"--{name.replace('_', '-')} (or WOZ_{name.upper()})"
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return store_for(settings_from(args))
 
 
 def _study_id(value: str) -> str:
@@ -65,20 +88,18 @@ def _study_id(value: str) -> str:
     return value
 
 
-async def served_study(store: SQLiteStore, value: str) -> Study:
+async def served_study(store: Store, value: str) -> Study:
     study_id = _study_id(value)
     definition = await store.study_definition(study_id)
     if definition is None:
         raise CommandRefused(
-            f"study {study_id!r} has never been served from this data folder; "
-            "check --data, or serve it once (woz serve) so woz knows its rules"
+            f"study {study_id!r} has never been served from this store; check --data"
+            " (or --database-url), or serve it once (woz serve) so woz knows its rules"
         )
     return load_definition(definition)
 
 
-def run_with_store(
-    work: Callable[[SQLiteStore], Awaitable[None]], args: argparse.Namespace
-) -> None:
+def run_with_store(work: Callable[[Store], Awaitable[None]], args: argparse.Namespace) -> None:
     async def main() -> None:
         store = _store(args)
         await store.open()
@@ -93,10 +114,10 @@ def run_with_store(
         raise CommandRefused(str(exc)) from exc
 
 
-async def _participants(store: SQLiteStore, args: argparse.Namespace) -> tuple[Participants, str]:
+async def _participants(store: Store, args: argparse.Namespace) -> tuple[Participants, str]:
     study = await served_study(store, args.study)
     secret = await store.study_secret(study.id, study.title)
-    media = MediaFolder(_settings(args).data / "media", store)
+    media = MediaFolder(settings_from(args).data / "media", store)
     participants = Participants(store, study, secret, media)
     who = args.participant if args.pseudonym else participants.pseudonym_of(args.participant)
     return participants, who
@@ -106,7 +127,7 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
     """Withdraw a participant; an id woz knows nothing of is refused (a typo would
     otherwise "succeed" and leave the real participant's data in place) unless forced."""
 
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         participants, who = await _participants(store, args)
         study_id = participants.study.id
         if not args.force and not await participants.known(who):
@@ -133,7 +154,7 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
 
 
 def cmd_debrief(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         participants, who = await _participants(store, args)
         event = await participants.debrief(who, "cli")
         print(f"Participant {who} debriefed at {event.at.isoformat()}.")
@@ -142,7 +163,7 @@ def cmd_debrief(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         participants, who = await _participants(store, args)
         status = await participants.status(who)
         print(status.model_dump_json(indent=2))
@@ -151,7 +172,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         study = await served_study(store, args.study)
         manifest = await export_dataset(
             store, study, args.format, args.purpose, Path(args.out), args.include or []
@@ -177,7 +198,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def cmd_report_labor(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         study = await served_study(store, args.study)
         events = await store.list_presence(study.id)
         records = await store.list_records(study.id)
@@ -195,7 +216,7 @@ def cmd_report_labor(args: argparse.Namespace) -> None:
 def cmd_report_arms(args: argparse.Namespace) -> None:
     rendered: list[str] = []
 
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         study = await served_study(store, args.study)
         summaries = summarise_arms(await store.list_records(study.id))
         if args.format == "json":
@@ -259,7 +280,7 @@ def _cell(value: object) -> str:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
-    async def work(store: SQLiteStore) -> None:
+    async def work(store: Store) -> None:
         studies = [_study_id(args.study)] if args.study else list(await store.audited_studies())
         broken = []
         for study_id in studies:

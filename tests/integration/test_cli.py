@@ -14,9 +14,10 @@ import aiohttp
 import openai
 
 from tests.conftest import Woz
+from tests.databases import fresh_schema
 from woz.config import Settings
 from woz.context import KEYS
-from woz.store.sqlite import SQLiteStore
+from woz.store.factory import store_for
 from woz.testing import ScriptedOperator
 
 WOZ = [sys.executable, "-m", "woz"]
@@ -69,7 +70,7 @@ async def test_keys_create_json_stores_only_a_hash(tmp_path: Path) -> None:
     assert created["login_url"] == f"http://127.0.0.1:8000/console/login?token={created['token']}"
     database = (tmp_path / "woz.db").read_bytes()
     assert created["token"].encode() not in database
-    store = SQLiteStore(tmp_path / "woz.db")
+    store = store_for(Settings(data=tmp_path))
     await store.open()
     try:
         [key] = await store.list_keys("s1")
@@ -125,7 +126,7 @@ async def test_keys_create_refuses_a_study_that_does_not_exist(
     assert code == 2 and out == ""
     assert err == (
         f"woz: no study 'test-studdy' (studies served from the data folder {settings.data}: "
-        "test-study); give its study file (--study FILE), or check --data\n"
+        "test-study); give its study file (--study FILE), or check --data (or --database-url)\n"
     )
     code, out, err = await run(*create, "--study", "test-study", "--json")
     assert code == 0, err
@@ -238,7 +239,7 @@ async def test_demo_serves_the_example_study_end_to_end(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 15) == 0
-    store = SQLiteStore(tmp_path / "woz.db")
+    store = store_for(Settings(data=tmp_path))
     await store.open()
     try:
         [record] = await store.list_records("suggest-concierge")
@@ -308,3 +309,33 @@ async def test_global_options_come_before_or_after_any_subcommand(
     for command, (code, out, err) in zip(commands, results, strict=True):
         assert code == 0 and out, (command, err)
     assert results[0][1].startswith("test-study: ok")
+
+
+async def test_database_url_works_before_or_after_the_subcommand(tmp_path: Path) -> None:
+    """`--database-url` is a global option, like `--data`: keys land in PostgreSQL."""
+    study = str(study_file(tmp_path))
+    with fresh_schema() as url:
+        create = ["keys", "create", "--study", study, "--role", "app", "--json"]
+        code, _, err = await run("--database-url", url, *create, "--data", str(tmp_path))
+        assert code == 0, err
+        code, _, err = await run("--data", str(tmp_path), *create, "--database-url", url)
+        assert code == 0, err
+        store = store_for(Settings(data=tmp_path, database_url=url))
+        await store.open()
+        try:
+            assert len(await store.list_keys("s1")) == 2
+        finally:
+            await store.close()
+    assert not (tmp_path / "woz.db").exists()
+
+
+async def test_a_database_url_that_is_not_postgresql_is_one_line(tmp_path: Path) -> None:
+    code, out, err = await run(
+        "keys", "create", "--study", "s1", "--role", "app", "--data", str(tmp_path),
+        "--database-url", "mysql://root:secret@db/woz",
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert err == (
+        "woz: --database-url (or WOZ_DATABASE_URL): must be a PostgreSQL URL such as"
+        " postgresql://woz@db.example/woz (leave it out for SQLite in the data folder)\n"
+    )

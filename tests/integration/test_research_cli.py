@@ -90,8 +90,8 @@ async def test_commands_refuse_a_study_never_served(woz: Woz, settings: Settings
     )  # fmt: skip
     assert code == 2
     assert err.strip() == (
-        "woz: study 'nope' has never been served from this data folder; check --data, "
-        "or serve it once (woz serve) so woz knows its rules"
+        "woz: study 'nope' has never been served from this store; check --data (or"
+        " --database-url), or serve it once (woz serve) so woz knows its rules"
     )
 
 

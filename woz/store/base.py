@@ -19,6 +19,10 @@ from woz.store.research import ResearchStore
 from woz.store.responses import ResponseStore
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached; the message names it (never with a password)."""
+
+
 class Store(KeyStore, RecordStore, ResponseStore, ResearchStore, AuditStore, MediaStore, Protocol):
     async def open(self) -> None:
         """Connect, and create or migrate the schema; must be called before anything else.

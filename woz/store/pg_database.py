@@ -21,11 +21,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from woz.store.base import StoreUnavailable
 from woz.store.media import MediaFiles
 from woz.store.pg_migrations import LOCK_CLASS, migrate
 
@@ -76,13 +78,33 @@ class PostgresDatabase:
         self._marks: set[asyncio.Future[None]] = set()
 
     async def open(self) -> None:
-        await self._pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+        # One connection first, so that a wrong URL or a server that is down is one clear
+        # error now rather than the pool's retries until its timeout.
+        try:
+            probe = await AsyncConnection.connect(self._url, connect_timeout=int(OPEN_TIMEOUT_S))
+        except psycopg.OperationalError as exc:
+            # libpq's message, joined into one line (it never holds the password).
+            reason = " ".join(str(exc).removeprefix("connection failed: ").split())
+            raise StoreUnavailable(f"cannot connect to {self._where()}: {reason}") from None
+        await probe.close()
+        try:
+            await self._pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+        except PoolTimeout as exc:
+            raise StoreUnavailable(
+                f"{self._where()} did not accept a connection within {OPEN_TIMEOUT_S:g} s"
+            ) from exc
         async with self._pool.connection() as db:
             await db.set_autocommit(True)
             try:
                 await migrate(db)
             finally:
                 await db.set_autocommit(False)
+
+    def _where(self) -> str:
+        """The server and database, for messages (never the password)."""
+        where = conninfo_to_dict(self._url)
+        server = f"{where.get('host', 'localhost')}:{where.get('port', 5432)}"
+        return f"PostgreSQL at {server} (database {where.get('dbname', '?')!r})"
 
     async def close(self) -> None:
         await self._settle_marks()
