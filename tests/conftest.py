@@ -147,13 +147,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def database_url() -> Iterator[str | None]:
+def database_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
     """The store the suite runs on (`WOZ_TEST_STORE`): None for SQLite in the data
-    folder, or the URL of a fresh PostgreSQL schema, dropped after the test."""
+    folder, or the URL of a fresh PostgreSQL schema, dropped after the test. With
+    PostgreSQL it is also `WOZ_DATABASE_URL` for the test, so that the `woz` commands
+    a test runs work on the same store as its server."""
     if suite_backend() == "sqlite":
         yield None
         return
     with fresh_schema() as url:
+        monkeypatch.setenv("WOZ_DATABASE_URL", url)
         yield url
 
 

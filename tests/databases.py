@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 from yarl import URL
+
+from woz.config import Settings
 
 SERVER_URL = os.environ.get("WOZ_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
 START_HINT = (
@@ -78,3 +81,14 @@ def suite_backend() -> str:
     if backend not in ("sqlite", "postgres"):
         raise ValueError(f"WOZ_TEST_STORE is {backend!r}; use sqlite or postgres")
     return backend
+
+
+def run_sql(settings: Settings, sql: str) -> None:
+    """Run one statement on the store's database around the store (as someone with
+    direct access to the database could); raises the driver's error."""
+    if settings.database_url is None:
+        with contextlib.closing(sqlite3.connect(settings.database)) as db, db:
+            db.execute(sql)
+        return
+    with psycopg.connect(settings.database_url, autocommit=True) as db:
+        db.execute(sql.encode())

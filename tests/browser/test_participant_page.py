@@ -129,6 +129,8 @@ async def test_consent_chat_debrief_and_withdrawal(
     assert await woz.store.get_response("any", study) is None
     # Consent and disclosure events survive only as proof, keyed by the tombstone.
     assert {c.subject for c in await woz.store.list_consents(study)} == {tombstone_of(participant)}
+    if settings.database_url is not None:
+        return  # PostgreSQL frees deleted rows by VACUUM, not at once (docs/deploy.md)
     database = b"".join(
         path.read_bytes() for path in settings.data.iterdir() if path.name.startswith("woz.db")
     )

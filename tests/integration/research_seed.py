@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Woz
 from woz.context import PARTICIPANTS, RECORDER
-from woz.models.record import Timings
+from woz.models.record import RecordStatus, Timings
 from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -66,5 +66,8 @@ async def answer_task(
         answered_at=at + timedelta(seconds=20),
     )
     record_id = await app[RECORDER].answered(task, operator, answer, timings)
-    app[RECORDER].delivered(record_id, True, at + timedelta(seconds=21))
+    # As the recorder's background mark does, but awaited: the caller reads next.
+    await woz.store.note_record_status(
+        record_id, RecordStatus.DELIVERED, at + timedelta(seconds=21)
+    )
     return record_id

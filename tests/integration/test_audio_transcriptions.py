@@ -42,8 +42,10 @@ def transcribe(
 
 
 def media_files(settings: Settings) -> list[Path]:
-    folder = settings.data / "media"
-    return sorted(folder.iterdir()) if folder.exists() else []
+    """The uploads on disk: SQLite's media folder (where uploads also arrive), and the
+    local copies PostgreSQL's store keeps of what it holds."""
+    folders = [settings.data / "media", settings.data / "media-cache"]
+    return sorted(path for folder in folders if folder.exists() for path in folder.iterdir())
 
 
 async def test_operator_hears_the_audio_and_the_app_gets_the_text(

@@ -122,10 +122,11 @@ async def test_keys_create_refuses_a_study_that_does_not_exist(
 ) -> None:
     """A key for an unknown study id is refused with the studies that do exist here."""
     create = ["keys", "create", "--role", "app", "--data", str(settings.data)]
+    where = "this database" if settings.database_url else f"the data folder {settings.data}"
     code, out, err = await run(*create, "--study", "test-studdy")
     assert code == 2 and out == ""
     assert err == (
-        f"woz: no study 'test-studdy' (studies served from the data folder {settings.data}: "
+        f"woz: no study 'test-studdy' (studies served from {where}: "
         "test-study); give its study file (--study FILE), or check --data (or --database-url)\n"
     )
     code, out, err = await run(*create, "--study", "test-study", "--json")

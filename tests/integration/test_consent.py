@@ -9,9 +9,11 @@ from typing import Any
 import aiohttp
 import anthropic
 import openai
+import psycopg
 import pytest
 
 from tests.conftest import Woz, ask
+from tests.databases import run_sql
 from woz.auth import create_key
 from woz.config import Settings
 from woz.context import PRESENCE
@@ -171,16 +173,13 @@ async def test_disclosure_events_and_consents_cannot_be_edited(
     await call(woz, "POST", "/participants/ada/debrief")
     _, status = await call(woz, "GET", "/participants/ada")
     assert status["notified_at"] and status["debriefed"] is True
-    db = sqlite3.connect(settings.database)
-    with db:
-        for sql in (
-            "UPDATE disclosures SET kind = 'debriefed'",
-            "DELETE FROM disclosures",
-            "UPDATE consents SET scopes = '[]'",
-        ):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                db.execute(sql)
-    db.close()
+    for sql in (
+        "UPDATE disclosures SET kind = 'debriefed'",
+        "DELETE FROM disclosures",
+        "UPDATE consents SET scopes = '[]'",
+    ):
+        with pytest.raises((sqlite3.IntegrityError, psycopg.Error), match="append-only"):
+            run_sql(settings, sql)
 
 
 @pytest.mark.parametrize("study_toml", [DECEPTIVE_TOML], indirect=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 
 import openai
 import pytest
 
 from tests.conftest import STUDY_TOML, Woz, ask
+from tests.databases import run_sql
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
@@ -71,11 +71,9 @@ async def test_withdraw_from_the_command_line_and_verify_the_audit_log(
     assert await woz.store.list_records(woz.study.id) == []
     code, out, err = await run_woz(*data, "audit", "verify")
     assert code == 0 and "test-study: ok" in out, err
-    db = sqlite3.connect(settings.database)
-    with db:
-        db.execute("DROP TRIGGER audit_append_only")
-        db.execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
-    db.close()
+    on_table = "" if settings.database_url is None else " ON audit_log"  # PostgreSQL names it
+    run_sql(settings, f"DROP TRIGGER audit_append_only{on_table}")
+    run_sql(settings, "UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
     code, out, err = await run_woz(*data, "audit", "verify", "--study", "test-study")
     assert code == 2 and "test-study: BROKEN" in out
     assert err.startswith("woz: the audit log was tampered with: test-study: entry 2")

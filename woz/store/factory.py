@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from woz.config import Settings
 from woz.store.base import Store
-from woz.store.postgres import PostgresStore
 from woz.store.sqlite import SQLiteStore
 
 
@@ -13,6 +12,9 @@ def store_for(settings: Settings) -> Store:
     process; media cached in the data folder's `media-cache`), or else SQLite in
     `settings.data` (`woz.db`, media in `media`)."""
     if settings.database_url:
+        # Imported here: SQLite-only processes (the demo, most commands) skip psycopg.
+        from woz.store.postgres import PostgresStore
+
         return PostgresStore(
             settings.database_url, settings.data / "media-cache", settings.database_pool_size
         )

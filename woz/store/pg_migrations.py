@@ -41,6 +41,7 @@ MIGRATIONS: list[str] = [
         expires_at TIMESTAMPTZ NOT NULL
     );
     CREATE TABLE records (
+        seq BIGSERIAL NOT NULL,
         id TEXT PRIMARY KEY,
         task_id TEXT NOT NULL UNIQUE,
         study_id TEXT NOT NULL,

@@ -49,7 +49,7 @@ class PgRecordTables(PostgresDatabase):
                 " participant = excluded.participant, operator = excluded.operator,"
                 " produced_by = excluded.produced_by, status = excluded.status,"
                 " received_at = excluded.received_at, delivered_at = excluded.delivered_at,"
-                " wizard_error = NULL, replays = 0, body = excluded.body",
+                " wizard_error = NULL, replays = 0, body = excluded.body, seq = DEFAULT",
                 (
                     record.id,
                     record.task_id,
@@ -107,7 +107,7 @@ class PgRecordTables(PostgresDatabase):
         if operator is not None:
             where, params = where + " AND operator = %s", [*params, operator]
         rows = await self._rows(
-            f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY received_at, id", params
+            f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY received_at, seq", params
         )
         return [_record(row) for row in rows]
 
@@ -115,7 +115,7 @@ class PgRecordTables(PostgresDatabase):
         await self._settle_marks()
         rows = await self._rows(
             f"SELECT {_COLUMNS} FROM records WHERE study_id = %s"
-            " ORDER BY received_at DESC, id DESC LIMIT %s",
+            " ORDER BY received_at DESC, seq DESC LIMIT %s",
             (study_id, limit),
         )
         return [_record(row) for row in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,10 +14,17 @@ from woz.store.media import MediaFiles
 class MediaTables(SQLiteDatabase):
     """`MediaStore` as files; the folder is the data folder's `media` (see `woz.media`)."""
 
+    _throwaway_media: Path | None = None
+
     def _media_files(self) -> MediaFiles:
         if self._media_root is None:  # `:memory:`: a throwaway folder for a throwaway store
-            self._media_root = Path(tempfile.mkdtemp(prefix="woz-media-"))
+            self._media_root = self._throwaway_media = Path(tempfile.mkdtemp(prefix="woz-media-"))
         return MediaFiles(self._media_root)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._throwaway_media is not None:
+            await asyncio.to_thread(shutil.rmtree, self._throwaway_media, True)
 
     async def put_media(self, media_id: str, source: Path) -> Path:
         return await self._media_files().adopt(media_id, source)
