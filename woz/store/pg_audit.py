@@ -16,6 +16,7 @@ from typing import Any
 from woz.models.research import AuditEntry
 from woz.research.audit import GENESIS, entry_hash
 from woz.store.pg_database import AUDIT_LOCK, PostgresDatabase, lock
+from woz.store.rows import audit_entry_of
 
 
 class PgAuditTables(PostgresDatabase):
@@ -48,20 +49,7 @@ class PgAuditTables(PostgresDatabase):
         rows = await self._rows(
             "SELECT * FROM audit_log WHERE study_id = %s ORDER BY seq", (study_id,)
         )
-        return [
-            AuditEntry(
-                study_id=row["study_id"],
-                seq=row["seq"],
-                at=row["at"],
-                actor=row["actor"],
-                action=row["action"],
-                subject=row["subject"],
-                details=json.loads(row["details"]),
-                prev_hash=row["prev_hash"],
-                hash=row["hash"],
-            )
-            for row in rows
-        ]
+        return [audit_entry_of(row) for row in rows]
 
     async def audited_studies(self) -> Sequence[str]:
         rows = await self._rows("SELECT DISTINCT study_id FROM audit_log ORDER BY study_id")

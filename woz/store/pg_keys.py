@@ -6,20 +6,9 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from psycopg.rows import DictRow
-
 from woz.models.keys import KeyInfo, KeyRole
 from woz.store.pg_database import PostgresDatabase
-
-
-def _key(row: DictRow) -> KeyInfo:
-    return KeyInfo(
-        id=row["id"],
-        study_id=row["study_id"],
-        role=row["role"],
-        name=row["name"],
-        created_at=row["created_at"],
-    )
+from woz.store.rows import key_of
 
 
 class PgKeyTables(PostgresDatabase):
@@ -47,13 +36,13 @@ class PgKeyTables(PostgresDatabase):
         rows = await self._rows(
             "SELECT * FROM keys WHERE token_hash = %s AND revoked_at IS NULL", (token_hash,)
         )
-        return _key(rows[0]) if rows else None
+        return key_of(rows[0]) if rows else None
 
     async def list_keys(self, study_id: str) -> Sequence[KeyInfo]:
         rows = await self._rows(
             "SELECT * FROM keys WHERE study_id = %s ORDER BY created_at, id", (study_id,)
         )
-        return [_key(row) for row in rows]
+        return [key_of(row) for row in rows]
 
     async def add_console_session(
         self, session_hash: str, key_id: str, expires_at: datetime
@@ -69,4 +58,4 @@ class PgKeyTables(PostgresDatabase):
             " WHERE session_hash = %s AND expires_at > now() AND keys.revoked_at IS NULL",
             (session_hash,),
         )
-        return _key(rows[0]) if rows else None
+        return key_of(rows[0]) if rows else None

@@ -16,6 +16,20 @@ from psycopg import AsyncConnection
 LOCK_CLASS = 0x574F5A  # "WOZ"
 MIGRATION_LOCK = 1
 
+
+def _append_only(table: str, what: str, name: str) -> str:
+    """Triggers that refuse any change but an insert to `table` (row and statement level),
+    named `<name>_append_only` and `<name>_kept` as in SQLite."""
+    are = "is" if what.startswith("the ") else "are"
+    message = f"'{what} {are} append-only'"
+    return f"""
+    CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION woz_append_only({message});
+    CREATE TRIGGER {name}_kept BEFORE TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only({message});
+    """
+
+
 MIGRATIONS: list[str] = [
     # 1: the schema of SQLite's migrations 1 to 10, and the append-only rule as triggers.
     """
@@ -168,27 +182,17 @@ MIGRATIONS: list[str] = [
     BEGIN
         RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
     END $$;
-    CREATE TRIGGER consents_append_only BEFORE UPDATE OR DELETE ON consents
-        FOR EACH ROW EXECUTE FUNCTION woz_append_only('consent records are append-only');
-    CREATE TRIGGER consents_kept BEFORE TRUNCATE ON consents
-        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only('consent records are append-only');
-    CREATE TRIGGER operator_consents_append_only BEFORE UPDATE OR DELETE ON operator_consents
-        FOR EACH ROW EXECUTE FUNCTION woz_append_only('consent records are append-only');
-    CREATE TRIGGER operator_consents_kept BEFORE TRUNCATE ON operator_consents
-        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only('consent records are append-only');
-    CREATE TRIGGER disclosures_append_only BEFORE UPDATE OR DELETE ON disclosures
-        FOR EACH ROW EXECUTE FUNCTION woz_append_only('disclosure events are append-only');
-    CREATE TRIGGER disclosures_kept BEFORE TRUNCATE ON disclosures
-        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only('disclosure events are append-only');
-    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit_log
-        FOR EACH ROW EXECUTE FUNCTION woz_append_only('the audit log is append-only');
-    CREATE TRIGGER audit_kept BEFORE TRUNCATE ON audit_log
-        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only('the audit log is append-only');
-    CREATE TRIGGER operator_training_append_only BEFORE UPDATE OR DELETE ON operator_training
-        FOR EACH ROW EXECUTE FUNCTION woz_append_only('training records are append-only');
-    CREATE TRIGGER operator_training_kept BEFORE TRUNCATE ON operator_training
-        FOR EACH STATEMENT EXECUTE FUNCTION woz_append_only('training records are append-only');
-    """,
+    """
+    + "".join(
+        _append_only(table, what, name)
+        for table, what, name in (
+            ("consents", "consent records", "consents"),
+            ("operator_consents", "consent records", "operator_consents"),
+            ("disclosures", "disclosure events", "disclosures"),
+            ("audit_log", "the audit log", "audit"),
+            ("operator_training", "training records", "operator_training"),
+        )
+    ),
     # 2: uploaded media, in the database so every process on every machine reads them.
     """
     CREATE TABLE media (

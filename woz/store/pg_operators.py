@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from woz.models.research import ConsentRecord, OperatorTraining, PresenceEvent
 from woz.store.pg_database import PostgresDatabase
-from woz.store.pg_participants import consent_of, consent_params
+from woz.store.pg_participants import consent_params
+from woz.store.rows import consent_of, presence_of, training_of
 
 
 class PgOperatorTables(PostgresDatabase):
@@ -20,12 +21,7 @@ class PgOperatorTables(PostgresDatabase):
         rows = await self._rows(
             "SELECT * FROM operator_presence WHERE study_id = %s ORDER BY at, seq", (study_id,)
         )
-        return [
-            PresenceEvent(
-                study_id=row["study_id"], operator=row["operator"], state=row["state"], at=row["at"]
-            )
-            for row in rows
-        ]
+        return [presence_of(row) for row in rows]
 
     async def add_operator_consent(self, consent: ConsentRecord) -> None:
         await self._execute(
@@ -53,13 +49,4 @@ class PgOperatorTables(PostgresDatabase):
             "SELECT * FROM operator_training WHERE study_id = %s ORDER BY trained_at, id",
             (study_id,),
         )
-        return [
-            OperatorTraining(
-                id=row["id"],
-                study_id=row["study_id"],
-                operator=row["operator"],
-                trained_at=row["trained_at"],
-                note=row["note"],
-            )
-            for row in rows
-        ]
+        return [training_of(row) for row in rows]

@@ -19,6 +19,7 @@ from woz.models.research import ConsentRecord, DisclosureEvent, Tombstone
 from woz.research.pseudonyms import tombstone_of
 from woz.store.arms import ArmDraw
 from woz.store.pg_database import ARM_LOCK, PARTICIPANT_LOCK, PostgresDatabase, lock
+from woz.store.rows import consent_of, disclosure_of, tombstone_row
 
 
 def consent_params(consent: ConsentRecord) -> tuple[object, ...]:
@@ -31,28 +32,6 @@ def consent_params(consent: ConsentRecord) -> tuple[object, ...]:
         consent.method,
         json.dumps(consent.scopes),
         consent.granted_at,
-    )
-
-
-def consent_of(row: DictRow, subject_column: str = "subject") -> ConsentRecord:
-    return ConsentRecord(
-        id=row["id"],
-        study_id=row["study_id"],
-        subject=row[subject_column],
-        version=row["version"],
-        text_sha256=row["text_sha256"],
-        method=row["method"],
-        scopes=json.loads(row["scopes"]),
-        granted_at=row["granted_at"],
-    )
-
-
-def _tombstone(row: DictRow) -> Tombstone:
-    return Tombstone(
-        study_id=row["study_id"],
-        subject=row["subject"],
-        withdrawn_at=row["withdrawn_at"],
-        records_deleted=row["records_deleted"],
     )
 
 
@@ -110,18 +89,7 @@ class PgParticipantTables(PostgresDatabase):
         self, study_id: str, subject: str | None = None
     ) -> Sequence[DisclosureEvent]:
         rows = await self._subject_rows("disclosures", study_id, subject, "seq")
-        return [
-            DisclosureEvent(
-                id=row["id"],
-                study_id=row["study_id"],
-                subject=row["subject"],
-                kind=row["kind"],
-                at=row["at"],
-                text_sha256=row["text_sha256"],
-                details=json.loads(row["details"]),
-            )
-            for row in rows
-        ]
+        return [disclosure_of(row) for row in rows]
 
     async def _subject_rows(
         self,
@@ -149,7 +117,7 @@ class PgParticipantTables(PostgresDatabase):
             )
             known = await cursor.fetchone()
             if known is not None:
-                return _tombstone(known)
+                return tombstone_row(known)
             deleted = await db.execute(
                 "DELETE FROM records WHERE study_id = %s AND participant = %s",
                 (study_id, participant),
@@ -176,20 +144,20 @@ class PgParticipantTables(PostgresDatabase):
             )
             row = await cursor.fetchone()
             assert row is not None
-            return _tombstone(row)
+            return tombstone_row(row)
 
     async def tombstone(self, study_id: str, subject: str) -> Tombstone | None:
         rows = await self._rows(
             "SELECT * FROM tombstones WHERE study_id = %s AND subject = %s", (study_id, subject)
         )
-        return _tombstone(rows[0]) if rows else None
+        return tombstone_row(rows[0]) if rows else None
 
     async def list_tombstones(self, study_id: str) -> Sequence[Tombstone]:
         rows = await self._rows(
             "SELECT * FROM tombstones WHERE study_id = %s ORDER BY withdrawn_at, subject",
             (study_id,),
         )
-        return [_tombstone(row) for row in rows]
+        return [tombstone_row(row) for row in rows]
 
     async def assign_arm(self, study_id: str, participant: str, draw: ArmDraw) -> str:
         existing = await self.arm_of(study_id, participant)

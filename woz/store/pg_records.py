@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from psycopg.rows import DictRow
-
 from woz.models.record import Record, RecordStatus
 from woz.research.pseudonyms import tombstone_of
 from woz.store.pg_database import PARTICIPANT_LOCK, Connection, PostgresDatabase, lock
-
-_COLUMNS = "body, status, delivered_at, wizard_error, replays"
+from woz.store.rows import RECORD_COLUMNS, record_of
 
 
 async def withdrawn(db: Connection, study_id: str, participant: str | None) -> bool:
@@ -94,8 +91,8 @@ class PgRecordTables(PostgresDatabase):
 
     async def get_record(self, record_id: str) -> Record | None:
         await self._settle_marks()
-        rows = await self._rows(f"SELECT {_COLUMNS} FROM records WHERE id = %s", (record_id,))
-        return _record(rows[0]) if rows else None
+        rows = await self._rows(f"SELECT {RECORD_COLUMNS} FROM records WHERE id = %s", (record_id,))
+        return record_of(rows[0]) if rows else None
 
     async def list_records(
         self, study_id: str, participant: str | None = None, operator: str | None = None
@@ -107,18 +104,18 @@ class PgRecordTables(PostgresDatabase):
         if operator is not None:
             where, params = where + " AND operator = %s", [*params, operator]
         rows = await self._rows(
-            f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY received_at, seq", params
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE {where} ORDER BY received_at, seq", params
         )
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
         await self._settle_marks()
         rows = await self._rows(
-            f"SELECT {_COLUMNS} FROM records WHERE study_id = %s"
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE study_id = %s"
             " ORDER BY received_at DESC, seq DESC LIMIT %s",
             (study_id, limit),
         )
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     async def last_task_at(self, study_id: str, participant: str | None = None) -> datetime | None:
         sql = "SELECT MAX(received_at) AS last FROM records WHERE study_id = %s"
@@ -128,13 +125,3 @@ class PgRecordTables(PostgresDatabase):
         rows = await self._rows(sql, params)
         last: datetime | None = rows[0]["last"]
         return last
-
-
-def _record(row: DictRow) -> Record:
-    """The record of a row: its body, with the columns kept beside it laid over it."""
-    record = Record.model_validate_json(row["body"])
-    record.status = RecordStatus(row["status"])
-    record.timings.delivered_at = row["delivered_at"]
-    record.wizard_error = row["wizard_error"]
-    record.replays = row["replays"]
-    return record

@@ -17,20 +17,7 @@ from typing import Any
 from woz.models.research import AuditEntry
 from woz.research.audit import GENESIS, entry_hash
 from woz.store.database import SQLiteDatabase, now_text
-
-
-def _entry(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(
-        study_id=row["study_id"],
-        seq=row["seq"],
-        at=datetime.fromisoformat(row["at"]),
-        actor=row["actor"],
-        action=row["action"],
-        subject=row["subject"],
-        details=json.loads(row["details"]),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
+from woz.store.rows import audit_entry_of
 
 
 class AuditTables(SQLiteDatabase):
@@ -74,7 +61,7 @@ class AuditTables(SQLiteDatabase):
         rows = await self._read(
             "SELECT * FROM audit_log WHERE study_id = ? ORDER BY seq", (study_id,)
         )
-        return [_entry(row) for row in rows]
+        return [audit_entry_of(row) for row in rows]
 
     async def audited_studies(self) -> Sequence[str]:
         rows = await self._read("SELECT DISTINCT study_id FROM audit_log ORDER BY study_id")

@@ -9,16 +9,7 @@ from datetime import datetime
 
 from woz.models.keys import KeyInfo, KeyRole
 from woz.store.database import SQLiteDatabase, now_text
-
-
-def _key(row: sqlite3.Row) -> KeyInfo:
-    return KeyInfo(
-        id=row["id"],
-        study_id=row["study_id"],
-        role=row["role"],
-        name=row["name"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-    )
+from woz.store.rows import key_of
 
 
 class KeyTables(SQLiteDatabase):
@@ -61,13 +52,13 @@ class KeyTables(SQLiteDatabase):
         rows = await self._read(
             "SELECT * FROM keys WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
         )
-        return _key(rows[0]) if rows else None
+        return key_of(rows[0]) if rows else None
 
     async def list_keys(self, study_id: str) -> Sequence[KeyInfo]:
         rows = await self._read(
             "SELECT * FROM keys WHERE study_id = ? ORDER BY created_at", (study_id,)
         )
-        return [_key(row) for row in rows]
+        return [key_of(row) for row in rows]
 
     async def add_console_session(
         self, session_hash: str, key_id: str, expires_at: datetime
@@ -86,4 +77,4 @@ class KeyTables(SQLiteDatabase):
             "WHERE session_hash = ? AND expires_at > ? AND keys.revoked_at IS NULL",
             (session_hash, now_text()),
         )
-        return _key(rows[0]) if rows else None
+        return key_of(rows[0]) if rows else None

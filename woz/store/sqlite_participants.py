@@ -17,6 +17,7 @@ from typing import Literal
 from woz.models.research import ConsentRecord, DisclosureEvent, Tombstone
 from woz.research.pseudonyms import tombstone_of
 from woz.store.database import SQLiteDatabase
+from woz.store.rows import consent_of, disclosure_of, tombstone_row
 
 
 def insert_consent(
@@ -39,40 +40,6 @@ def insert_consent(
             json.dumps(consent.scopes),
             consent.granted_at.isoformat(),
         ),
-    )
-
-
-def consent_of(row: sqlite3.Row, subject_column: str = "subject") -> ConsentRecord:
-    return ConsentRecord(
-        id=row["id"],
-        study_id=row["study_id"],
-        subject=row[subject_column],
-        version=row["version"],
-        text_sha256=row["text_sha256"],
-        method=row["method"],
-        scopes=json.loads(row["scopes"]),
-        granted_at=datetime.fromisoformat(row["granted_at"]),
-    )
-
-
-def _event(row: sqlite3.Row) -> DisclosureEvent:
-    return DisclosureEvent(
-        id=row["id"],
-        study_id=row["study_id"],
-        subject=row["subject"],
-        kind=row["kind"],
-        at=datetime.fromisoformat(row["at"]),
-        text_sha256=row["text_sha256"],
-        details=json.loads(row["details"]),
-    )
-
-
-def _tombstone(row: sqlite3.Row) -> Tombstone:
-    return Tombstone(
-        study_id=row["study_id"],
-        subject=row["subject"],
-        withdrawn_at=datetime.fromisoformat(row["withdrawn_at"]),
-        records_deleted=row["records_deleted"],
     )
 
 
@@ -121,7 +88,7 @@ class ParticipantTables(SQLiteDatabase):
         self, study_id: str, subject: str | None = None
     ) -> Sequence[DisclosureEvent]:
         rows = await self._subject_rows("disclosures", study_id, subject, "seq")
-        return [_event(row) for row in rows]
+        return [disclosure_of(row) for row in rows]
 
     async def _subject_rows(
         self, table: str, study_id: str, subject: str | None, order: str
@@ -190,14 +157,14 @@ class ParticipantTables(SQLiteDatabase):
         rows = await self._read(
             "SELECT * FROM tombstones WHERE study_id = ? AND subject = ?", (study_id, subject)
         )
-        return _tombstone(rows[0]) if rows else None
+        return tombstone_row(rows[0]) if rows else None
 
     async def list_tombstones(self, study_id: str) -> Sequence[Tombstone]:
         rows = await self._read(
             "SELECT * FROM tombstones WHERE study_id = ? ORDER BY withdrawn_at, subject",
             (study_id,),
         )
-        return [_tombstone(row) for row in rows]
+        return [tombstone_row(row) for row in rows]
 
     async def last_task_at(self, study_id: str, participant: str | None = None) -> datetime | None:
         """When the participant's (or, with None, the study's) last task arrived."""

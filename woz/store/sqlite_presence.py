@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
 
 from woz.models.research import ConsentRecord, OperatorTraining, PresenceEvent
 from woz.store.database import SQLiteDatabase
-from woz.store.sqlite_participants import consent_of, insert_consent
+from woz.store.rows import consent_of, presence_of, training_of
+from woz.store.sqlite_participants import insert_consent
 
 
 class PresenceTables(SQLiteDatabase):
@@ -26,15 +26,7 @@ class PresenceTables(SQLiteDatabase):
         rows = await self._read(
             "SELECT * FROM operator_presence WHERE study_id = ? ORDER BY at, seq", (study_id,)
         )
-        return [
-            PresenceEvent(
-                study_id=row["study_id"],
-                operator=row["operator"],
-                state=row["state"],
-                at=datetime.fromisoformat(row["at"]),
-            )
-            for row in rows
-        ]
+        return [presence_of(row) for row in rows]
 
     async def add_operator_consent(self, consent: ConsentRecord) -> None:
         await self._write(lambda db: insert_consent(db, "operator_consents", "operator", consent))
@@ -67,13 +59,4 @@ class PresenceTables(SQLiteDatabase):
             "SELECT * FROM operator_training WHERE study_id = ? ORDER BY trained_at, id",
             (study_id,),
         )
-        return [
-            OperatorTraining(
-                id=row["id"],
-                study_id=row["study_id"],
-                operator=row["operator"],
-                trained_at=datetime.fromisoformat(row["trained_at"]),
-                note=row["note"],
-            )
-            for row in rows
-        ]
+        return [training_of(row) for row in rows]

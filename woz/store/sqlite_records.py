@@ -14,6 +14,7 @@ from datetime import datetime
 
 from woz.models.record import Record, RecordStatus
 from woz.store.database import SQLiteDatabase, Write
+from woz.store.rows import RECORD_COLUMNS, record_of
 from woz.store.sqlite_participants import is_withdrawn
 
 
@@ -72,8 +73,8 @@ class RecordTables(SQLiteDatabase):
 
     async def get_record(self, record_id: str) -> Record | None:
         await self._settle_writes()  # delivery marks wait for the next group commit
-        rows = await self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
-        return _record(rows[0]) if rows else None
+        rows = await self._read(f"SELECT {RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
+        return record_of(rows[0]) if rows else None
 
     async def list_records(
         self, study_id: str, participant: str | None = None, operator: str | None = None
@@ -85,20 +86,19 @@ class RecordTables(SQLiteDatabase):
         if operator is not None:
             where, params = where + " AND operator = ?", [*params, operator]
         rows = await self._read(
-            f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY received_at", tuple(params)
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE {where} ORDER BY received_at",
+            tuple(params),
         )
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     async def recent_records(self, study_id: str, limit: int) -> Sequence[Record]:
         await self._settle_writes()
         rows = await self._read(
-            f"SELECT {_COLUMNS} FROM records WHERE study_id = ? ORDER BY received_at DESC LIMIT ?",
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE study_id = ?"
+            " ORDER BY received_at DESC LIMIT ?",
             (study_id, limit),
         )
-        return [_record(row) for row in rows]
-
-
-_COLUMNS = "body, status, delivered_at, wizard_error, replays"
+        return [record_of(row) for row in rows]
 
 
 def _status_update(record_id: str, status: RecordStatus, delivered_at: datetime | None) -> Write:
@@ -111,14 +111,3 @@ def _status_update(record_id: str, status: RecordStatus, delivered_at: datetime 
         )
 
     return update
-
-
-def _record(row: sqlite3.Row) -> Record:
-    """The record of a row: its body, with the delivery columns laid over it."""
-    record = Record.model_validate_json(row["body"])
-    record.status = RecordStatus(row["status"])
-    delivered = row["delivered_at"]
-    record.timings.delivered_at = datetime.fromisoformat(delivered) if delivered else None
-    record.wizard_error = row["wizard_error"]
-    record.replays = row["replays"]
-    return record
