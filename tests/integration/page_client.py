@@ -118,6 +118,13 @@ class PageClient:
         await self.open()
         return await self.consent()
 
+    async def end(self) -> tuple[int, Any]:
+        """End the chat and ask for the debrief, as the page does (with no
+        after-questionnaire between them); the debrief's status and state."""
+        status, state = await self.call("POST", "end")
+        assert status == 200, state
+        return await self.call("POST", "debrief")
+
     async def chat(
         self, content: str, *, model: str = "concierge", headers: dict[str, str] | None = None
     ) -> tuple[int, list[Any]]:
