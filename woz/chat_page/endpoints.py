@@ -114,7 +114,13 @@ async def post_consent(request: web.Request) -> web.Response:
         method="participant_page",
         scopes=body.scopes,
     )
-    await participants.consent(participant, grant, ACTOR)
+    sessions = request.app[PAGE_SESSIONS]
+    session = await sessions.of(participant)
+    # The platform's session id is kept with the consent: in its audit entry, and the
+    # page session names the consent.
+    context = {"platform_session": session.platform_session} if session.platform_session else {}
+    record = await participants.consent(participant, grant, ACTOR, **context)
+    await sessions.consented(session, record.id)
     return web.json_response(await page_state(request, participants, participant), status=201)
 
 

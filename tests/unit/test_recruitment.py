@@ -1,0 +1,122 @@
+"""`[recruitment]` and `[embedding]`: ids read from a platform's link, codes, return addresses,
+and the study-file mistakes refused with the field at fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from woz.research.recruitment import arrival, completion_code, return_url
+from woz.study import StudyFileError, parse_study
+
+BASE = """\
+[study]
+id = "s1"
+title = "T"
+
+[[personas]]
+id = "p"
+
+[[arms]]
+id = "a"
+
+[[arms]]
+id = "b"
+"""
+
+
+def study(extra: str = "", assignment: str = "balanced"):  # type: ignore[no-untyped-def]
+    return parse_study(BASE + f'\n[conditions]\nassignment = "{assignment}"\n' + extra)
+
+
+@pytest.mark.parametrize(
+    "platform, query, expected",
+    [
+        (
+            "prolific",
+            {"PROLIFIC_PID": "pp", "STUDY_ID": "st", "SESSION_ID": "se"},
+            ("pp", "se", "st"),
+        ),
+        ("mturk", {"workerId": "w", "assignmentId": "as", "hitId": "h"}, ("w", "as", "h")),
+        ("sona", {"id": "12345", "other": "x"}, ("12345", None, None)),
+        ("generic", {"pid": "R_abc"}, ("R_abc", None, None)),
+        ("prolific", {"PROLIFIC_PID": " ", "SESSION_ID": "x" * 300}, (None, None, None)),
+    ],
+)
+def test_each_platform_names_its_parameters(
+    platform: str, query: dict[str, str], expected: tuple[str | None, ...]
+) -> None:
+    """The participant's id, the platform's session and study ids; blank or oversized is none."""
+    found = arrival(study(f'[recruitment]\nplatform = "{platform}"\n'), query)
+    assert (found.external_id, found.platform_session, found.platform_study) == expected
+
+
+def test_id_param_renames_and_mturk_preview_records_nothing() -> None:
+    renamed = study('[recruitment]\nplatform = "generic"\nid_param = "ResponseID"\n')
+    assert arrival(renamed, {"ResponseID": "R_1", "pid": "no"}).external_id == "R_1"
+    mturk = study('[recruitment]\nplatform = "mturk"\n')
+    preview = arrival(mturk, {"assignmentId": "ASSIGNMENT_ID_NOT_AVAILABLE", "hitId": "h"})
+    assert preview.preview and preview.external_id is None
+
+
+def test_the_arm_is_honoured_only_under_fixed_assignment() -> None:
+    assert arrival(study(assignment="fixed"), {"pid": "x", "arm": "b"}).arm == "b"
+    assert arrival(study(assignment="fixed"), {"pid": "x", "arm": "zz"}).arm is None
+    assert arrival(study(), {"pid": "x", "arm": "b"}).arm is None
+
+
+def test_codes_per_outcome_and_arm() -> None:
+    codes = study(
+        '[recruitment]\ncompletion_code = "DONE"\nscreened_out_code = "OUT"\n'
+        'timed_out_code = "LATE"\n[recruitment.arm_codes]\nb = "DONE_B"\n'
+    )
+    assert completion_code(codes, "completed", "a") == "DONE"
+    assert completion_code(codes, "completed", "b") == "DONE_B"
+    assert completion_code(codes, "completed", None) == "DONE"
+    assert completion_code(codes, "screened_out", "b") == "OUT"
+    assert completion_code(codes, "timed_out", "b") == "LATE"
+
+
+def test_return_addresses_fill_the_code_and_the_links_own_parameters() -> None:
+    prolific = study('[recruitment]\nplatform = "prolific"\n')
+    assert return_url(prolific, "C1", {}) == ("https://app.prolific.com/submissions/complete?cc=C1")
+    assert return_url(prolific, "", {}) == ""  # no code, no redirect
+    sona = study(
+        '[recruitment]\nplatform = "sona"\n'
+        'return_url = "https://x.sona-systems.com/webstudy_credit.aspx?'
+        'experiment_id=1&credit_token=t&survey_code={id}"\n'
+    )
+    assert return_url(sona, "", {"id": "4&x=<y>"}).endswith("survey_code=4%26x%3D%3Cy%3E")
+    assert return_url(sona, "", {}) == ""
+    assert return_url(study('[recruitment]\nplatform = "mturk"\n'), "C", {}) == ""
+
+
+@pytest.mark.parametrize(
+    "extra, problem",
+    [
+        (
+            '[recruitment]\ncompletion_code = "X"\nscreened_out_code = "X"\n',
+            "completion_code and screened_out_code are the same code",
+        ),
+        ('[recruitment.arm_codes]\nc = "X"\n', "arm_codes names 'c', which is not an arm"),
+        ('[recruitment]\nreturn_url = "javascript:alert(1)"\n', "return_url is a web address"),
+        (
+            '[recruitment]\nreturn_url = "https://x.org/?u={user}"\n',
+            "{user} is neither {code} nor a parameter of the link",
+        ),
+        ('[recruitment]\nplatform = "qualtrics"\n', "recruitment.platform"),
+        ('[recruitment]\ncompletion_code = "a b"\n', "a code is 1 to 64 letters"),
+        ('[embedding]\nallow = ["https://x.org; script-src *"]\n', "is not an origin"),
+        ('[embedding]\nallow = ["https://x.org/path"]\n', "is not an origin"),
+        ('[participant_page]\nlocale = "xx"\n', "locale 'xx' is not one of en, fr"),
+    ],
+)
+def test_mistakes_are_refused_naming_the_field(extra: str, problem: str) -> None:
+    with pytest.raises(StudyFileError) as caught:
+        study(extra)
+    assert problem in str(caught.value)
+
+
+def test_arm_codes_may_share_the_completion_code() -> None:
+    """Arms may reuse the completion code (only outcomes must differ)."""
+    same = study('[recruitment]\ncompletion_code = "D"\n[recruitment.arm_codes]\na = "D"\n')
+    assert completion_code(same, "completed", "a") == "D"
