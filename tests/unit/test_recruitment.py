@@ -7,6 +7,7 @@ import pytest
 
 from woz.research.recruitment import arrival, completion_code, return_url
 from woz.study import StudyFileError, parse_study
+from woz.study_summary import summary, warnings
 
 BASE = """\
 [study]
@@ -120,3 +121,20 @@ def test_arm_codes_may_share_the_completion_code() -> None:
     """Arms may reuse the completion code (only outcomes must differ)."""
     same = study('[recruitment]\ncompletion_code = "D"\n[recruitment.arm_codes]\na = "D"\n')
     assert completion_code(same, "completed", "a") == "D"
+
+
+def test_woz_check_warns_of_no_code_and_pay_below_prolifics_minimum() -> None:
+    """A Prolific study with no completion code, or paying under Prolific's minimum for
+    the time it expects, is valid but warned about."""
+    low = study('[recruitment]\nplatform = "prolific"\npay = 1.0\nexpected_minutes = 15\n')
+    found = warnings(low)
+    assert any("no completion_code" in line for line in found)
+    assert any(
+        "4.00 GBP/hour for 15 min, below Prolific's minimum of 6.00" in line for line in found
+    )
+    fair = study(
+        '[recruitment]\nplatform = "prolific"\ncompletion_code = "C"\npay = 2.5\n'
+        "expected_minutes = 15\n"
+    )
+    assert not [line for line in warnings(fair) if "recruitment" in line]
+    assert dict(summary(fair))["recruit"].startswith("prolific (id from ?PROLIFIC_PID=)")

@@ -27,12 +27,13 @@ function headers(extra = {}) {
   return token ? { "X-Woz-Session": token, ...extra } : { ...extra };
 }
 
-/** A refusal from woz: the HTTP status and the error's code. */
+/** A refusal from woz: the HTTP status, the error's code and the field it names. */
 export class PageError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, param) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code || "";
+    this.param = param || "";
   }
 }
 
@@ -43,7 +44,13 @@ async function errorOf(response) {
   } catch {
     // not JSON (a proxy's page, say): the status says enough
   }
-  return new PageError(response.status, error.code, error.message);
+  return new PageError(response.status, error.code, error.message, error.param);
+}
+
+/** `url` with the page's own query added to any query it has. */
+function withQuery(url) {
+  if (!query) return url;
+  return url.includes("?") ? `${url}&${query.slice(1)}` : `${url}${query}`;
 }
 
 async function call(method, path, body) {
@@ -53,12 +60,14 @@ async function call(method, path, body) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body || {});
   }
-  const response = await fetch(`${base}/${path}${query}`, options);
+  const response = await fetch(withQuery(`${base}/${path}`), options);
   if (!response.ok) throw await errorOf(response);
   return response.json();
 }
 
 export const getState = () => call("GET", "state");
+/** GET a JSON endpoint under the page's path (`path` may carry a query string). */
+export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body);
 
 /**
