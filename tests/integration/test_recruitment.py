@@ -226,3 +226,16 @@ async def test_without_embedding_the_page_is_unframeable_and_links_are_optional(
             "code": "",
             "return_url": "",
         }
+
+
+@pytest.mark.parametrize(
+    "study_toml", [PROLIFIC_TOML.replace('"prolific"', '"mturk"')], indirect=True
+)
+async def test_an_mturk_preview_records_nothing(woz: Woz) -> None:
+    """Before the worker accepts the HIT the page says so, with no token and no session."""
+    async with page_client(woz) as client:
+        response = await client.open("?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE&hitId=h1")
+        assert response.status == 200 and client.token is None and client.cookie is None
+        async with client.http.get(client.page + client.query) as again:
+            assert '<meta name="woz-preview" content="1">' in await again.text()
+    assert await woz.store.list_page_sessions(woz.study.id) == []
