@@ -13,6 +13,7 @@ from tests.browser.injection import INJECTION_CHECK, PAYLOADS
 from tests.browser.test_participant_page import phone_page
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
+from woz.research.debrief import WHO_WROTE_IN
 
 HOSTILE_CONSENT = "\n\n".join(
     ["# Before the study", "- **bold** and *soft*", "- [a link](https://example.org/x)"]
@@ -90,4 +91,5 @@ async def test_the_page_speaks_the_studys_locale(browser: Browser, woz: Woz) -> 
         await expect(page.get_by_role("button", name="Terminer")).to_be_visible()
         await page.get_by_role("button", name="Terminer").click()
         await expect(page.get_by_role("heading", name="À propos de cette étude")).to_be_visible()
+        await expect(page.locator("#debrief-disclosure")).to_have_text(WHO_WROTE_IN["fr"]["human"])
         await expect(page.get_by_role("button", name="Continuer")).to_be_visible()
