@@ -39,8 +39,7 @@ from woz.api.research import research_errors
 from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_reconsent, post_withdraw
 from woz.chat_page.flow import setup_flow
-from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path
-from woz.context import STUDY
+from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path, page_study
 from woz.headers import BROWSER_HEADERS
 from woz.models.study import Study
 
@@ -71,7 +70,7 @@ def content_security_policy(study: Study) -> str:
 def chat_page_headers(request: web.Request, response: web.StreamResponse) -> None:
     """The page's security headers on every response under its paths (errors too)."""
     if request.path.startswith((PREFIX + "/", STATIC_PREFIX)):
-        response.headers["Content-Security-Policy"] = content_security_policy(request.app[STUDY])
+        response.headers["Content-Security-Policy"] = content_security_policy(page_study(request))
         response.headers.update(BROWSER_HEADERS)
 
 

@@ -24,8 +24,8 @@ from aiohttp import web
 from woz.api.errors import error_response
 from woz.api.intake import read_json
 from woz.api.openai_chat import create_chat_completion
-from woz.chat_page.session import page_participant
-from woz.context import PAGE_PARTICIPANT, PAGE_SESSIONS, STUDY
+from woz.chat_page.session import page_participant, page_sessions, page_study
+from woz.context import PAGE_PARTICIPANT
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.research.page_sessions import SessionClosed
 
@@ -36,13 +36,13 @@ async def chat_completion(request: web.Request) -> web.StreamResponse:
     try:
         try:  # a chat after its end, or past its time limit, is refused
             if not (await participants.standing(participant)).withdrawn:  # (the facade says)
-                await request.app[PAGE_SESSIONS].start_chat(participant)
+                await page_sessions(request).start_chat(participant)
         except SessionClosed as closed:
             raise WozError(
                 ErrorKind.CONFLICT, str(closed), code=closed.code, retryable=False
             ) from closed
         body, _ = await read_json(request)  # aiohttp keeps the bytes for the facade
-        persona = request.app[STUDY].page_persona
+        persona = page_study(request).page_persona
         if body.get("model") != persona.id:
             raise invalid_request(
                 f"This page talks to the model {persona.id!r} only.", param="model"

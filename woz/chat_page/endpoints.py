@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from woz.api.participant_page import USE_LABELS
 from woz.api.research import read_body
 from woz.chat_page.resume import session_state
-from woz.chat_page.session import ACTOR, page_participant
-from woz.context import PAGE_SESSIONS, STORE, STUDY
+from woz.chat_page.session import ACTOR, page_participant, page_sessions, page_study
+from woz.context import STORE
 from woz.models.study import PermittedUse
 from woz.research.conditions import Conditions
 from woz.research.consent import ConsentGrant, consent_text_sha256, required_uses
@@ -47,7 +47,7 @@ class ReconsentBody(BaseModel):
 
 async def debrief_shown(request: web.Request, participant: str) -> DebriefContent:
     """The debrief for this participant: its disclosure depends on how they were answered."""
-    study = request.app[STUDY]
+    study = page_study(request)
     conditions = Conditions(study, request.app[STORE])
     mode = await conditions.mode_for(study.page_persona.id, participant)
     return debrief_content(study, mode)
@@ -56,10 +56,10 @@ async def debrief_shown(request: web.Request, participant: str) -> DebriefConten
 async def page_state(request: web.Request, participants: Participants, participant: str) -> Any:
     """Everything the page shows: the study and persona, the session and its completion
     (kept after a withdrawal: withdrawing never forfeits pay), consent, debrief."""
-    study = request.app[STUDY]
+    study = page_study(request)
     persona = study.page_persona
     status = await participants.status(participant)
-    session = await request.app[PAGE_SESSIONS].of(participant)
+    session = await page_sessions(request).of(participant)
     state: dict[str, Any] = {
         "study": {"id": study.id, "title": study.page_title, "description": study.page_description},
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},
@@ -114,7 +114,7 @@ async def post_consent(request: web.Request) -> web.Response:
         method="participant_page",
         scopes=body.scopes,
     )
-    sessions = request.app[PAGE_SESSIONS]
+    sessions = page_sessions(request)
     session = await sessions.of(participant)
     # The platform's session id is kept with the consent: in its audit entry, and the
     # page session names the consent.

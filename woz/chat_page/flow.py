@@ -25,8 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from woz.api.research import ApiError, read_body
 from woz.chat_page.endpoints import debrief_shown, page_state
-from woz.chat_page.session import ACTOR, page_participant
-from woz.context import PAGE_SESSIONS, STUDY
+from woz.chat_page.session import ACTOR, page_participant, page_sessions, page_study
 from woz.research.debrief import debrief_due_at_session_end
 from woz.research.page_sessions import PageSessions, SessionClosed
 
@@ -44,7 +43,7 @@ async def _session_step(
     the session no longer allows it."""
     participants, participant = page_participant(request)
     try:
-        await step(request.app[PAGE_SESSIONS], participant)
+        await step(page_sessions(request), participant)
     except SessionClosed as closed:
         raise ApiError(409, closed.code, str(closed)) from closed
     return web.json_response(await page_state(request, participants, participant))
@@ -59,7 +58,7 @@ async def post_end(request: web.Request) -> web.Response:
     has passed. The debrief comes after the after-questionnaire (`post_debrief`)."""
     participants, participant = page_participant(request)
     body: EndBody = await read_body(request, EndBody)
-    await request.app[PAGE_SESSIONS].end_chat(participant, body.reason)
+    await page_sessions(request).end_chat(participant, body.reason)
     return web.json_response(await page_state(request, participants, participant))
 
 
@@ -67,11 +66,11 @@ async def post_debrief(request: web.Request) -> web.Response:
     """After the chat (and the after-questionnaire): debrief now if the study's policy says
     so. Recorded once: asking again shows the same debrief without a second event."""
     participants, participant = page_participant(request)
-    session = await request.app[PAGE_SESSIONS].of(participant)
+    session = await page_sessions(request).of(participant)
     if session.chat_ended_at is None and session.outcome is None:
         raise ApiError(409, "chat_not_ended", "The debrief comes after the chat: end it first.")
     status = await participants.status(participant)
-    if debrief_due_at_session_end(request.app[STUDY]) and not status.debriefed:
+    if debrief_due_at_session_end(page_study(request)) and not status.debriefed:
         shown = await debrief_shown(request, participant)
         await participants.debrief(participant, ACTOR, shown.shown())
     return web.json_response(await page_state(request, participants, participant))
@@ -91,7 +90,7 @@ async def post_refuse(request: web.Request) -> web.Response:
         raise ApiError(
             409, "consent_given", "You have already consented; to stop, withdraw instead."
         )
-    await request.app[PAGE_SESSIONS].finish(participant, "screened_out")
+    await page_sessions(request).finish(participant, "screened_out")
     return web.json_response(await page_state(request, participants, participant))
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from woz.context import PAGE_SESSIONS, STORE, STUDY, STUDY_SECRET
+from woz.chat_page.session import page_sessions, page_study, study_secret
+from woz.context import STORE
 from woz.models.record import RecordStatus
 from woz.models.research import PageSession
 from woz.research.pseudonyms import pseudonym
@@ -24,13 +25,13 @@ CONVERSATION = "page-session"
 
 def conversation_id(request: web.Request, participant: str) -> str:
     """The conversation id of the participant's page chat, as records and exports name it."""
-    secret = request.app[STUDY_SECRET]
+    secret = study_secret(request)
     return pseudonym(secret, "conv", f"page:{participant}:{CONVERSATION}")
 
 
 async def transcript(request: web.Request, participant: str, conversation: str) -> list[Any]:
     """The page conversation so far: the latest delivered record's messages and answer."""
-    records = await request.app[STORE].list_records(request.app[STUDY].id, participant)
+    records = await request.app[STORE].list_records(page_study(request).id, participant)
     answered = [
         r
         for r in records
@@ -56,8 +57,8 @@ async def session_state(
 ) -> dict[str, Any]:
     """The session's steps for the page; its transcript while the chat is on (and
     `participant` is known: never after a withdrawal)."""
-    sessions = request.app[PAGE_SESSIONS]
-    limit = request.app[STUDY].recruitment.time_limit_minutes
+    sessions = page_sessions(request)
+    limit = page_study(request).recruitment.time_limit_minutes
     chatting = session.chat_started_at is not None and session.chat_ended_at is None
     conversation = conversation_id(request, participant) if participant else None
     state: dict[str, Any] = {
@@ -80,6 +81,6 @@ async def session_state(
         state["completion"] = {
             "outcome": session.outcome,
             "code": code,
-            "return_url": return_url(request.app[STUDY], code, request.query),
+            "return_url": return_url(page_study(request), code, request.query),
         }
     return state

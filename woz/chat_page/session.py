@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from woz.api.research import ApiError
-from woz.context import PAGE_SESSIONS, PARTICIPANTS, STUDY
+from woz.context import PAGE_SESSIONS, PARTICIPANTS, STUDY, STUDY_SECRET
+from woz.models.study import Study
+from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
 from woz.research.recruitment import arrival
 
@@ -41,13 +43,30 @@ SESSION_HEADER = "X-Woz-Session"
 ACTOR = "participant_page"
 
 
+# The study-scoped things the page's handlers use, reached only through these.
+
+
+def page_study(request: web.Request) -> Study:
+    """The study whose page this request is for."""
+    return request.app[STUDY]
+
+
+def page_sessions(request: web.Request) -> PageSessions:
+    """The page sessions of that study's participants."""
+    return request.app[PAGE_SESSIONS]
+
+
+def study_secret(request: web.Request) -> bytes:
+    return request.app[STUDY_SECRET]
+
+
 def page_path(study_id: str) -> str:
     """The chat page of a study, relative to the server's base URL."""
     return f"{PREFIX}/{study_id}"
 
 
 def is_this_study(request: web.Request) -> bool:
-    return request.match_info.get("study_id") == request.app[STUDY].id
+    return request.match_info.get("study_id") == page_study(request).id
 
 
 def check_study(request: web.Request) -> None:
@@ -95,7 +114,7 @@ async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
     The cookie is set again on every visit, so its lifetime runs from the last one.
     """
     participants = request.app[PARTICIPANTS]
-    found = arrival(request.app[STUDY], request.query)
+    found = arrival(page_study(request), request.query)
     if found.preview:  # MTurk's preview of a HIT not yet accepted: nobody to record
         return Visitor("", preview=True)
     participant = None
@@ -105,13 +124,13 @@ async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
         participant = participants.participant_of_token(token)
     if participant is None:
         participant = participants.pseudonym_of(secrets.token_urlsafe(24))
-    await request.app[PAGE_SESSIONS].arrive(participant, found)
+    await page_sessions(request).arrive(participant, found)
     token = participants.page_token(participant)
     response.set_cookie(
         COOKIE,
         token,
         max_age=COOKIE_DAYS * 24 * 3600,
-        path=page_path(request.app[STUDY].id),
+        path=page_path(page_study(request).id),
         httponly=True,
         samesite="Strict",
         secure=request.secure,
