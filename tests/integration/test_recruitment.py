@@ -74,6 +74,13 @@ async def test_a_prolific_link_names_the_participant_and_ends_with_the_code(
     [consent] = await woz.store.list_consents(woz.study.id)
     assert session.platform_session == "sess-1" and session.platform_study == "st-1"
     assert session.consent_id == consent.id and session.outcome == "completed"
+    [granted] = [
+        e for e in await woz.store.list_audit(woz.study.id) if e.action == "consent.granted"
+    ]
+    assert granted.details["platform_session"] == "sess-1"
+    assert granted.details["consent_id"] == consent.id
+    finished = [e for e in await woz.store.list_audit(woz.study.id) if e.action == "page.finished"]
+    assert [e.details for e in finished] == [{"outcome": "completed", "code": "C0MPLETE"}]
     if settings.database_url is None:
         with sqlite3.connect(settings.database) as db:
             dump = "\n".join(db.iterdump())
