@@ -246,3 +246,24 @@ async def test_an_mturk_preview_records_nothing(woz: Woz) -> None:
         async with client.http.get(client.page + client.query) as again:
             assert '<meta name="woz-preview" content="1">' in await again.text()
     assert await woz.store.list_page_sessions(woz.study.id) == []
+
+
+@pytest.mark.parametrize("study_toml", [ARMS_TOML], indirect=True)
+async def test_a_withdrawn_participant_coming_back_leaves_no_pseudonym(
+    woz: Woz, settings: Settings
+) -> None:
+    """Withdrawn (here, before ever visiting the page), the same link again stores neither
+    their pseudonym nor an arm: the page only says they withdrew."""
+    participant = woz.server.app[PARTICIPANTS].pseudonym_of(PID)
+    await woz.server.app[PARTICIPANTS].withdraw(participant, "test")
+    async with page_client(woz, cookies=False) as client:
+        await client.open(LINK + "&arm=fast")
+        state = await client.state()
+        assert state["withdrawn"] is True and "participant" not in state
+        assert state["session"]["id"] is None
+    [session] = await woz.store.list_page_sessions(woz.study.id)
+    assert session.participant is None and session.subject == tombstone_of(participant)
+    assert await woz.store.arm_of(woz.study.id, participant) is None
+    if settings.database_url is None:
+        with sqlite3.connect(settings.database) as db:
+            assert participant not in "\n".join(db.iterdump())

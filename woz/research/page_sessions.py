@@ -58,8 +58,14 @@ class PageSessions:
         A platform session id arriving later (a first visit without one) is kept;
         one already kept never changes. A `fixed` arm named by the link is
         assigned unless the participant has an arm already (an arm never changes).
+        A withdrawn participant's pseudonym is stored nowhere again: their session
+        is kept (or made) without it, and nothing else is assigned.
         """
-        session = await self._store.open_page_session(self._new(participant, arrival))
+        new = self._new(participant, arrival)
+        if await self._store.tombstone(self._study.id, new.subject) is not None:
+            new.participant = None
+            return await self._store.open_page_session(new)
+        session = await self._store.open_page_session(new)
         if arrival is None:
             return session
         if session.platform_session is None and arrival.platform_session is not None:
