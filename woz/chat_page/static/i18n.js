@@ -40,13 +40,14 @@ export function has(key) {
  * (its aria-label) and `data-i18n-placeholder`, under `root`.
  */
 export function translatePage(root = document) {
-  for (const element of root.querySelectorAll("[data-i18n]")) {
-    element.textContent = t(element.dataset.i18n);
-  }
-  for (const element of root.querySelectorAll("[data-i18n-label]")) {
-    element.setAttribute("aria-label", t(element.dataset.i18nLabel));
-  }
-  for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
-    element.setAttribute("placeholder", t(element.dataset.i18nPlaceholder));
-  }
+  // A key no locale has (its file failed to load, say) keeps the page's English.
+  const each = (attribute, apply) => {
+    for (const element of root.querySelectorAll(`[${attribute}]`)) {
+      const key = element.getAttribute(attribute);
+      if (has(key)) apply(element, t(key));
+    }
+  };
+  each("data-i18n", (element, text) => (element.textContent = text));
+  each("data-i18n-label", (element, text) => element.setAttribute("aria-label", text));
+  each("data-i18n-placeholder", (element, text) => element.setAttribute("placeholder", text));
 }
