@@ -223,10 +223,13 @@ async def test_only_the_participant_page_may_be_framed_by_allowed_sites(woz: Woz
 
 async def test_without_embedding_the_page_is_unframeable_and_links_are_optional(woz: Woz) -> None:
     """A study with no [embedding] keeps `frame-ancestors 'none'`; a link with no id makes a
-    participant as before, and their session ends with no code and no return address."""
+    participant as before (storing nothing until they act: a link previewer leaves no trace),
+    and their session ends with no code and no return address."""
     async with page_client(woz) as client:
         response = await client.open()
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert (await client.state())["session"]["started"] is False
+        assert await woz.store.list_page_sessions(woz.study.id) == []
         _, state = await client.call("POST", "refuse")
         assert state["session"]["completion"] == {
             "outcome": "screened_out",

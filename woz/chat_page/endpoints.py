@@ -59,7 +59,7 @@ async def page_state(request: web.Request, participants: Participants, participa
     study = page_study(request)
     persona = study.page_persona
     status = await participants.status(participant)
-    session = await page_sessions(request).of(participant)
+    session = await page_sessions(request).seen(participant)
     state: dict[str, Any] = {
         "study": {"id": study.id, "title": study.page_title, "description": study.page_description},
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},

@@ -109,7 +109,9 @@ class Visitor:
 
 async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
     """The visitor's participant: the one the link names, else the cookie's, else a new one;
-    their page session opened (or found again), and their token set in the cookie.
+    the page session of a participant the link names opened (or found again), and the
+    token set in the cookie. A visit without an id stores nothing (a link previewer, a
+    crawler): its session opens at its first step.
 
     The cookie is set again on every visit, so its lifetime runs from the last one.
     """
@@ -124,7 +126,8 @@ async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
         participant = participants.participant_of_token(token)
     if participant is None:
         participant = participants.pseudonym_of(secrets.token_urlsafe(24))
-    await page_sessions(request).arrive(participant, found)
+    if found.external_id is not None:  # a visit without an id opens its session at consent
+        await page_sessions(request).arrive(participant, found)
     token = participants.page_token(participant)
     response.set_cookie(
         COOKIE,

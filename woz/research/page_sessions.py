@@ -78,9 +78,18 @@ class PageSessions:
         return session
 
     async def of(self, participant: str) -> PageSession:
-        """The participant's session (opened now if they never visited, say by the API)."""
-        found = await self._store.get_page_session(self._study.id, tombstone_of(participant))
+        """The participant's session, opened now if they have none (a visit without an id
+        opens it at its first step, so that a page merely fetched stores nothing)."""
+        found = await self.find(participant)
         return found if found is not None else await self.arrive(participant)
+
+    async def find(self, participant: str) -> PageSession | None:
+        return await self._store.get_page_session(self._study.id, tombstone_of(participant))
+
+    async def seen(self, participant: str) -> PageSession:
+        """The participant's session as the page shows it: the stored one, else a new one
+        not stored (nothing has happened yet)."""
+        return await self.find(participant) or self._new(participant, None)
 
     def deadline(self, session: PageSession) -> datetime | None:
         """When the chat must end, by the study's time limit (None: no limit, or no chat yet)."""
