@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from woz.research.recruitment import arrival, completion_code, return_url
+from woz.research.recruitment import arrival, completion_code, return_url, study_link
 from woz.study import StudyFileError, parse_study
 from woz.study_summary import summary, warnings
 
@@ -138,3 +138,18 @@ def test_woz_check_warns_of_no_code_and_pay_below_prolifics_minimum() -> None:
     )
     assert not [line for line in warnings(fair) if "recruitment" in line]
     assert dict(summary(fair))["recruit"].startswith("prolific (id from ?PROLIFIC_PID=)")
+
+
+def test_the_study_link_carries_each_platforms_placeholders() -> None:
+    """What `woz serve` prints for the platform's study link."""
+    page = "https://woz.example.org/p/s1"
+    prolific = study('[recruitment]\nplatform = "prolific"\n')
+    assert study_link(prolific, page) == (
+        page
+        + "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+    )
+    assert (
+        study_link(study('[recruitment]\nplatform = "sona"\n'), page) == page + "?id=%SURVEY_CODE%"
+    )
+    assert study_link(study('[recruitment]\nplatform = "mturk"\n'), page) == page
+    assert study_link(study(), page) == page + "?pid=<participant id>"

@@ -66,6 +66,25 @@ def arrival(study: Study, query: Mapping[str, str]) -> Arrival:
     )
 
 
+# What each platform substitutes into the study link it sends participants to.
+LINK_PLACEHOLDERS = {
+    "prolific": (
+        "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+    ),
+    "sona": "?id=%SURVEY_CODE%",
+    "mturk": "",  # MTurk adds workerId, assignmentId and hitId itself
+}
+
+
+def study_link(study: Study, page: str) -> str:
+    """The link to give the platform: the participant page with the platform's own
+    placeholders for its ids (`generic`: the parameter to fill in)."""
+    recruitment = study.recruitment
+    if recruitment.id_param or recruitment.platform not in LINK_PLACEHOLDERS:
+        return f"{page}?{recruitment.params.participant}=<participant id>"
+    return page + LINK_PLACEHOLDERS[recruitment.platform]
+
+
 @dataclass(frozen=True)
 class Completion:
     """The end of a participant's session: the code to show, and where to go next."""
