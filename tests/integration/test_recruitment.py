@@ -104,7 +104,10 @@ async def test_coming_back_resumes_and_a_finished_session_stays_finished(woz: Wo
             {"role": "user", "content": "Is it raining?"},
             {"role": "assistant", "content": "Not today."},
         ]
-        await again.end()
+        await again.call("POST", "end")
+        status, body = await again.call("POST", "complete")
+        assert status == 409 and body["error"]["code"] == "debrief_first"
+        await again.call("POST", "debrief")
         status, done = await again.call("POST", "complete")
     async with page_client(woz, cookies=False) as third:
         await third.open(LINK)

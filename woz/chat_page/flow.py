@@ -77,7 +77,15 @@ async def post_debrief(request: web.Request) -> web.Response:
 
 
 async def post_complete(request: web.Request) -> web.Response:
-    """The end of the session: `completed`, or `timed_out` if the time limit ended the chat."""
+    """The end of the session: `completed`, or `timed_out` if the time limit ended the chat.
+    A debrief due at the session's end comes first (`409 debrief_first`): no code skips it."""
+    participants, participant = page_participant(request)
+    session = await page_sessions(request).find(participant)
+    if session is not None and session.chat_ended_at is not None and session.outcome is None:
+        status = await participants.status(participant)
+        due = debrief_due_at_session_end(page_study(request))
+        if due and not status.debriefed and not status.withdrawn:
+            raise ApiError(409, "debrief_first", "The debrief comes before the end: show it.")
     return await _session_step(request, PageSessions.finish)
 
 
