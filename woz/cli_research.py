@@ -168,7 +168,11 @@ def cmd_show(args: argparse.Namespace) -> None:
     async def work(store: Store) -> None:
         participants, who = await _participants(store, args)
         status = await participants.status(who)
-        print(status.model_dump_json(indent=2))
+        shown = status.model_dump(mode="json")
+        # Their way through the participant page, if they took it: the code they were given.
+        session = await store.get_page_session(participants.study.id, tombstone_of(who))
+        shown["page_session"] = session.model_dump(mode="json") if session else None
+        print(json.dumps(shown, indent=2))
 
     run_with_store(work, args)
 

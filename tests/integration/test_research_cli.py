@@ -198,5 +198,11 @@ async def test_report_participants_lists_codes_times_and_rates_against_prolific(
     assert "median time 25.0 min for 2.50 GBP: 6.00 GBP/hour" in err
     assert "longer than the expected 15 min" in err
     assert "below Prolific's recommended 9.00 GBP/hour" in err
+    code, out, err = await run_woz(
+        *data, "participants", "show", "--study", woz.study.id, "--pseudonym", "p_seeded0"
+    )
+    assert code == 0, err
+    shown = json.loads(out)["page_session"]
+    assert shown["code"] == "DONE1" and shown["platform_session"] == "sub-20"
     code, _, err = await run_woz(*data, "report", "participants", "--study", "no-such-study")
     assert code == 2 and "never been served" in err
