@@ -57,6 +57,8 @@ class ReplyFrame(_Frame):
     content: str | None = Field(default=None, max_length=1_000_000)
     tool_calls: list[ReplyToolCall] | None = None
     finish_reason: Literal["stop", "length", "content_filter"] | None = None
+    # A voice turn: what the user said, as the operator heard it.
+    transcript: str | None = Field(default=None, max_length=100_000)
 
 
 class ReleaseFrame(_Frame):

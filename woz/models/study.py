@@ -199,12 +199,17 @@ class VoiceSection(_Strict):
     `upstream` (an `[[upstreams]]` id). `name`: the engine's voice, empty
     for its default (piper: `en_US-joe-medium`, or a path to a `.onnx` model;
     espeak: `en-us`; upstream: `alloy`). `speed`: the pace, 1.0 the voice's own.
+    `keep_audio`: whether the recordings of what participants say in voice sessions
+    (`/v1/realtime`) are kept with the records and exported; when false (the
+    default) the wizard hears each utterance and it is deleted once answered. A
+    study that keeps audio says so in its consent text.
     """
 
     engine: Literal["piper", "espeak", "upstream"] = "piper"
     name: str = Field(default="", max_length=300)
     upstream: str | None = None
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
+    keep_audio: bool = False
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,289 @@
+"""The Realtime API through the official SDK's `client.realtime.connect()`, a wizard answering."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import openai
+import pytest
+
+from tests.conftest import STUDY_TOML, Woz
+from tests.integration.realtime_client import (
+    Events,
+    audio_of,
+    of_type,
+    silence,
+    spoken,
+    stream,
+    tone,
+)
+from woz.speech.pcm import rms
+
+pytestmark = pytest.mark.parametrize(
+    "study_toml", [STUDY_TOML + '\n[voice]\nengine = "espeak"\n'], indirect=True
+)
+ANSWER = "Hello, I am here. The weather is sunny today."
+TEXT_SESSION = {"type": "realtime", "output_modalities": ["text"]}
+
+
+async def test_text_session(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    """A typed turn gets the wizard's answer as text deltas and a usage."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        [created] = await events.until("session.created")
+        assert created["session"]["model"] == "wizard"
+        await conn.session.update(session=TEXT_SESSION | {"instructions": "Be brief."})
+        [updated] = await events.until("session.updated")
+        assert updated["session"]["output_modalities"] == ["text"]
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "Hi there?"}],
+            }
+        )
+        await events.until("conversation.item.done")
+        await conn.response.create()
+        task = await op.next_task()
+        assert task["api"] == "openai.realtime"
+        assert [m["role"] for m in task["messages"]] == ["system", "user"]
+        assert task["messages"][1]["content"][0]["text"] == "Hi there?"
+        await op.reply(task["id"], ANSWER)
+        got = await events.until("response.done")
+    assert got[0]["type"] == "response.created"
+    text = "".join(e["delta"] for e in of_type(got, "response.output_text.delta"))
+    assert text == ANSWER
+    assert of_type(got, "response.output_text.done")[0]["text"] == ANSWER
+    done = got[-1]["response"]
+    assert done["status"] == "completed"
+    assert done["output"][0]["content"] == [{"type": "output_text", "text": ANSWER}]
+    assert done["usage"]["output_tokens"] > 0
+    assert not of_type(got, "response.output_audio.delta")
+
+
+async def test_audio_session_with_server_vad(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    """Speech streamed in is cut by the VAD, heard by the wizard, and answered in speech."""
+    op = await woz.online_operator()
+    speech = silence(0.5) + spoken("What is the weather like today?") + silence(1.0)
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await stream(conn, speech)
+        heard = await events.until("conversation.item.done")
+        kinds = [e["type"] for e in heard]
+        assert kinds[:3] == [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+            "input_audio_buffer.committed",
+        ]
+        started, stopped = heard[0], heard[1]
+        assert 300 <= started["audio_start_ms"] <= 700
+        assert stopped["audio_end_ms"] > started["audio_start_ms"] + 500
+        task = await op.next_task()
+        [part] = task["messages"][-1]["content"]
+        assert part["type"] == "audio" and part["media_type"] == "audio/wav"
+        headers = {"Authorization": f"Bearer {woz.operator_token}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(woz.url + part["url"], headers=headers) as wav,
+        ):
+            assert wav.status == 200
+            body = await wav.read()
+        assert body[:4] == b"RIFF" and len(body) > 24_000 * 2
+        ack = await op.reply(task["id"], ANSWER, transcript="What is the weather like today?")
+        got = await events.until("response.done")
+    [said] = of_type(got, "conversation.item.input_audio_transcription.completed")
+    assert said["transcript"] == "What is the weather like today?"
+    pcm = audio_of(got)
+    seconds = len(pcm) / 2 / 24_000
+    assert 1.5 < seconds < 9.0, seconds
+    assert rms(pcm) > 300
+    transcript = "".join(e["delta"] for e in of_type(got, "response.output_audio_transcript.delta"))
+    assert transcript == ANSWER
+    [done] = of_type(got, "response.output_audio_transcript.done")
+    assert done["transcript"] == ANSWER
+    response = got[-1]["response"]
+    assert response["status"] == "completed"
+    assert response["usage"]["output_token_details"]["audio_tokens"] > 0
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.voice is not None
+    assert record.voice.engine == "espeak" and record.voice.modality == "audio"
+    assert record.voice.input_transcript == "What is the weather like today?"
+    assert record.voice.first_audio_ms is not None and record.voice.first_audio_ms >= 0
+    assert record.voice.audio_sent_ms > 1500
+    # The study does not keep audio: the utterance is gone, and the record says so.
+    assert not record.voice.audio_kept and record.voice.input_audio is None
+    [audio_part] = [p for p in record.messages[-1].content if p.type == "audio"]
+    assert audio_part.url is None
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(woz.url + part["url"], headers=headers) as gone,
+    ):
+        assert gone.status == 404
+
+
+async def test_barge_in_cancels_the_reply(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    """Speaking again while the wizard is answering withdraws the task and cancels the reply."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await stream(conn, tone(0.6) + silence(0.8))
+        await events.until("response.created")
+        first = await op.next_task()
+        await stream(conn, tone(0.4))
+        got = await events.until("response.done")
+        assert got[-1]["response"]["status"] == "cancelled"
+        assert got[-1]["response"]["status_details"]["reason"] == "turn_detected"
+        assert of_type(got, "input_audio_buffer.speech_started")
+        revoked = await op.expect("task.revoked", task_id=first["id"])
+        assert revoked["reason"]
+        # The second utterance ends and is answered, with both turns in its task.
+        await stream(conn, silence(0.8))
+        second = await op.next_task()
+        assert [m["role"] for m in second["messages"]] == ["user", "user"]
+        await op.reply(second["id"], "Yes?")
+        done = await events.until("response.done")
+        assert done[-1]["response"]["status"] == "completed"
+
+
+async def test_client_cancel_and_truncate_are_recorded(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """`response.cancel` stops a reply; `conversation.item.truncate` records what was played."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.session.update(
+            session={"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+        )
+        await events.until("session.updated")
+        await stream(conn, tone(0.5))
+        await conn.input_audio_buffer.commit()
+        await events.until("conversation.item.done")
+        await conn.response.create()
+        task = await op.next_task()
+        await conn.response.cancel()
+        cancelled = await events.until("response.done")
+        assert cancelled[-1]["response"]["status_details"]["reason"] == "client_cancelled"
+        await op.expect("task.revoked", task_id=task["id"])
+        await conn.response.create()
+        task = await op.next_task()
+        ack = await op.reply(task["id"], ANSWER)
+        got = await events.until("response.done")
+        [item] = got[-1]["response"]["output"]
+        await conn.conversation.item.truncate(item_id=item["id"], content_index=0, audio_end_ms=700)
+        truncated = await events.until("conversation.item.truncated")
+        assert truncated[-1]["audio_end_ms"] == 700
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.voice is not None and record.voice.played_ms == 700
+
+
+async def test_function_call(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    """The wizard answers with a tool call; its output comes back as an item."""
+    op = await woz.online_operator()
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.session.update(session=TEXT_SESSION | {"tools": [tool]})
+        await events.until("session.updated")
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "Weather in Paris?"}],
+            }
+        )
+        await conn.response.create()
+        task = await op.next_task()
+        assert task["tools"][0]["name"] == "get_weather"
+        await op.reply(
+            task["id"], tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}]
+        )
+        got = await events.until("response.done")
+        [call] = of_type(got, "response.function_call_arguments.done")
+        assert call["name"] == "get_weather" and json.loads(call["arguments"]) == {"city": "Paris"}
+        deltas = "".join(e["delta"] for e in of_type(got, "response.function_call_arguments.delta"))
+        assert deltas == call["arguments"]
+        [item] = got[-1]["response"]["output"]
+        assert item["type"] == "function_call" and item["call_id"] == call["call_id"]
+        await conn.conversation.item.create(
+            item={
+                "type": "function_call_output",
+                "call_id": call["call_id"],
+                "output": '{"sky":"clear"}',
+            }
+        )
+        await conn.response.create()
+        task = await op.next_task()
+        tool_turn = task["messages"][-1]
+        assert tool_turn["role"] == "tool" and tool_turn["tool_call_id"] == call["call_id"]
+        await op.reply(task["id"], "It is clear in Paris.")
+        got = await events.until("response.done")
+        assert got[-1]["response"]["status"] == "completed"
+
+
+async def test_malformed_events_get_error_events(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Bad events get Realtime `error` events naming the problem; the session goes on."""
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.send_raw("{not json")  # type: ignore[attr-defined]
+        [error] = await events.until("error")
+        assert error["error"]["code"] == "invalid_json"
+        await conn.send({"type": "nonsense.event", "event_id": "evt_1"})  # type: ignore[typeddict-item]
+        [error] = await events.until("error")
+        assert error["error"]["param"] == "type" and error["error"]["event_id"] == "evt_1"
+        await conn.input_audio_buffer.append(audio="%%% not base64")
+        [error] = await events.until("error")
+        assert (
+            error["error"]["type"] == "invalid_request_error" and error["error"]["param"] == "audio"
+        )
+        await conn.send({"type": "conversation.item.create", "item": {"type": "message"}})  # type: ignore[typeddict-item]
+        [error] = await events.until("error")
+        assert error["error"]["code"] == "missing_required_parameter"
+        await conn.input_audio_buffer.commit()
+        [error] = await events.until("error")
+        assert error["error"]["code"] == "input_audio_buffer_commit_empty"
+        await conn.response.cancel()
+        [error] = await events.until("error")
+        assert error["error"]["code"] == "response_cancel_not_active"
+        await conn.session.update(
+            session={"type": "realtime", "audio": {"output": {"voice": "nobody"}}}
+        )
+        [error] = await events.until("error")
+        assert error["error"]["param"] == "session.audio.output.voice"
+        await conn.session.update(session=TEXT_SESSION)
+        await events.until("session.updated")
+
+
+async def test_browser_subprotocol_auth_and_refusals(woz: Woz) -> None:
+    """Browsers authenticate with the key subprotocol; no key or no model is an HTTP error."""
+    url = woz.base_url.replace("http://", "ws://") + "/realtime?model=wizard"
+    async with aiohttp.ClientSession() as http:
+        protocols = ("realtime", f"openai-insecure-api-key.{woz.app_key}")
+        async with http.ws_connect(url, protocols=protocols) as ws:
+            assert ws.protocol == "realtime"
+            first = await ws.receive_json(timeout=10)
+            assert first["type"] == "session.created"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            async with http.ws_connect(url):
+                pass
+        assert refused.value.status == 401
+        bad_model = url.replace("wizard", "nobody")
+        headers = {"Authorization": f"Bearer {woz.app_key}"}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as missing:
+            async with http.ws_connect(bad_model, headers=headers):
+                pass
+        assert missing.value.status == 404
