@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import aiohttp
@@ -18,6 +19,7 @@ from tests.integration.realtime_client import (
     stream,
     tone,
 )
+from woz.api.realtime.audio import Decoder
 from woz.speech.pcm import rms
 
 pytestmark = pytest.mark.parametrize(
@@ -287,3 +289,29 @@ async def test_browser_subprotocol_auth_and_refusals(woz: Woz) -> None:
             async with http.ws_connect(bad_model, headers=headers):
                 pass
         assert missing.value.status == 404
+
+
+async def test_g711_session(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
+    """A telephony session speaks μ-law at 8 kHz both ways."""
+    op = await woz.online_operator()
+    pcmu = {"format": {"type": "audio/pcmu"}}
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.session.update(
+            session={"type": "realtime", "audio": {"input": pcmu, "output": pcmu}}
+        )
+        [updated] = await events.until("session.updated")
+        assert updated["session"]["audio"]["output"]["format"] == {"type": "audio/pcmu"}
+        # Half a second of loud μ-law (code 0x80 is the loudest positive sample), then silence.
+        loud = bytes([0x80, 0x00]) * 2000
+        quiet = bytes([0xFF]) * 8000
+        for chunk in (loud, quiet):
+            await conn.input_audio_buffer.append(audio=base64.b64encode(chunk).decode())
+        await events.until("input_audio_buffer.committed")
+        task = await op.next_task()
+        await op.reply(task["id"], "Hello caller.")
+        got = await events.until("response.done")
+    wire = audio_of(got)
+    pcm = Decoder("audio/pcmu").feed(wire)
+    assert 0.4 < len(wire) / 8000 < 3.0 and rms(pcm) > 300
