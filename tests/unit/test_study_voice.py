@@ -78,3 +78,15 @@ def test_check_warns_of_a_voice_this_machine_cannot_speak() -> None:
         "en_US-joe-medium): /v1/audio/speech will fail"
     ) in warnings(study)
     assert not [w for w in warnings(parse_study(MINIMAL)) if w.startswith("[voice]")]
+
+
+def test_kept_audio_must_be_named_in_the_consent_text() -> None:
+    """A study that keeps voice recordings says so in the consent participants read."""
+    base = '[study]\nid = "s"\ntitle = "t"\n[[personas]]\nid = "p"\n[voice]\nkeep_audio = true\n'
+    silent = base.replace(
+        'title = "t"\n', 'title = "t"\n[study.consent]\ntext = "We keep chats."\n'
+    )
+    with pytest.raises(StudyFileError, match="keep_audio"):
+        parse_study(silent)
+    told = silent.replace("We keep chats.", "We keep chats and audio recordings of your voice.")
+    assert parse_study(told).voice.keep_audio

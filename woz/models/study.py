@@ -185,6 +185,8 @@ class ParticipantPageSection(_Strict):
     description: str = Field(default="", max_length=500)
 
 
+_NAMES_AUDIO = re.compile(r"\b(audio|voice|recording|recorded|record your speech)")
+
 ESPEAK_VOICE = re.compile(r"^[A-Za-z0-9_-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
 """An espeak-ng voice: a language code, optionally with a variant (`en-us`, `en-gb+f3`)."""
 _PIPER_VOICE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -308,6 +310,17 @@ class Study(_Strict):
             if persona.id in seen:
                 raise ValueError(f"persona id {persona.id!r} is used twice")
             seen.add(persona.id)
+        return self
+
+    @model_validator(mode="after")
+    def _kept_audio_is_in_the_consent(self) -> Study:
+        # Participants must be told their voice is recorded before it is kept.
+        text = self.study.consent.text.lower()
+        if self.voice.keep_audio and text.strip() and not _NAMES_AUDIO.search(text):
+            raise ValueError(
+                "voice.keep_audio keeps recordings of participants' voices, so "
+                "study.consent.text must say so (name the audio recording)"
+            )
         return self
 
     @model_validator(mode="after")
