@@ -30,6 +30,18 @@ export function peaks(samples, buckets) {
   return out;
 }
 
+/** A note that the participant spoke over the previous answer, or null. */
+function interruption(cut) {
+  if (!cut) return null;
+  const seconds = (Number(cut.audio_sent_ms) / 1000).toFixed(1);
+  const text = cut.while === "speaking"
+    ? `⚡ They interrupted the previous answer (${seconds} s of it had been sent): `
+    : "⚡ They spoke again before the previous answer was sent; it was withdrawn.";
+  return h("div", { class: "voice-interrupted", role: "note" },
+    h("span", { text }),
+    cut.while === "speaking" ? h("q", { class: "voice-said", text: String(cut.said || "") }) : null);
+}
+
 export class VoiceTurn {
   constructor(task) {
     this.url = lastUtterance(task);
@@ -46,6 +58,7 @@ export class VoiceTurn {
     });
     this.el = h("div", { class: "voice-turn", "aria-label": "Voice turn" },
       h("div", { class: "voice-head" }, h("span", { class: "voice-title", text: "🎙 Voice" }), this.state, this.replayButton),
+      interruption(task.voice && task.voice.interrupted),
       this.canvas, this.audio, this.transcriptInput);
     if (this.url) {
       this.audio.src = this.url;

@@ -146,6 +146,9 @@ async def test_barge_in_cancels_the_reply(woz: Woz, openai_client: openai.AsyncO
         await stream(conn, silence(0.8))
         second = await op.next_task()
         assert [m["role"] for m in second["messages"]] == ["user", "user"]
+        # The wizard's console is told why: the participant spoke over the last reply.
+        assert second["voice"]["interrupted"]["while"] == "waiting"
+        assert second["voice"]["utterance_ms"] > 300
         await op.reply(second["id"], "Yes?")
         done = await events.until("response.done")
         assert done[-1]["response"]["status"] == "completed"

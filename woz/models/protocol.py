@@ -135,4 +135,7 @@ def task_view(task: Task) -> dict[str, Any]:
         "attempt": task.attempt,
         "mode": task.mode,
         "arm": task.arm if task.reveal_arm else None,
+        # A voice turn (`openai.realtime`): the utterance's length, and whether the
+        # participant cut the previous answer short (what had been said by then).
+        "voice": task.request.get("voice") if task.api == "openai.realtime" else None,
     }

@@ -9,6 +9,7 @@ switches to manual commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -109,10 +110,7 @@ class Settings:
         return new
 
     def task_tools(self) -> list[ToolSpec]:
-        return [
-            ToolSpec(name=t.name, description=t.description, parameters=t.parameters)
-            for t in self.tools
-        ]
+        return tool_specs(self.tools)
 
     def task_tool_choice(self) -> ToolChoice:
         choice = self.tool_choice
@@ -156,6 +154,13 @@ class Settings:
                 "output": {"format": fmt_out, "voice": self.voice, "speed": self.speed},
             },
         }
+
+
+def tool_specs(tools: Sequence[FunctionTool]) -> list[ToolSpec]:
+    """The Realtime API's function tools as a task's tools."""
+    return [
+        ToolSpec(name=t.name, description=t.description, parameters=t.parameters) for t in tools
+    ]
 
 
 def _format(fmt: AudioFormat) -> dict[str, Any]:

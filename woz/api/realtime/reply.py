@@ -112,6 +112,8 @@ class Reply:
             if current is not None:
                 current.uncancel()
             self.status = "cancelled"
+            if self.cancel_reason == "turn_detected":
+                self.session.note_interruption(self)
         except WozError as error:
             self.status = "failed"
             deception = self.session.study.study.deception

@@ -32,7 +32,7 @@ from aiohttp import web
 from woz.api.intake import intake
 from woz.api.realtime import conversation as conv
 from woz.api.realtime.audio import BadAudio, Decoder, b64decode, bytes_for_ms, ms_of, wav_of
-from woz.api.realtime.config import Settings
+from woz.api.realtime.config import Settings, tool_specs
 from woz.api.realtime.events import (
     BufferAppend,
     BufferClear,
@@ -101,6 +101,7 @@ class RealtimeSession:
         self._speech_item: str | None = None  # the id the utterance being spoken will have
         self._speech_ended_at: datetime | None = None
         self._last_heard: conv.Item | None = None
+        self._interrupted: dict[str, Any] | None = None  # the last reply cut short by speech
         self._reset_vad()
 
     @property
@@ -423,6 +424,8 @@ class RealtimeSession:
             system = Message(role="system", content=[ContentPart(type="text", text=instructions)])
             messages = [system, *messages]
         raw = f"realtime:{self.id}:{reply.id}".encode()
+        interrupted, self._interrupted = self._interrupted, None
+        detection = settings.turn_detection
         facts = intake(self.request, raw, None).task_fields()
         facts["conversation_id"] = facts["conversation_id"] or self.conversation_id
         tools = reply.params.tools if reply.params.tools is not None else None
@@ -431,9 +434,7 @@ class RealtimeSession:
             persona=self.persona.id,
             api="openai.realtime",
             messages=messages,
-            tools=settings.task_tools()
-            if tools is None
-            else Settings(model="", tools=tuple(tools)).task_tools(),
+            tools=settings.task_tools() if tools is None else tool_specs(tools),
             tool_choice=settings.task_tool_choice(),
             stream=True,
             live=self.persona.live,
@@ -441,16 +442,27 @@ class RealtimeSession:
                 "session_id": self.id,
                 "response_id": reply.id,
                 "output_modalities": [reply.modality],
-                "voice": settings.voice,
+                "output_voice": settings.voice,
                 "input_audio_format": settings.input_format,
                 "output_audio_format": settings.output_format,
-                "turn_detection": settings.turn_detection.wire()
-                if settings.turn_detection
-                else None,
+                "turn_detection": detection.wire() if detection else None,
+                "voice": {
+                    "utterance_ms": reply.heard.audio_ms if reply.heard else None,
+                    "interrupted": interrupted,
+                },
             },
             **facts,
         )
         return task
+
+    def note_interruption(self, reply: Reply) -> None:
+        """The participant spoke over `reply`: the wizard's next task says so."""
+        self._interrupted = {
+            "response_id": reply.id,
+            "while": "speaking" if reply.said else "waiting",
+            "said": reply.said,
+            "audio_sent_ms": ms_of(reply.audio_bytes),
+        }
 
     def unkept_media(self) -> set[str]:
         """The utterances to forget when the turn ends (none if the study keeps audio)."""
