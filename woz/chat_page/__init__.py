@@ -13,6 +13,7 @@ Content-Security-Policy; the script renders every text with `textContent`.
 | `GET /p/{study_id}/state` | page title, persona, consent text and standing, debrief, withdrawal |
 | `POST /p/{study_id}/consent` | `{"version", "text_sha256", "scopes"}`: consent to the text shown |
 | `POST /p/{study_id}/chat/completions` | Chat Completions, streamed as `/v1/` streams it |
+| `GET /p/{study_id}/realtime` | voice mode (a WebSocket): the Realtime API of `/v1/realtime` |
 | `POST /p/{study_id}/end` | end the session; debriefs when the study's policy says so |
 | `POST /p/{study_id}/reconsent` | `{"granted": bool}` after the debrief, when the study asks |
 | `POST /p/{study_id}/withdraw` | delete the participant's data; answers how many records went |
@@ -33,6 +34,7 @@ from woz.api.research import research_errors
 from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_end, post_reconsent, post_withdraw
 from woz.chat_page.session import PREFIX, ensure_participant, is_this_study, page_path
+from woz.chat_page.voice import voice_socket
 from woz.headers import BrowserPolicy
 
 STATIC_ROOT = Path(__file__).parent / "static"
@@ -80,6 +82,7 @@ def setup_chat_page(app: web.Application) -> None:
     app.router.add_get(page + "/state", get_state)
     app.router.add_post(page + "/consent", post_consent)
     app.router.add_post(page + "/chat/completions", chat_completion)
+    app.router.add_get(page + "/realtime", voice_socket)
     app.router.add_post(page + "/end", post_end)
     app.router.add_post(page + "/reconsent", post_reconsent)
     app.router.add_post(page + "/withdraw", post_withdraw)

@@ -62,6 +62,8 @@ async def page_state(request: web.Request, participants: Participants, participa
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},
         "withdrawn": status.withdrawn,
         "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,
+        # Voice mode (`[participant_page] voice`), and whether recordings are kept.
+        "voice": ({"audio_kept": study.voice.keep_audio} if study.participant_page.voice else None),
     }
     if status.withdrawn:
         return state

@@ -178,11 +178,14 @@ class ParticipantPageSection(_Strict):
     participant pages show as their title and subtitle, in place of the study's own
     `title` and `description`, which are the researchers' and may state the research
     question or the deception. The title defaults to the persona's display name.
+    `voice`: participants may also talk (push-to-talk or hands-free) and hear the
+    answers spoken, with captions (the Realtime API behind the page; `[voice]`).
     """
 
     persona: str | None = None
     title: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=500)
+    voice: bool = False
 
 
 _NAMES_AUDIO = re.compile(r"\b(audio|voice|recording|recorded|record your speech)")

@@ -52,7 +52,17 @@ from woz.api.realtime.events import (
 from woz.api.realtime.records import note_played
 from woz.api.realtime.reply import Reply
 from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
-from woz.context import DISPATCHER, MEDIA, SETTINGS, SPEECH, STORE, STUDY, STUDY_SECRET, app_key
+from woz.context import (
+    DISPATCHER,
+    MEDIA,
+    PAGE_PARTICIPANT,
+    SETTINGS,
+    SPEECH,
+    STORE,
+    STUDY,
+    STUDY_SECRET,
+    app_key,
+)
 from woz.dispatch.base import Dispatcher
 from woz.errors import WozError
 from woz.media import MEDIA_URL_PREFIX
@@ -89,7 +99,9 @@ class RealtimeSession:
         self.keep_audio = self.study.voice.keep_audio
         self.settings = Settings(model=persona.id)
         self.conversation = conv.Conversation()
-        caller = app_key(request).id
+        # The same caller as `intake` names: a page participant is their own caller.
+        page = request.get(PAGE_PARTICIPANT)
+        caller = f"page:{page}" if page is not None else app_key(request).id
         self.conversation_id = pseudonym(app[STUDY_SECRET], "conv", f"{caller}:{self.id}")
         self.started = time.time()
         self.reply: Reply | None = None

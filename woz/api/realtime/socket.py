@@ -19,6 +19,7 @@ from woz.api.realtime.events import MAX_EVENT_BYTES, EventError, error_event
 from woz.api.realtime.session import RealtimeSession
 from woz.context import SPEECH
 from woz.errors import invalid_request
+from woz.models.study import Persona
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +49,12 @@ async def realtime(request: web.Request) -> web.StreamResponse:
             param="model",
             code="missing_required_parameter",
         )
-    persona = find_persona(request, model)
+    return await serve_session(request, find_persona(request, model))
+
+
+async def serve_session(request: web.Request, persona: Persona) -> web.StreamResponse:
+    """A Realtime session with `persona` on `request`, once its caller is known (an app
+    key, or the participant page's cookie)."""
     speaking = request.app[SPEECH]
     # The echoed subprotocol must be one the client offered, or a browser drops the socket.
     protocols = (REALTIME_PROTOCOL,) if REALTIME_PROTOCOL in offered_protocols(request) else ()

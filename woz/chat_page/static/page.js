@@ -5,12 +5,14 @@
 
 import { getState, post, sayWhat } from "./api.js";
 import { ChatView } from "./chat.js";
+import { VoiceMode } from "./voice.js";
 
 const $ = (id) => document.getElementById(id);
 const STEPS = ["loading", "consent", "chat", "debrief", "withdraw", "withdrawn"];
 
 let state = null;
 let chat = null;
+let voice = null; // voice mode, when the study has one (voice.js)
 let ended = false;
 let recordsDeleted = null;
 
@@ -117,6 +119,7 @@ function renderChat() {
       onRefused: reload,
     });
   }
+  if (state.voice && !voice) voice = new VoiceMode(state, { onRefused: reload });
   show("chat");
   chat.focus();
 }
@@ -148,6 +151,7 @@ function renderWithdrawn() {
   }
   $("withdrawn-text").textContent = `${text}.`;
   if (chat) chat.abort();
+  if (voice) voice.close();
   $("transcript").replaceChildren(); // what was deleted leaves the screen too
   show("withdrawn");
 }
@@ -195,6 +199,7 @@ function wire() {
   );
   $("end").addEventListener("click", () => {
     if (chat) chat.abort();
+  if (voice) voice.close();
     ended = true;
     act($("end"), () => post("end"));
   });
