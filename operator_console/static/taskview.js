@@ -154,7 +154,7 @@ export class TaskView {
       h("div", { class: "model-draft-head" }, h("span", { class: "model-draft-title", text: "Model draft" }), this.draftStatus, this.useDraftButton),
       this.draftBody);
     this.renderModelDraft();
-    this.voice = task.api === VOICE_API ? new VoiceTurn(task) : null;
+    this.voice = task.api === VOICE_API ? new VoiceTurn(task, { onFiller: (text) => this.sayFiller(text) }) : null;
     const composer = h("section", { class: "composer", "aria-label": "Answer" },
       h("div", { class: "composer-body" },
         this.voice ? this.voice.el : null, this.draftPanel, this.tabs, this.textPane, this.jsonPane, this.toolsPane, this.status),
@@ -217,6 +217,20 @@ export class TaskView {
   }
 
   // -- typing, live lock, drafts ---------------------------------------------
+
+  /** A voice turn: start the answer with a filler phrase, which woz says at once (the
+   * participant hears it while the rest is typed), so it can no longer change. */
+  sayFiller(text) {
+    if (this.pending || this.locked || this.mode !== "text") return;
+    const rest = this.textArea.value.trimStart();
+    this.textArea.value = `${text} ${rest}`;
+    this.onTextInput();
+    this.flushTyping();
+    this.locked = `${text} `;
+    this.voice.fillerSaid(text);
+    this.textArea.focus();
+    this.textArea.setSelectionRange(this.textArea.value.length, this.textArea.value.length);
+  }
 
   onTextInput() {
     const value = this.textArea.value;

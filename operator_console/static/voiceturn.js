@@ -43,7 +43,8 @@ function interruption(cut) {
 }
 
 export class VoiceTurn {
-  constructor(task) {
+  /** `onFiller(text)`: the wizard chose a filler phrase to say at once. */
+  constructor(task, { onFiller } = {}) {
     this.url = lastUtterance(task);
     this.state = h("span", { class: "voice-state", dataset: { state: this.url ? "finished" : "text" },
       text: this.url ? "Finished speaking" : "Typed turn (no audio)" });
@@ -59,7 +60,7 @@ export class VoiceTurn {
     this.el = h("div", { class: "voice-turn", "aria-label": "Voice turn" },
       h("div", { class: "voice-head" }, h("span", { class: "voice-title", text: "🎙 Voice" }), this.state, this.replayButton),
       interruption(task.voice && task.voice.interrupted),
-      this.canvas, this.audio, this.transcriptInput);
+      this.canvas, this.audio, this.transcriptInput, this.buildFillers(task, onFiller));
     if (this.url) {
       this.audio.src = this.url;
       this.audio.addEventListener("playing", () => {
@@ -70,6 +71,23 @@ export class VoiceTurn {
       this.drawWave();
       this.play();
     }
+  }
+
+  buildFillers(task, onFiller) {
+    const fillers = (task.voice && task.voice.fillers) || [];
+    if (!fillers.length || !onFiller) return null;
+    this.fillerButtons = fillers.map((text) => h("button", {
+      type: "button", class: "btn btn-small voice-filler", text, title: "Say this now, while you type the answer",
+      on: { click: () => onFiller(text) },
+    }));
+    return h("div", { class: "voice-fillers", role: "group", "aria-label": "Say at once" },
+      h("span", { class: "muted", text: "Say at once:" }), ...this.fillerButtons);
+  }
+
+  /** A filler is being said: the others would follow it, so they are put away. */
+  fillerSaid(text) {
+    for (const button of this.fillerButtons || []) button.disabled = true;
+    this.setState("filler", `Saying “${text}”`);
   }
 
   setState(state, text) {

@@ -22,6 +22,7 @@ pytestmark = [
 ]
 SAID = "Where is my parcel?"
 ANSWER = "Your parcel arrives tomorrow."
+FILLER = "Hmm, let me check. "
 
 
 @pytest.fixture
@@ -62,11 +63,14 @@ async def test_wizard_hears_the_utterance_and_answers_in_speech(
         await expect(turn).to_have_attribute("data-heard", "true")  # it played, unasked
         await expect(turn.locator(".voice-wave")).to_have_attribute("data-drawn", "240")
         await turn.locator(".voice-transcript").fill(SAID)
-        await console.composer.click()
+        # A filler is said at once, before the answer is typed.
+        await turn.get_by_role("button", name="Hmm, let me check.").click()
+        early = await events.until("response.output_audio.delta")
+        assert of_type(early, "response.output_audio_transcript.delta")[0]["delta"] == FILLER
         await page.keyboard.type(ANSWER)
         await page.keyboard.press("Enter")
-        got = await asyncio.wait_for(events.until("response.done"), 15)
+        got = early + await asyncio.wait_for(events.until("response.done"), 15)
     [heard] = of_type(got, "conversation.item.input_audio_transcription.completed")
     assert heard["transcript"] == SAID
-    assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == ANSWER
+    assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == FILLER + ANSWER
     assert len(audio_of(got)) > 24_000  # half a second of speech at least

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import aiohttp
 import openai
@@ -318,3 +319,58 @@ async def test_g711_session(woz: Woz, openai_client: openai.AsyncOpenAI) -> None
     wire = audio_of(got)
     pcm = Decoder("audio/pcmu").feed(wire)
     assert 0.4 < len(wire) / 8000 < 3.0 and rms(pcm) > 300
+
+
+async def typed_turn(conn: Any, events: Events) -> None:
+    await conn.conversation.item.create(
+        item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}
+    )
+    await conn.response.create()
+    await events.until("response.created")
+
+
+async def test_a_filler_is_spoken_before_the_answer_is_sent(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A filler that starts the wizard's draft is spoken at once; the answer follows it."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await typed_turn(conn, events)
+        task = await op.next_task()
+        assert "Hmm, let me check." in task["voice"]["fillers"]
+        await op.typing(task["id"], "Hmm, let me check. It is")
+        early = await events.until("response.output_audio.delta")
+        said = of_type(early, "response.output_audio_transcript.delta")
+        assert [e["delta"] for e in said] == ["Hmm, let me check. "]
+        # The wizard cannot take back what was said.
+        refused = await op.reply(task["id"], "It is sunny.")
+        assert refused["type"] == "reply.rejected"
+        await op.reply(task["id"], "Hmm, let me check. It is sunny.")
+        got = await events.until("response.done")
+    [done] = of_type(got, "response.output_audio_transcript.done")
+    assert done["transcript"] == "Hmm, let me check. It is sunny."
+
+
+async def test_a_live_persona_speaks_finished_sentences_while_the_wizard_types(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Each finished sentence of a live persona's draft is spoken before the reply."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="org/wizard-live") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await typed_turn(conn, events)
+        task = await op.next_task()
+        await op.typing(task["id"], "The first sentence is ready. The second is")
+        early = await events.until("response.output_audio.delta")
+        said = "".join(e["delta"] for e in of_type(early, "response.output_audio_transcript.delta"))
+        assert said.strip() == "The first sentence is ready."
+        await op.reply(task["id"], "The first sentence is ready. The second is too.")
+        got = await events.until("response.done")
+    transcript = said + "".join(
+        e["delta"] for e in of_type(got, "response.output_audio_transcript.delta")
+    )
+    assert transcript == "The first sentence is ready. The second is too."
+    assert got[-1]["response"]["status"] == "completed"

@@ -188,6 +188,8 @@ class ParticipantPageSection(_Strict):
     voice: bool = False
 
 
+DEFAULT_FILLERS = ("Hmm, let me check.", "One moment, please.", "Good question.")
+
 _NAMES_AUDIO = re.compile(r"\b(audio|voice|recording|recorded|record your speech)")
 
 ESPEAK_VOICE = re.compile(r"^[A-Za-z0-9_-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
@@ -204,6 +206,9 @@ class VoiceSection(_Strict):
     `upstream` (an `[[upstreams]]` id). `name`: the engine's voice, empty
     for its default (piper: `en_US-joe-medium`, or a path to a `.onnx` model;
     espeak: `en-us`; upstream: `alloy`). `speed`: the pace, 1.0 the voice's own.
+    `fillers`: phrases the wizard can say at once in a voice session to cover the
+    time they take ("Hmm, let me check."): the console offers them, and one that
+    starts the answer is spoken as soon as it is chosen, before the rest is typed.
     `keep_audio`: whether the recordings of what participants say in voice sessions
     (`/v1/realtime`) are kept with the records and exported; when false (the
     default) the wizard hears each utterance and it is deleted once answered. A
@@ -215,6 +220,15 @@ class VoiceSection(_Strict):
     upstream: str | None = None
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     keep_audio: bool = False
+    fillers: list[str] = Field(default_factory=lambda: list(DEFAULT_FILLERS), max_length=20)
+
+    @field_validator("fillers")
+    @classmethod
+    def _fillers_are_short_sentences(cls, fillers: list[str]) -> list[str]:
+        for filler in fillers:
+            if not filler.strip() or len(filler) > 200:
+                raise ValueError("a filler is a short phrase: 1 to 200 characters")
+        return [filler.strip() for filler in fillers]
 
     @field_validator("name")
     @classmethod

@@ -135,12 +135,29 @@ class Reply:
 
     async def _wait(self, handle: TaskHandle) -> Any:
         session = self.session
-        on_draft = self._live if handle.task.live else None
+        on_draft = None
+        if handle.task.live:
+            on_draft = self._live
+        elif self.modality == "audio" and session.study.voice.fillers:
+            on_draft = self._filler
         return await await_delivery(
             session.request, handle, poll_s=session.poll_s, on_draft=on_draft
         )
 
     # -- saying the answer -----------------------------------------------------
+
+    async def _filler(self, draft: str) -> None:
+        """A filler phrase that starts the wizard's draft is said at once, to cover the
+        time the rest takes to type (`[voice] fillers`)."""
+        if self.spoken_prefix:
+            return
+        for filler in self.session.study.voice.fillers:
+            after = draft[len(filler) :]
+            # Chosen and followed by a space: the wizard is on to the next words.
+            if draft.startswith(filler) and after[:1].isspace():
+                ready = draft[: len(draft) - len(after.lstrip())]
+                await self._said_early(ready)
+                return
 
     async def _live(self, draft: str) -> None:
         """Live persona: say what the wizard has certainly finished typing."""
@@ -149,6 +166,11 @@ class Reply:
             ready = draft[:rest]
         else:
             ready = stable_prefix(draft)
+        await self._said_early(ready)
+
+    async def _said_early(self, ready: str) -> None:
+        """Say `ready`, the start of the wizard's draft, before the answer is sent: the
+        reply must then start with it (the dispatcher refuses one that does not)."""
         if not ready.startswith(self.spoken_prefix) or len(ready) <= len(self.spoken_prefix):
             return  # words already said cannot be unsaid: wait for the draft to grow
         piece, self.spoken_prefix = ready[len(self.spoken_prefix) :], ready

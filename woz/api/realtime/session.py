@@ -461,6 +461,7 @@ class RealtimeSession:
                 "voice": {
                     "utterance_ms": reply.heard.audio_ms if reply.heard else None,
                     "interrupted": interrupted,
+                    "fillers": list(self.study.voice.fillers) if reply.modality == "audio" else [],
                 },
             },
             **facts,
