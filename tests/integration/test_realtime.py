@@ -374,3 +374,44 @@ async def test_a_live_persona_speaks_finished_sentences_while_the_wizard_types(
     )
     assert transcript == "The first sentence is ready. The second is too."
     assert got[-1]["response"]["status"] == "completed"
+
+
+async def test_the_wizard_hears_the_next_utterance_live(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Once a task names its session, the wizard's console can hear the participant while
+    they speak: the state as text frames, the audio as PCM16 frames."""
+    op = await woz.online_operator()
+    headers = {"Authorization": f"Bearer {woz.operator_token}"}
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await stream(conn, tone(0.5) + silence(0.8))
+        first = await op.next_task()
+        session_id = first["voice"]["session_id"]
+        await op.reply(first["id"], "Yes?")
+        await events.until("response.done")
+        url = woz.url.replace("http", "ws") + f"/operator/voice/{session_id}"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as ws:
+            await stream(conn, silence(0.2) + tone(0.6) + silence(0.8))
+            heard = b""
+            states = []
+            while "committed" not in states:
+                message = await ws.receive(timeout=10)
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    heard += message.data
+                else:
+                    states.append(json.loads(message.data)["type"])
+            second = await op.next_task()
+            assert states == ["speech_started", "speech_stopped", "committed"]
+            assert second["voice"]["item_id"] and 0.6 < len(heard) / 48_000 < 2.0
+            assert rms(heard) > 1000
+            await op.reply(second["id"], "Go on.")
+            speaking = json.loads((await ws.receive(timeout=10)).data)
+            assert (speaking["type"], speaking["state"]) == ("reply", "speaking")
+        await events.until("response.done")
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as ended:
+            async with http.ws_connect(url, headers=headers):
+                pass
+        assert ended.value.status == 404

@@ -23,6 +23,7 @@ from woz.api.openai_responses_stored import (
 from woz.api.openai_speech import create_speech, open_speech
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
+from woz.api.realtime.listen import LIVE_VOICE, LiveVoice, listen
 from woz.api.realtime.socket import key_from_protocols, realtime
 from woz.auth import bearer_token
 from woz.context import APP_KEY, KEYS
@@ -77,6 +78,8 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/audio/speech", create_speech)
     app.router.add_get(REALTIME_PATH, realtime)
+    app[LIVE_VOICE] = LiveVoice()
+    app.router.add_get("/operator/voice/{session_id}", listen)
     app.cleanup_ctx.append(open_speech)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)

@@ -114,6 +114,7 @@ class Reply:
             self.status = "cancelled"
             if self.cancel_reason == "turn_detected":
                 self.session.note_interruption(self)
+            self.session.announce("reply", state="interrupted", response_id=self.id)
         except WozError as error:
             self.status = "failed"
             deception = self.session.study.study.deception
@@ -132,6 +133,8 @@ class Reply:
             await self.session.turn_ended(self)
         await self._close_items()
         await send(event("response.done", response=self.resource()))
+        if self.status != "cancelled":
+            self.session.announce("reply", state="done", response_id=self.id)
 
     async def _wait(self, handle: TaskHandle) -> Any:
         session = self.session
@@ -232,6 +235,7 @@ class Reply:
         wire = self.encoder.feed(pcm)
         if self.first_audio_at is None:
             self.first_audio_at = datetime.now(UTC)
+            self.session.announce("reply", state="speaking", response_id=self.id)
         self.audio_bytes += len(pcm)
         await self.session.send(
             event("response.output_audio.delta", **self._where(self.message), delta=b64encode(wire))

@@ -49,6 +49,7 @@ from woz.api.realtime.events import (
     event,
     parse_client_event,
 )
+from woz.api.realtime.listen import LIVE_VOICE
 from woz.api.realtime.records import note_played
 from woz.api.realtime.reply import Reply
 from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
@@ -114,6 +115,7 @@ class RealtimeSession:
         self._speech_ended_at: datetime | None = None
         self._last_heard: conv.Item | None = None
         self._interrupted: dict[str, Any] | None = None  # the last reply cut short by speech
+        self.live = app[LIVE_VOICE]  # wizards listening to this session as it is spoken
         self._reset_vad()
 
     @property
@@ -146,10 +148,12 @@ class RealtimeSession:
         )
 
     async def opened(self) -> None:
+        self.live.opened(self.id)
         await self.send(event("session.created", session=self._wire()))
 
     async def closed(self) -> None:
         """The socket closed: stop the response (its task is withdrawn) and tidy up."""
+        self.live.closed(self.id)
         if self.reply is not None and self.reply.runner is not None:
             self.reply.runner.cancel()
             await asyncio.gather(self.reply.runner, return_exceptions=True)
@@ -249,16 +253,26 @@ class RealtimeSession:
                 "commit or clear it.",
                 code="input_audio_buffer_full",
             )
-        self._buffer += pcm
         if self._vad is None:
+            if not self._buffer:  # a manual turn begins
+                self._speech_item = conv.item_id()
+                self.announce("speech_started", item_id=self._speech_item)
+            self._buffer += pcm
+            self.live.publish(self.id, pcm)
             return
+        self._buffer += pcm
         vad = self._vad
         found = vad.feed(pcm) if len(pcm) < 96_000 else await asyncio.to_thread(vad.feed, pcm)
+        started_now = False
         for change in found:
             if isinstance(change, SpeechStarted):
                 await self._speech_started(change.audio_start_ms)
+                started_now = True
             else:
                 await self._speech_stopped(change.audio_end_ms, change.detected_ms)
+        if vad.speaking and self.live.listening(self.id):
+            # From the prefix padding on, as the utterance will be recorded.
+            self.live.publish(self.id, bytes(self._buffer) if started_now else pcm)
         if not vad.speaking:
             self._keep_only_padding()
         elif ms_of(len(self._buffer)) > MAX_BUFFER_MS:
@@ -282,6 +296,7 @@ class RealtimeSession:
         del self._buffer[:cut]
         self._buffer_start_ms = begin
         self._speech_item = conv.item_id()
+        self.announce("speech_started", item_id=self._speech_item)
         if detection.interrupt_response:
             self._interrupt("turn_detected")
         await self.send(
@@ -294,6 +309,7 @@ class RealtimeSession:
 
     async def _speech_stopped(self, end_ms: int, detected_ms: int) -> None:
         item_id = self._speech_item or conv.item_id()
+        self.announce("speech_stopped", item_id=item_id)
         await self.send(
             event("input_audio_buffer.speech_stopped", audio_end_ms=end_ms, item_id=item_id)
         )
@@ -335,6 +351,7 @@ class RealtimeSession:
         item = conv.audio_turn(saved, MEDIA_URL_PREFIX + saved, ms_of(len(pcm)))
         item.id = item.wire["id"] = item_id
         previous = self.conversation.add(item)
+        self.announce("committed", item_id=item.id)
         await self.send(
             event("input_audio_buffer.committed", item_id=item.id, previous_item_id=previous)
         )
@@ -459,6 +476,8 @@ class RealtimeSession:
                 "output_audio_format": settings.output_format,
                 "turn_detection": detection.wire() if detection else None,
                 "voice": {
+                    "session_id": self.id,
+                    "item_id": reply.heard.id if reply.heard else None,
                     "utterance_ms": reply.heard.audio_ms if reply.heard else None,
                     "interrupted": interrupted,
                     "fillers": list(self.study.voice.fillers) if reply.modality == "audio" else [],
@@ -467,6 +486,10 @@ class RealtimeSession:
             **facts,
         )
         return task
+
+    def announce(self, kind: str, **fields: Any) -> None:
+        """Tell the wizards listening live what happens in the session."""
+        self.live.publish(self.id, {"type": kind, **fields})
 
     def note_interruption(self, reply: Reply) -> None:
         """The participant spoke over `reply`: the wizard's next task says so."""
