@@ -4,6 +4,7 @@
 // operator types goes back in the reply frame's `transcript`.
 
 import { h, safeAudioUrl } from "./dom.js";
+import { monitorFor } from "./voicelive.js";
 
 export const VOICE_API = "openai.realtime";
 
@@ -61,6 +62,10 @@ export class VoiceTurn {
       h("div", { class: "voice-head" }, h("span", { class: "voice-title", text: "🎙 Voice" }), this.state, this.replayButton),
       interruption(task.voice && task.voice.interrupted),
       this.canvas, this.audio, this.transcriptInput, this.buildFillers(task, onFiller));
+    // From now on the wizard hears this session's next utterances as they are spoken.
+    const voice = task.voice || {};
+    this.monitor = monitorFor(voice.session_id);
+    const heardLive = Boolean(this.monitor && voice.item_id && this.monitor.heard(voice.item_id));
     if (this.url) {
       this.audio.src = this.url;
       this.audio.addEventListener("playing", () => {
@@ -69,7 +74,12 @@ export class VoiceTurn {
       });
       this.audio.addEventListener("ended", () => this.setState("finished", "Finished speaking"));
       this.drawWave();
-      this.play();
+      if (heardLive) {
+        this.el.dataset.heard = "live";
+        this.setState("finished", "Heard live · finished speaking");
+      } else {
+        this.play();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ and the answer, and the app hears the answer spoken."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import openai
@@ -70,6 +71,18 @@ async def test_wizard_hears_the_utterance_and_answers_in_speech(
         await page.keyboard.type(ANSWER)
         await page.keyboard.press("Enter")
         got = early + await asyncio.wait_for(events.until("response.done"), 15)
+        # The next utterance is heard live, while it is spoken, and not played again.
+        await stream(conn, silence(0.3) + spoken("And the other one?") + silence(0.8))
+        live = page.locator(".voice-live")
+        await expect(live).to_have_attribute("data-state", re.compile("speech_|committed"))
+        await page.wait_for_function(
+            "Number(document.querySelector('.voice-live').dataset.bytes || 0) > 24000"
+        )
+        await expect(console.view.locator(".voice-turn")).to_have_attribute("data-heard", "live")
+        await console.composer.click()
+        await page.keyboard.type("It comes on Monday.")
+        await page.keyboard.press("Enter")
+        await asyncio.wait_for(events.until("response.done"), 15)
     [heard] = of_type(got, "conversation.item.input_audio_transcription.completed")
     assert heard["transcript"] == SAID
     assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == FILLER + ANSWER
