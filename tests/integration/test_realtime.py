@@ -415,3 +415,19 @@ async def test_the_wizard_hears_the_next_utterance_live(
             async with http.ws_connect(url, headers=headers):
                 pass
         assert ended.value.status == 404
+
+
+async def test_no_wizard_online_fails_the_response_not_the_session(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """With nobody to answer, the response fails with the API's error and the session lives."""
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await typed_turn(conn, events)
+        got = await events.until("response.done")
+        [error] = of_type(got, "error")
+        assert error["error"]["code"] == "no_operator_online"
+        assert got[-1]["response"]["status"] == "failed"
+        await conn.session.update(session=TEXT_SESSION)
+        await events.until("session.updated")

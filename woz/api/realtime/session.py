@@ -378,7 +378,8 @@ class RealtimeSession:
         )
         media_id = None
         if audio:
-            pcm = Decoder(self.settings.input_format).feed(b64decode(audio))
+            decoder = Decoder(self.settings.input_format)
+            pcm = await asyncio.to_thread(decoder.feed, b64decode(audio))
             media_id = await self._save(pcm)
         item = conv.from_client(create.item, MEDIA_URL_PREFIX + media_id if media_id else None)
         if media_id is not None:
