@@ -431,3 +431,26 @@ async def test_no_wizard_online_fails_the_response_not_the_session(
         assert got[-1]["response"]["status"] == "failed"
         await conn.session.update(session=TEXT_SESSION)
         await events.until("session.updated")
+
+
+async def test_the_audio_clock_keeps_time_over_odd_sized_appends(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """After half a minute of silence in appends of odd sizes, speech is found where it
+    is, and the utterance holds the speech and its padding, no more."""
+    op = await woz.online_operator()
+    quiet = silence(30.0)
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn, timeout=30)
+        await events.until("session.created")
+        for start in range(0, len(quiet), 1001):
+            chunk = quiet[start : start + 1001]
+            await conn.input_audio_buffer.append(audio=base64.b64encode(chunk).decode())
+        await stream(conn, tone(0.5) + silence(0.7))
+        [started] = of_type(
+            await events.until("input_audio_buffer.speech_started"),
+            "input_audio_buffer.speech_started",
+        )
+        assert abs(started["audio_start_ms"] - 30_000) <= 20
+        task = await op.next_task()
+        assert 500 + 300 <= task["voice"]["utterance_ms"] <= 500 + 300 + 500 + 60

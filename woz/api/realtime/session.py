@@ -110,7 +110,9 @@ class RealtimeSession:
         self._decoder = Decoder(self.settings.input_format)
         self._vad: Vad | None = None
         self._buffer = bytearray()
-        self._buffer_start_ms = 0  # on the audio clock: ms of audio appended before it
+        # The audio clock, in bytes of 24 kHz PCM16 appended since the session began: the
+        # buffer holds the last `len(_buffer)` of them (bytes, not ms: no rounding drift).
+        self._appended = 0
         self._speech_item: str | None = None  # the id the utterance being spoken will have
         self._speech_ended_at: datetime | None = None
         self._last_heard: conv.Item | None = None
@@ -234,7 +236,7 @@ class RealtimeSession:
 
     def _reset_vad(self) -> None:
         detection = self.settings.turn_detection
-        position = self._vad.position_ms if self._vad is not None else self._buffer_start_ms
+        position = ms_of(self._appended)
         self._vad = Vad(detection.threshold, detection.silence_duration_ms) if detection else None
         if self._vad is not None:
             self._vad.start_at(position)
@@ -258,9 +260,11 @@ class RealtimeSession:
                 self._speech_item = conv.item_id()
                 self.announce("speech_started", item_id=self._speech_item)
             self._buffer += pcm
+            self._appended += len(pcm)
             self.live.publish(self.id, pcm)
             return
         self._buffer += pcm
+        self._appended += len(pcm)
         vad = self._vad
         found = vad.feed(pcm) if len(pcm) < 96_000 else await asyncio.to_thread(vad.feed, pcm)
         started_now = False
@@ -279,22 +283,24 @@ class RealtimeSession:
             await self._speech_stopped(vad.position_ms, vad.position_ms)
             vad.reset()
 
+    @property
+    def _buffer_start(self) -> int:
+        """Where the buffer begins on the audio clock (bytes appended before it)."""
+        return self._appended - len(self._buffer)
+
     def _keep_only_padding(self) -> None:
         detection = self.settings.turn_detection
         assert detection is not None
         keep = bytes_for_ms(detection.prefix_padding_ms + (ONSET_FRAMES + 1) * FRAME_MS)
         if len(self._buffer) > keep:
-            dropped = len(self._buffer) - keep
-            del self._buffer[:dropped]
-            self._buffer_start_ms += ms_of(dropped)
+            del self._buffer[: len(self._buffer) - keep]
 
     async def _speech_started(self, start_ms: int) -> None:
         detection = self.settings.turn_detection
         assert detection is not None
-        begin = max(self._buffer_start_ms, start_ms - detection.prefix_padding_ms)
-        cut = bytes_for_ms(begin - self._buffer_start_ms)
+        wanted = bytes_for_ms(max(0, start_ms - detection.prefix_padding_ms))
+        cut = max(0, wanted - self._buffer_start)
         del self._buffer[:cut]
-        self._buffer_start_ms = begin
         self._speech_item = conv.item_id()
         self.announce("speech_started", item_id=self._speech_item)
         if detection.interrupt_response:
@@ -313,10 +319,9 @@ class RealtimeSession:
         await self.send(
             event("input_audio_buffer.speech_stopped", audio_end_ms=end_ms, item_id=item_id)
         )
-        cut = min(len(self._buffer), bytes_for_ms(detected_ms - self._buffer_start_ms))
+        cut = min(len(self._buffer), max(0, bytes_for_ms(detected_ms) - self._buffer_start))
         utterance = bytes(self._buffer[:cut])
         del self._buffer[:cut]
-        self._buffer_start_ms += ms_of(cut)
         self._speech_item = None
         item = await self._commit(utterance, item_id)
         detection = self.settings.turn_detection
@@ -337,9 +342,7 @@ class RealtimeSession:
         await self._commit(utterance, item_id)
 
     def _clear(self) -> None:
-        position = self._vad.position_ms if self._vad is not None else 0
         self._buffer.clear()
-        self._buffer_start_ms = position
         if self._vad is not None:
             self._vad.reset()
         self._speech_item = None
