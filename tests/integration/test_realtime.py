@@ -454,3 +454,52 @@ async def test_the_audio_clock_keeps_time_over_odd_sized_appends(
         assert abs(started["audio_start_ms"] - 30_000) <= 20
         task = await op.next_task()
         assert 500 + 300 <= task["voice"]["utterance_ms"] <= 500 + 300 + 500 + 60
+
+
+async def test_a_live_persona_shows_finished_words_in_a_text_session(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """In a text session, a live persona's words are sent as the wizard types them."""
+    op = await woz.online_operator()
+    async with openai_client.realtime.connect(model="org/wizard-live") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.session.update(session=TEXT_SESSION)
+        await events.until("session.updated")
+        await typed_turn(conn, events)
+        task = await op.next_task()
+        await op.typing(task["id"], "Hello there fr")
+        [early] = of_type(
+            await events.until("response.output_text.delta"), "response.output_text.delta"
+        )
+        assert early["delta"] == "Hello there "
+        await op.reply(task["id"], "Hello there friend.")
+        got = await events.until("response.done")
+    [done] = of_type(got, "response.output_text.done")
+    assert done["text"] == "Hello there friend."
+
+
+async def test_an_audio_item_created_by_the_client_reaches_the_wizard(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A user message with base64 audio (no VAD involved) is an utterance like any other."""
+    op = await woz.online_operator()
+    clip = base64.b64encode(tone(0.4)).decode()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_audio", "audio": clip, "transcript": "beep"}],
+            }
+        )
+        [added] = of_type(await events.until("conversation.item.done"), "conversation.item.added")
+        assert added["item"]["content"] == [{"type": "input_audio", "transcript": "beep"}]
+        await conn.response.create()
+        task = await op.next_task()
+        parts = task["messages"][-1]["content"]
+        assert [p["type"] for p in parts] == ["audio", "text"] and parts[1]["text"] == "beep"
+        await op.reply(task["id"], "Beep to you too.")
+        await events.until("response.done")
