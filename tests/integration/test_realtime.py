@@ -503,3 +503,38 @@ async def test_an_audio_item_created_by_the_client_reaches_the_wizard(
         assert [p["type"] for p in parts] == ["audio", "text"] and parts[1]["text"] == "beep"
         await op.reply(task["id"], "Beep to you too.")
         await events.until("response.done")
+
+
+async def test_speaking_over_the_answer_cuts_it_and_the_record_says_so(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """Speech while the answer is being spoken stops it; the record keeps the interruption
+    and what was sent, and the wizard's next task shows what had been said."""
+    op = await woz.online_operator()
+    long_answer = " ".join(f"This is sentence number {n} of a long answer." for n in range(40))
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await typed_turn(conn, events)
+        task = await op.next_task()
+        ack = await op.reply(task["id"], long_answer)
+        await events.until("response.output_audio.delta")
+        await stream(conn, tone(0.3))
+        got = await events.until("response.done")
+        response = got[-1]["response"]
+        assert response["status"] == "cancelled"
+        assert response["status_details"]["reason"] == "turn_detected"
+        [message] = response["output"]
+        assert message["status"] == "incomplete"
+        said = message["content"][0]["transcript"]
+        assert said and long_answer.startswith(said) and said != long_answer
+        await stream(conn, silence(0.8))
+        after = await op.next_task()
+        assert after["voice"]["interrupted"]["while"] == "speaking"
+        assert after["voice"]["interrupted"]["said"] == said
+        assert [m["role"] for m in after["messages"]][-2:] == ["assistant", "user"]
+        assert after["messages"][-2]["content"][0]["text"] == said
+    record = await woz.store.get_record(ack["record_id"])
+    assert record is not None and record.voice is not None
+    assert record.voice.interrupted_by == "turn_detected" and record.voice.audio_sent_ms > 0
+    assert record.answer is not None and record.answer.content == long_answer
