@@ -70,8 +70,8 @@ class VoiceMonitor {
     const samples = new Int16Array(buffer);
     if (!samples.length) return;
     this.bytes += buffer.byteLength;
-    const line = status();
-    line.dataset.bytes = String((Number(line.dataset.bytes) || 0) + buffer.byteLength);
+    // Half a second of the participant's voice has been heard live.
+    if (this.bytes >= RATE) status().dataset.live = "true";
     try {
       this.context = this.context || new AudioContext({ sampleRate: RATE });
       const audio = this.context.createBuffer(1, samples.length, RATE);

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, WAIT_S
+from tests.browser.conftest import WAIT_S, launched
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from woz.media import MEDIA_URL_PREFIX
@@ -55,19 +55,13 @@ def microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def browser(microphone: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        args = [
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone}",
-            "--autoplay-policy=no-user-gesture-required",
-        ]
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with launched(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+        "--autoplay-policy=no-user-gesture-required",
+    ) as chromium:
+        yield chromium
 
 
 @asynccontextmanager
@@ -100,9 +94,7 @@ async def answered(page: Page, op: ScriptedOperator, task: dict[str, Any]) -> st
     await op.reply(task["id"], ANSWER, transcript=SAID)
     await expect(page.locator(".msg-assistant .bubble").last).to_have_text(ANSWER)
     await expect(page.locator(".msg-user .bubble").last).to_have_text(SAID)
-    await page.wait_for_function(
-        "Number(document.getElementById('voice-bar').dataset.played || 0) > 12000"
-    )
+    await expect(page.locator("#voice-bar")).to_have_attribute("data-speaking", "true")
     return str(part["url"]).removeprefix(MEDIA_URL_PREFIX)
 
 

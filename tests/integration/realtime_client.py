@@ -9,8 +9,11 @@ import math
 import struct
 import subprocess
 import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import TypeAdapter
@@ -48,6 +51,17 @@ class Events:
             got.append(frame)
             if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
                 return got
+
+
+@asynccontextmanager
+async def opened(
+    client: AsyncOpenAI, model: str = "wizard"
+) -> AsyncIterator[tuple[AsyncRealtimeConnection, Events]]:
+    """A Realtime session of `model` through the SDK, past its `session.created`."""
+    async with client.realtime.connect(model=model) as connection:
+        events = Events(connection)
+        await events.until("session.created")
+        yield connection, events
 
 
 def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from tests.integration.realtime_client import (
     Events,
     audio_of,
     of_type,
+    opened,
     silence,
     spoken,
     stream,
@@ -70,9 +71,7 @@ async def test_audio_session_with_server_vad(woz: Woz, openai_client: openai.Asy
     """Speech streamed in is cut by the VAD, heard by the wizard, and answered in speech."""
     op = await woz.online_operator()
     speech = silence(0.5) + spoken("What is the weather like today?") + silence(1.0)
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await stream(conn, speech)
         heard = await events.until("conversation.item.done")
         kinds = [e["type"] for e in heard]
@@ -130,9 +129,7 @@ async def test_audio_session_with_server_vad(woz: Woz, openai_client: openai.Asy
 async def test_barge_in_cancels_the_reply(woz: Woz, openai_client: openai.AsyncOpenAI) -> None:
     """Speaking again while the wizard is answering withdraws the task and cancels the reply."""
     op = await woz.online_operator()
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await stream(conn, tone(0.6) + silence(0.8))
         await events.until("response.created")
         first = await op.next_task()
@@ -160,9 +157,7 @@ async def test_client_cancel_and_truncate_are_recorded(
 ) -> None:
     """`response.cancel` stops a reply; `conversation.item.truncate` records what was played."""
     op = await woz.online_operator()
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await conn.session.update(
             session={"type": "realtime", "audio": {"input": {"turn_detection": None}}}
         )
@@ -197,9 +192,7 @@ async def test_function_call(woz: Woz, openai_client: openai.AsyncOpenAI) -> Non
         "description": "The weather in a city",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     }
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await conn.session.update(session=TEXT_SESSION | {"tools": [tool]})
         await events.until("session.updated")
         await conn.conversation.item.create(
@@ -242,9 +235,7 @@ async def test_malformed_events_get_error_events(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """Bad events get Realtime `error` events naming the problem; the session goes on."""
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await conn.send_raw("{not json")  # type: ignore[attr-defined]
         [error] = await events.until("error")
         assert error["error"]["code"] == "invalid_json"
@@ -299,9 +290,7 @@ async def test_g711_session(woz: Woz, openai_client: openai.AsyncOpenAI) -> None
     """A telephony session speaks μ-law at 8 kHz both ways."""
     op = await woz.online_operator()
     pcmu = {"format": {"type": "audio/pcmu"}}
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await conn.session.update(
             session={"type": "realtime", "audio": {"input": pcmu, "output": pcmu}}
         )
@@ -334,9 +323,7 @@ async def test_a_filler_is_spoken_before_the_answer_is_sent(
 ) -> None:
     """A filler that starts the wizard's draft is spoken at once; the answer follows it."""
     op = await woz.online_operator()
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await typed_turn(conn, events)
         task = await op.next_task()
         assert "Hmm, let me check." in task["voice"]["fillers"]
@@ -358,9 +345,7 @@ async def test_a_live_persona_speaks_finished_sentences_while_the_wizard_types(
 ) -> None:
     """Each finished sentence of a live persona's draft is spoken before the reply."""
     op = await woz.online_operator()
-    async with openai_client.realtime.connect(model="org/wizard-live") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "org/wizard-live") as (conn, events):
         await typed_turn(conn, events)
         task = await op.next_task()
         await op.typing(task["id"], "The first sentence is ready. The second is")
@@ -383,9 +368,7 @@ async def test_the_wizard_hears_the_next_utterance_live(
     they speak: the state as text frames, the audio as PCM16 frames."""
     op = await woz.online_operator()
     headers = {"Authorization": f"Bearer {woz.operator_token}"}
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await stream(conn, tone(0.5) + silence(0.8))
         first = await op.next_task()
         session_id = first["voice"]["session_id"]
@@ -421,9 +404,7 @@ async def test_no_wizard_online_fails_the_response_not_the_session(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     """With nobody to answer, the response fails with the API's error and the session lives."""
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await typed_turn(conn, events)
         got = await events.until("response.done")
         [error] = of_type(got, "error")
@@ -461,9 +442,7 @@ async def test_a_live_persona_shows_finished_words_in_a_text_session(
 ) -> None:
     """In a text session, a live persona's words are sent as the wizard types them."""
     op = await woz.online_operator()
-    async with openai_client.realtime.connect(model="org/wizard-live") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "org/wizard-live") as (conn, events):
         await conn.session.update(session=TEXT_SESSION)
         await events.until("session.updated")
         await typed_turn(conn, events)
@@ -485,9 +464,7 @@ async def test_an_audio_item_created_by_the_client_reaches_the_wizard(
     """A user message with base64 audio (no VAD involved) is an utterance like any other."""
     op = await woz.online_operator()
     clip = base64.b64encode(tone(0.4)).decode()
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await conn.conversation.item.create(
             item={
                 "type": "message",
@@ -512,9 +489,7 @@ async def test_speaking_over_the_answer_cuts_it_and_the_record_says_so(
     and what was sent, and the wizard's next task shows what had been said."""
     op = await woz.online_operator()
     long_answer = " ".join(f"This is sentence number {n} of a long answer." for n in range(40))
-    async with openai_client.realtime.connect(model="wizard") as conn:
-        events = Events(conn)
-        await events.until("session.created")
+    async with opened(openai_client, "wizard") as (conn, events):
         await typed_turn(conn, events)
         task = await op.next_task()
         ack = await op.reply(task["id"], long_answer)

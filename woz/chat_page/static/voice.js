@@ -288,7 +288,9 @@ export class VoiceMode {
     source.start(this.playEnd);
     this.playEnd += buffer.duration;
     this.playing.push(source);
-    this.bar.dataset.played = String((Number(this.bar.dataset.played) || 0) + count);
+    this.played = (this.played || 0) + count;
+    // Half a second of the answer is on its way to the speakers: the answer is being heard.
+    if (this.played >= RATE / 2) this.bar.dataset.speaking = "true";
     source.addEventListener("ended", () => { this.playing = this.playing.filter((s) => s !== source); });
   }
 
