@@ -513,3 +513,36 @@ async def test_speaking_over_the_answer_cuts_it_and_the_record_says_so(
     assert record is not None and record.voice is not None
     assert record.voice.interrupted_by == "turn_detected" and record.voice.audio_sent_ms > 0
     assert record.answer is not None and record.answer.content == long_answer
+
+
+async def test_items_can_be_retrieved_and_deleted(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A deleted item is no longer shown to the wizard; an unknown one is an error."""
+    op = await woz.online_operator()
+    async with opened(openai_client) as (conn, events):
+        for text in ("Forget this.", "Keep this."):
+            await conn.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                }
+            )
+        got = await events.until("conversation.item.done")
+        got += await events.until("conversation.item.done")
+        added = of_type(got, "conversation.item.added")
+        first, second = (event["item"]["id"] for event in added)
+        await conn.conversation.item.delete(item_id=first)
+        await events.until("conversation.item.deleted", item_id=first)
+        await conn.conversation.item.retrieve(item_id=second)
+        [retrieved] = await events.until("conversation.item.retrieved")
+        assert retrieved["item"]["content"] == [{"type": "input_text", "text": "Keep this."}]
+        await conn.conversation.item.retrieve(item_id=first)
+        [error] = await events.until("error")
+        assert error["error"]["code"] == "item_not_found"
+        await conn.response.create()
+        task = await op.next_task()
+        assert [m["content"][0]["text"] for m in task["messages"]] == ["Keep this."]
+        await op.reply(task["id"], "Kept.")
+        await events.until("response.done")

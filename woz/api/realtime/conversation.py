@@ -61,6 +61,12 @@ class Conversation:
     def find(self, wanted: str) -> Item | None:
         return next((item for item in self.items if item.id == wanted), None)
 
+    def remove(self, wanted: str) -> Item | None:
+        item = self.find(wanted)
+        if item is not None:
+            self.items.remove(item)
+        return item
+
     def messages(self) -> list[Message]:
         return [item.message for item in self.items]
 

@@ -167,6 +167,16 @@ class ItemTruncate(_Event):
     audio_end_ms: int = Field(ge=0)
 
 
+class ItemDelete(_Event):
+    type: Literal["conversation.item.delete"]
+    item_id: str
+
+
+class ItemRetrieve(_Event):
+    type: Literal["conversation.item.retrieve"]
+    item_id: str
+
+
 class ResponseCreate(_Event):
     type: Literal["response.create"]
     response: ResponseParams | None = None
@@ -188,6 +198,8 @@ ClientEvent = Annotated[
     | BufferClear
     | ItemCreate
     | ItemTruncate
+    | ItemDelete
+    | ItemRetrieve
     | ResponseCreate
     | ResponseCancel
     | OutputAudioClear,
@@ -197,6 +209,7 @@ _CLIENT_EVENT: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
 KNOWN_TYPES = (
     "session.update, input_audio_buffer.append, input_audio_buffer.commit, "
     "input_audio_buffer.clear, conversation.item.create, conversation.item.truncate, "
+    "conversation.item.delete, conversation.item.retrieve, "
     "response.create, response.cancel, output_audio_buffer.clear"
 )
 

@@ -40,6 +40,8 @@ from woz.api.realtime.events import (
     ClientEvent,
     EventError,
     ItemCreate,
+    ItemDelete,
+    ItemRetrieve,
     ItemTruncate,
     OutputAudioClear,
     ResponseCancel,
@@ -188,6 +190,11 @@ class RealtimeSession:
                 await self._create_item(parsed)
             elif isinstance(parsed, ItemTruncate):
                 await self._truncate(parsed)
+            elif isinstance(parsed, ItemDelete):
+                await self._delete(parsed)
+            elif isinstance(parsed, ItemRetrieve):
+                item = self._item(parsed.item_id)
+                await self.send(event("conversation.item.retrieved", item=item.wire))
             elif isinstance(parsed, ResponseCreate):
                 await self._respond(parsed)
             elif isinstance(parsed, ResponseCancel):
@@ -427,6 +434,28 @@ class RealtimeSession:
         if self.reply is not None:
             log.info("realtime.interrupted", response_id=self.reply.id, reason=reason)
             self.reply.cancel(reason)
+
+    def _item(self, item_id: str) -> conv.Item:
+        item = self.conversation.find(item_id)
+        if item is None:
+            raise EventError(
+                f"Item with item_id '{item_id}' not found.", param="item_id", code="item_not_found"
+            )
+        return item
+
+    async def _delete(self, delete: ItemDelete) -> None:
+        """The item leaves the conversation: later tasks do not show it to the wizard.
+        An answer being given cannot be deleted from under it."""
+        item = self._item(delete.item_id)
+        if self.reply is not None and item in self.reply.output:
+            raise EventError(
+                "The item belongs to the response in progress: cancel it first.",
+                param="item_id",
+            )
+        self.conversation.remove(item.id)
+        if item.media_id is not None and not self.keep_audio:
+            await self.media.delete(item.media_id)
+        await self.send(event("conversation.item.deleted", item_id=item.id))
 
     async def _truncate(self, truncate: ItemTruncate) -> None:
         item = self.conversation.find(truncate.item_id)
