@@ -25,6 +25,7 @@ from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings
 from woz.context import STORE
+from woz.dispatch.kv import KeyValue
 from woz.models.study import Study
 from woz.store.base import Store
 from woz.study import parse_study
@@ -198,8 +199,9 @@ async def _serve(
     study: Study,
     settings: Settings,
     own_data: bool,
+    kv: KeyValue | None = None,
 ) -> AsyncIterator[Woz]:
-    server = await aiohttp_server(create_app(study, settings))
+    server = await aiohttp_server(create_app(study, settings, kv=kv))
     store = server.app[STORE]
     _, app_key = await create_key(store, study.id, "app", "test app")
     _, operator_token = await create_key(store, study.id, "operator", "Olive")

@@ -27,6 +27,7 @@ from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands, settings_from
 from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
+from woz.dispatch.factory import RedisUnreachable
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
@@ -92,7 +93,7 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     )
     try:
         await runner.setup()
-    except (MissingKey, StoreUnavailable) as exc:
+    except (MissingKey, StoreUnavailable, RedisUnreachable) as exc:
         raise CliError(str(exc)) from exc
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -267,6 +268,13 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
         default=default,
         help="PostgreSQL database shared by every woz process, postgresql://... (or"
         " WOZ_DATABASE_URL; default: SQLite in the data folder)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=default,
+        help="Redis shared by every woz process's dispatcher, redis://... (or WOZ_REDIS_URL;"
+        " default: the dispatcher's state stays in this process)",
     )
     parser.add_argument("--log-level", default=default, help="debug, info, warning or error")
 

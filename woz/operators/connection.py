@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, web
 
-from woz.dispatch.base import QueueStatus
+from woz.dispatch.backend import QueueStatus
 from woz.jsontext import dumps
 from woz.models.protocol import task_view
 from woz.models.task import Task

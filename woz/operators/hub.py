@@ -130,14 +130,14 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
             await previous.stop()
             await previous.close()
         connection.send("hello", **await _hello(request, key))
-        dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+        await dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _handle(request, connection, key, message.data)
             elif message.type == WSMsgType.BINARY:
                 connection.send("error", code="bad_frame", message="Send text frames of JSON.")
     finally:
-        dispatcher.disconnect(key.id, connection)
+        await asyncio.shield(dispatcher.disconnect(key.id, connection))
         try:
             if connections.get(key.id) is connection:
                 del connections[key.id]
@@ -166,15 +166,15 @@ async def _handle(
     operator = connection.operator_key_id
     try:
         if isinstance(frame, ReadyFrame):
-            dispatcher.ready(operator, frame.capacity)
+            await dispatcher.ready(operator, frame.capacity)
             await request.app[PRESENCE].mark(operator, "available")
         elif isinstance(frame, PauseFrame):
-            dispatcher.pause(operator)
+            await dispatcher.pause(operator)
             await request.app[PRESENCE].mark(operator, "paused")
         elif isinstance(frame, TypingFrame):
-            dispatcher.typing(operator, frame.task_id, frame.text)
+            await dispatcher.typing(operator, frame.task_id, frame.text)
         elif isinstance(frame, ReleaseFrame):
-            dispatcher.release(operator, frame.task_id)
+            await dispatcher.release(operator, frame.task_id)
         elif isinstance(frame, ReplyFrame):
             await connection.run(_reply(dispatcher, connection, frame))
         elif isinstance(frame, ReuseConsentFrame):
