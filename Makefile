@@ -49,6 +49,7 @@ test: $(STAMP) browser-deps speech-deps nginx-deps node-deps lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/tts.py
 
 clean:

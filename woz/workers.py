@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -26,6 +27,8 @@ from types import FrameType
 from woz.config import Settings
 from woz.dispatch.factory import open_kv
 from woz.store.factory import store_for
+
+STOP_WAIT_S = 30.0  # a worker still stopping this long after the signal is killed
 
 
 class WorkersRefused(Exception):
@@ -82,7 +85,11 @@ def run_workers(workers: int, target: Callable[..., None], args: tuple[object, .
         started.start()
         processes.append(started)
 
+    stopping_since: float | None = None
+
     def forward(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping_since
+        stopping_since = stopping_since or time.monotonic()
         for process in processes:
             if process.is_alive() and process.pid is not None:
                 if signum == signal.SIGTERM:
@@ -92,8 +99,13 @@ def run_workers(workers: int, target: Callable[..., None], args: tuple[object, .
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for process in processes:
-            process.join()
+        while any(process.is_alive() for process in processes):
+            for process in processes:
+                process.join(timeout=0.5)
+            if stopping_since is not None and time.monotonic() - stopping_since > STOP_WAIT_S:
+                for process in processes:
+                    if process.is_alive():  # its shutdown hangs: no worker outlives the parent
+                        process.kill()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

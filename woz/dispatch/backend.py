@@ -250,9 +250,10 @@ class Backend(Protocol):
 
     async def live(self, max_tasks: int, participant: str | None) -> LiveDispatch: ...
 
-    async def sweep(self, front: str) -> None:
+    async def sweep(self, front: str) -> bool:
         """Say `front` is alive; end the part of fronts that stopped answering (their
-        operators enter the reconnect grace, their requests are gone)."""
+        operators enter the reconnect grace, their requests are gone). True when
+        `front` itself had been taken for gone (or is new)."""
 
     async def close_front(self, front: str) -> None:
         """This front stops: the tasks that only its requests waited for end, expired."""

@@ -46,7 +46,7 @@ from woz.dispatch.conversations import continues_and_history
 from woz.dispatch.docs import task_timings
 from woz.dispatch.kv import KeyValue, StateUnavailable
 from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
-from woz.dispatch.rules import SharedBackend
+from woz.dispatch.shared import SharedBackend
 from woz.dispatch.throttle import Throttled
 from woz.dispatch.validation import check_reply
 from woz.errors import TaskExpired, Unavailable, WozError
@@ -392,9 +392,9 @@ class Front:
         what a shared state that restarted empty lost."""
         while True:
             try:
-                await self._backend.sweep(self.id)
+                forgotten = await self._backend.sweep(self.id)
                 epoch = await self._backend.epoch()
-                if epoch != self._epoch:
+                if epoch != self._epoch or forgotten:
                     await self._restore()
                     self._epoch = epoch
                 await self._hand_over()
