@@ -120,6 +120,25 @@ def ask(
     )
 
 
+async def live_then_reply(
+    stream: AsyncIterator[Any], typed: str, reply: Callable[[], Awaitable[object]]
+) -> str:
+    """Read a streamed chat completion until `typed` has arrived (live text, before any
+    reply), then run `reply` and read the rest: the whole text the client received."""
+    pieces = aiter(stream)
+    seen = ""
+    async with asyncio.timeout(10):
+        while typed not in seen:
+            chunk = await anext(pieces)
+            if chunk.choices and chunk.choices[0].delta.content:
+                seen += chunk.choices[0].delta.content
+    await reply()
+    async for chunk in pieces:
+        if chunk.choices and chunk.choices[0].delta.content:
+            seen += chunk.choices[0].delta.content
+    return seen
+
+
 @pytest.fixture
 def study_toml(request: pytest.FixtureRequest) -> str:
     """The test study. Parametrize indirectly with a TOML string to replace it, or

@@ -26,7 +26,7 @@ import pytest
 import redis
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import STUDY_TOML, Woz, _serve, ask, with_values
+from tests.conftest import STUDY_TOML, Woz, _serve, ask, live_then_reply, with_values
 from tests.databases import fresh_schema
 from woz.config import Settings
 from woz.context import DISPATCHER
@@ -171,17 +171,9 @@ async def test_live_typing_reaches_a_client_on_another_front(pair: Pair) -> None
         )
         task = await op.next_task()
         await op.typing(task["id"], "Hello there ")
-        pieces = aiter(stream)
-        seen = ""
-        async with asyncio.timeout(5):
-            while "Hello there" not in seen:
-                chunk = await anext(pieces)
-                if chunk.choices and chunk.choices[0].delta.content:
-                    seen += chunk.choices[0].delta.content
-        await op.reply(task["id"], "Hello there friend.")
-        async for chunk in pieces:
-            if chunk.choices and chunk.choices[0].delta.content:
-                seen += chunk.choices[0].delta.content
+        seen = await live_then_reply(
+            stream, "Hello there", lambda: op.reply(task["id"], "Hello there friend.")
+        )
     assert seen == "Hello there friend."
 
 

@@ -12,6 +12,7 @@ import aiohttp
 import openai
 import pytest
 
+from tests.conftest import live_then_reply
 from tests.integration.woz_processes import PrivateRedis, deployment
 from woz.operators.client import OperatorClient
 
@@ -60,17 +61,9 @@ async def test_streamed_live_typing_from_an_operator_on_the_other_process() -> N
             )
             task = await op.next_task()
             await op.typing(task["id"], "Typed on A ")
-            pieces = aiter(stream)
-            seen = ""
-            async with asyncio.timeout(10):
-                while "Typed on A" not in seen:
-                    chunk = await anext(pieces)
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        seen += chunk.choices[0].delta.content
-            await op.reply(task["id"], "Typed on A and sent.")
-            async for chunk in pieces:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    seen += chunk.choices[0].delta.content
+            seen = await live_then_reply(
+                stream, "Typed on A", lambda: op.reply(task["id"], "Typed on A and sent.")
+            )
         assert seen == "Typed on A and sent."
 
 

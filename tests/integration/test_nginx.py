@@ -19,6 +19,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from tests.conftest import live_then_reply
 from tests.integration.woz_processes import Server, deployment, free_port
 from woz.operators.client import OperatorClient
 
@@ -129,17 +130,9 @@ async def test_answers_stream_through_nginx_in_front_of_two_processes() -> None:
             )
             task = await op.next_task()
             await op.typing(task["id"], "Through nginx ")
-            pieces = aiter(stream)
-            seen = ""
-            async with asyncio.timeout(10):
-                while "Through nginx" not in seen:
-                    chunk = await anext(pieces)
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        seen += chunk.choices[0].delta.content
-            await op.reply(task["id"], "Through nginx and back.")
-            async for chunk in pieces:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    seen += chunk.choices[0].delta.content
+            seen = await live_then_reply(
+                stream, "Through nginx", lambda: op.reply(task["id"], "Through nginx and back.")
+            )
             assert seen == "Through nginx and back."
 
             async def ask(i: int) -> str:

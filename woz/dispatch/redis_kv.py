@@ -4,9 +4,10 @@ A transaction holds one lock: first this process's asyncio lock (so one
 coroutine per process contends), then a Redis key set with `SET NX PX` and an
 owner token, released by a compare-and-delete script; a process that dies
 holding it loses it after `LOCK_TTL_MS`. Documents read in a transaction are
-cached; documents put are written, with their TTL, in one MULTI/EXEC pipeline
-at its end, with the lock's release and the events it published (PUBLISH on
-`<prefix>ch:<front>`). Sets and sorted sets change at once, under the lock.
+cached; documents put and set changes are written, with their TTLs, in one
+MULTI/EXEC pipeline at its end, with the lock's release and the events it
+published (PUBLISH on `<prefix>ch:<front>`); a read of a set with changes waiting
+sends them first.
 
 Every key is under `prefix` (`WOZ_REDIS_PREFIX`, default `woz:`), so several
 deployments, or test runs, share one Redis without seeing each other.
@@ -51,6 +52,8 @@ class RedisTxn:
         self._docs: dict[str, Any] = {}  # key -> model, text, or None (absent)
         self._writes: dict[str, tuple[str | None, float]] = {}  # key -> (text or delete, ttl)
         self.events: list[tuple[str, BaseModel]] = []
+        self._ops: list[tuple[str, tuple[Any, ...]]] = []  # set changes not yet sent
+        self._dirty: set[str] = set()  # the keys they change
 
     async def get(self, key: str, kind: type[M]) -> M | None:
         if key not in self._docs:
@@ -87,56 +90,76 @@ class RedisTxn:
         self._docs[key] = value
         self._writes[key] = (value, ttl_s)
 
+    # Set and sorted-set changes wait in `_ops` for the commit's pipeline; a read of a
+    # key with changes waiting sends them first (one round trip), so every read sees
+    # the transaction's own changes.
+
+    def _defer(self, key: str, method: str, *args: Any) -> None:
+        self._ops.append((method, args))
+        self._dirty.add(key)
+
+    async def _settle(self, key: str) -> None:
+        if key in self._dirty:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                self._apply(pipe)
+                await pipe.execute()
+
+    def _apply(self, pipe: Any) -> None:
+        for method, args in self._ops:
+            getattr(pipe, method)(*args)
+        self._ops.clear()
+        self._dirty.clear()
+
     async def zadd(self, key: str, member: str, score: float, ttl_s: float | None = None) -> None:
-        if ttl_s is None:
-            await self._redis.zadd(self._p + key, {member: score})
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self._p + key, {member: score})
-            pipe.pexpire(self._p + key, int(ttl_s * 1000))
-            await pipe.execute()
+        self._defer(key, "zadd", self._p + key, {member: score})
+        if ttl_s is not None:
+            self._defer(key, "pexpire", self._p + key, int(ttl_s * 1000))
 
     async def zrem(self, key: str, member: str) -> None:
-        await self._redis.zrem(self._p + key, member)
+        self._defer(key, "zrem", self._p + key, member)
 
     async def zfirst(self, key: str, count: int) -> list[tuple[str, float]]:
+        await self._settle(key)
         found: list[Any] = await self._redis.zrange(self._p + key, 0, count - 1, withscores=True)
         return [(str(member), float(score)) for member, score in found]
 
     async def zall(self, key: str) -> list[str]:
+        await self._settle(key)
         return [str(member) for member in await self._redis.zrange(self._p + key, 0, -1)]
 
     async def zcard(self, key: str) -> int:
+        await self._settle(key)
         return int(await self._redis.zcard(self._p + key))
 
     async def zdue(self, key: str, max_score: float, limit: int) -> list[str]:
+        await self._settle(key)
         found = await self._redis.zrangebyscore(self._p + key, "-inf", max_score, 0, limit)
         return [str(member) for member in found]
 
     async def sadd(self, key: str, member: str, ttl_s: float | None = None) -> None:
-        if ttl_s is None:
-            await self._redis.sadd(self._p + key, member)
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(self._p + key, member)
-            pipe.pexpire(self._p + key, int(ttl_s * 1000))
-            await pipe.execute()
+        self._defer(key, "sadd", self._p + key, member)
+        if ttl_s is not None:
+            self._defer(key, "pexpire", self._p + key, int(ttl_s * 1000))
 
     async def srem(self, key: str, member: str) -> None:
-        await self._redis.srem(self._p + key, member)
+        self._defer(key, "srem", self._p + key, member)
 
     async def smembers(self, key: str) -> set[str]:
+        await self._settle(key)
         return {str(member) for member in await self._redis.smembers(self._p + key)}
 
     async def scard(self, key: str) -> int:
+        await self._settle(key)
         return int(await self._redis.scard(self._p + key))
 
     def publish(self, channel: str, event: BaseModel) -> None:
         self.events.append((channel, event))
 
     async def commit(self, token: str) -> None:
-        """Write the documents put, publish the events for other processes, release."""
+        """Send the set changes, write the documents put, publish the events for other
+        processes, release the lock: one MULTI/EXEC."""
         async with self._redis.pipeline(transaction=True) as pipe:
+            self._apply(pipe)
             for key, (text, ttl_s) in self._writes.items():
                 if text is None:
                     pipe.delete(self._p + key)
