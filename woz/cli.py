@@ -116,6 +116,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    orphan_watch = asyncio.create_task(_stop_if_orphaned(stop)) if worker is not None else None
     # With --port 0 the system picks a free port: print the one actually bound.
     bound = runner.addresses[0][1] if runner.addresses else settings.port
     base = settings.public_url or f"http://{settings.host}:{bound}"
@@ -126,7 +127,24 @@ async def _serve(
     try:
         await stop.wait()
     finally:
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         await runner.cleanup()
+
+
+ORPHAN_EXIT_S = 15.0  # a worker whose parent died gets this long to stop, then exits
+
+
+async def _stop_if_orphaned(stop: asyncio.Event) -> None:
+    """A worker of `--workers` stops when its parent is gone (killed): no worker may
+    outlive `woz serve`. If stopping hangs, it exits anyway."""
+    parent = os.getppid()
+    while True:  # polled: no event tells a process that its parent died
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            break
+    stop.set()
+    asyncio.get_running_loop().call_later(ORPHAN_EXIT_S, os._exit, 1)
 
 
 async def _new_key(
