@@ -85,6 +85,10 @@ class KeyValue(Protocol):
 
     def txn(self) -> AbstractAsyncContextManager[Txn]: ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[Txn]:
+        """Reads without the lock (figures, the watch view): never queued behind the
+        decisions waiting for it. Nothing written in it is kept."""
+
     async def first_score(self, key: str) -> float | None:
         """The lowest score in a sorted set, read without the lock (a peek)."""
 

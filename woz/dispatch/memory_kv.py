@@ -197,6 +197,10 @@ class MemoryKeyValue(ChangeListeners):
             if handler is not None:
                 handler(event)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[MemoryTxn]:
+        yield MemoryTxn(self)  # reads return at once here: the same as a transaction
+
     async def first_score(self, key: str) -> float | None:
         zset = self.values.get(key)
         if not isinstance(zset, _SortedSet):

@@ -215,6 +215,13 @@ class RedisKeyValue(ChangeListeners):
             if handler is not None:
                 handler(event)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[RedisTxn]:
+        try:
+            yield RedisTxn(self)  # never committed: its writes, if any, are dropped
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(f"Redis does not answer: {exc}") from exc
+
     async def _acquire(self) -> str:
         token = secrets.token_hex(8)
         attempt = 0

@@ -32,11 +32,11 @@ class SharedBackend(TaskRules):
     # -- figures ---------------------------------------------------------------
 
     async def status(self) -> QueueStatus:
-        async with self._kv.txn() as t:
+        async with self._kv.snapshot() as t:
             return await self.queue_status(t)
 
     async def task(self, task_id: str) -> Task | None:
-        async with self._kv.txn() as t:
+        async with self._kv.snapshot() as t:
             doc = await t.get(docs.task_key(task_id), TaskDoc)
         return doc.task if doc is not None and not doc.finished else None
 
@@ -44,7 +44,7 @@ class SharedBackend(TaskRules):
         """Operators present and the `max_tasks` oldest tasks someone waits for.
 
         A task whose client left is only kept for a retry: nobody is waiting on it."""
-        async with self._kv.txn() as t:
+        async with self._kv.snapshot() as t:
             operators = await self.operators(t)
             ids = await t.zall(docs.IN_FLIGHT)
             watched: list[TaskDoc] = []
