@@ -38,7 +38,9 @@ from woz.context import (
     UPSTREAMS,
 )
 from woz.dispatch.base import Admission, chain
-from woz.dispatch.memory import MemoryDispatcher
+from woz.dispatch.factory import open_kv
+from woz.dispatch.front import Front
+from woz.dispatch.kv import KeyValue
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
@@ -55,9 +57,15 @@ from woz.watch import setup_watch, watch_headers
 
 log = structlog.get_logger(__name__)
 
+GIVEN_KV = web.AppKey("given_kv", KeyValue)  # shared state handed in (tests of several fronts)
 
-def create_app(study: Study, settings: Settings, store: Store | None = None) -> web.Application:
-    """A woz server for `study`. With no `store`, the one the settings name (`store_for`)."""
+
+def create_app(
+    study: Study, settings: Settings, store: Store | None = None, kv: KeyValue | None = None
+) -> web.Application:
+    """A woz server for `study`. With no `store`, the one the settings name (`store_for`);
+    with no `kv` (the dispatcher's shared state), the one they name (`open_kv`), which
+    the app then closes."""
     app = web.Application(
         client_max_size=settings.max_body_mib * 1024 * 1024,
         middlewares=[
@@ -72,6 +80,8 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[STUDY] = study
     app[STORE] = store if store is not None else store_for(settings)
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
+    if kv is not None:
+        app[GIVEN_KV] = kv
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
@@ -88,7 +98,14 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     study = app[STUDY]
-    await store.open()
+    given = app.get(GIVEN_KV)
+    kv = given if given is not None else await open_kv(app[SETTINGS])  # first: it may refuse
+    try:
+        await store.open()
+    except BaseException:
+        if given is None:
+            await kv.close()
+        raise
     secret = await store.study_secret(study.id, study.study.title)
     app[STUDY_SECRET] = secret
     app[KEYS] = KeyRing(store, study.id)
@@ -99,6 +116,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     except MissingKey:
         await session.close()
         await store.close()
+        if given is None:
+            await kv.close()
         raise
     research = await open_research(
         store, study, secret, app[RECORDER].operator_pseudonym, media=app[MEDIA]
@@ -112,15 +131,16 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     # Research first: a refused task (withdrawn, no consent) gets no arm, and
     # personal data is redacted before anything else reads the messages.
     admissions: list[Admission] = [research.admission, Conditions(study, store).admit]
-    dispatcher = MemoryDispatcher(
-        study.routing, app[RECORDER], admit=chain(admissions), models=models
-    )
+    dispatcher = Front(kv, study.routing, app[RECORDER], admit=chain(admissions), models=models)
+    await dispatcher.open()
     app[DISPATCHER] = dispatcher
     log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
     try:
         yield
     finally:
         await dispatcher.close()
+        if given is None:
+            await kv.close()
         await app[RECORDER].close()
         await research.presence.close()
         await session.close()

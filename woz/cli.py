@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -27,6 +29,7 @@ from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands, settings_from
 from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
+from woz.dispatch.factory import RedisUnreachable
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
@@ -37,6 +40,7 @@ from woz.study import StudyFileError, load_study
 from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
 from woz.watch import RESEARCHER_LOGIN
+from woz.workers import WorkersRefused, check_workers, free_port, preflight, run_workers
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
 GC_THRESHOLDS = (50_000, 50, 1000)
@@ -84,7 +88,11 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> None:
+async def _serve(
+    study: Study, settings: Settings, banner: list[str] | None, *, worker: int | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM; `worker` is this process's index under `--workers`
+    (the port is shared, and only the first worker prints where woz is)."""
     app = create_app(study, settings)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
@@ -93,9 +101,9 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     )
     try:
         await runner.setup()
-    except (MissingKey, StoreUnavailable) as exc:
+    except (MissingKey, StoreUnavailable, RedisUnreachable) as exc:
         raise CliError(str(exc)) from exc
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)
     try:
         await site.start()
     except OSError as exc:
@@ -109,16 +117,35 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    orphan_watch = asyncio.create_task(_stop_if_orphaned(stop)) if worker is not None else None
     # With --port 0 the system picks a free port: print the one actually bound.
     bound = runner.addresses[0][1] if runner.addresses else settings.port
     base = settings.public_url or f"http://{settings.host}:{bound}"
-    print(f"woz is serving study {study.id!r} at {base}/v1  (Ctrl+C stops)", flush=True)
-    for line in banner or []:
-        print(line.replace("{base}", base), flush=True)
+    if not worker:
+        print(f"woz is serving study {study.id!r} at {base}/v1  (Ctrl+C stops)", flush=True)
+        for line in banner or []:
+            print(line.replace("{base}", base), flush=True)
     try:
         await stop.wait()
     finally:
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         await runner.cleanup()
+
+
+ORPHAN_EXIT_S = 15.0  # a worker whose parent died gets this long to stop, then exits
+
+
+async def _stop_if_orphaned(stop: asyncio.Event) -> None:
+    """A worker of `--workers` stops when its parent is gone (killed): no worker may
+    outlive `woz serve`. If stopping hangs, it exits anyway."""
+    parent = os.getppid()
+    while True:  # polled: no event tells a process that its parent died
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            break
+    stop.set()
+    asyncio.get_running_loop().call_later(ORPHAN_EXIT_S, os._exit, 1)
 
 
 async def _new_key(
@@ -201,7 +228,32 @@ def cmd_serve(args: argparse.Namespace) -> None:
         f"   (for {study.recruitment.platform})",
         "Operators and researchers log in with the link `woz keys create` prints for their key.",
     ]
-    asyncio.run(_serve(study, settings_from(args), pages))
+    settings = settings_from(args)
+    workers = args.workers or 1
+    try:
+        check_workers(workers, settings)
+    except WorkersRefused as exc:
+        raise CliError(str(exc)) from exc
+    if workers == 1:
+        asyncio.run(_serve(study, settings, pages))
+        return
+    try:
+        asyncio.run(preflight(settings))
+    except (StoreUnavailable, RedisUnreachable) as exc:
+        raise CliError(str(exc)) from exc
+    if settings.port == 0:  # the workers must share one port: pick it for them
+        settings = settings.model_copy(update={"port": free_port(settings.host)})
+    print(f"woz starts {workers} workers on port {settings.port}", flush=True)
+    code = run_workers(workers, _worker, (args.study[0], settings, pages))
+    if code:
+        raise CliError(f"a worker stopped with exit code {code}")
+
+
+def _worker(index: int, study_file: str, settings: Settings, pages: list[str]) -> None:
+    """One process of `woz serve --workers N` (started by `woz.workers.run_workers`)."""
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(_load(study_file), settings, pages, worker=index))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
@@ -271,6 +323,13 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
         help="PostgreSQL database shared by every woz process, postgresql://... (or"
         " WOZ_DATABASE_URL; default: SQLite in the data folder)",
     )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=default,
+        help="Redis shared by every woz process's dispatcher, redis://... (or WOZ_REDIS_URL;"
+        " default: the dispatcher's state stays in this process)",
+    )
     parser.add_argument("--log-level", default=default, help="debug, info, warning or error")
 
 
@@ -311,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve a study")
     # Appended, so that a second --study is refused rather than silently replacing the first.
     serve.add_argument("--study", required=True, action="append", help="the study file (TOML)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WOZ_WORKERS", "1")),
+        help="server processes sharing the port (default 1, or WOZ_WORKERS); more than one"
+        " needs --database-url and --redis-url",
+    )
     _add_listen_options(serve)
     serve.set_defaults(func=cmd_serve)
 

@@ -54,7 +54,7 @@ class CommandRefused(Exception):
 
 
 # The options a command line may set, by the name of the setting each one sets.
-_OPTIONS = ("data", "database_url", "host", "port")
+_OPTIONS = ("data", "database_url", "redis_url", "host", "port")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -197,7 +197,7 @@ async def test_the_participant_page_refuses_actions_from_other_pages(woz: Woz) -
         subject = tombstone_of(client.participant)
     assert await woz.store.list_consents(woz.study.id) == []
     assert await woz.store.list_disclosures(woz.study.id, subject) == []
-    assert woz.server.app[DISPATCHER].status().waiting == 0
+    assert (await woz.server.app[DISPATCHER].status()).waiting == 0
 
 
 @pytest.mark.parametrize("study_toml", [PAGE_STUDY_TOML], indirect=True)

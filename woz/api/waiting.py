@@ -20,7 +20,8 @@ from aiohttp import web
 
 from woz.api.sse import ClientGone, client_gone
 from woz.context import SETTINGS
-from woz.dispatch.base import Delivery, TaskHandle
+from woz.dispatch.backend import Delivery
+from woz.dispatch.base import TaskHandle
 
 
 async def await_delivery(

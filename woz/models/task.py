@@ -138,6 +138,13 @@ class Task(BaseModel):
     redactions: dict[str, int] = Field(default_factory=dict)
     raw_messages: list[Message] | None = None
 
+    @property
+    def drafts_heard(self) -> bool:
+        """Whether the waiting client follows the operator's drafts: a live task, or a
+        spoken turn whose wizard may start with a filler that is said at once."""
+        voice = self.request.get("voice")
+        return self.live or bool(isinstance(voice, dict) and voice.get("fillers"))
+
 
 class Answer(BaseModel):
     """What goes back to the app: text or tool calls, and who produced it."""
