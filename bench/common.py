@@ -54,8 +54,18 @@ def free_port() -> int:
 
 
 def raise_nofile(wanted: int) -> int:
-    """Raise this process's open-file limit towards `wanted` (children inherit it)."""
+    """Raise this process's open-file limit towards `wanted` (children inherit it).
+
+    The hard limit is raised too where the process may (root, CAP_SYS_RESOURCE): the
+    load process alone holds one socket per waiting request.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return wanted
+        except (ValueError, OSError):
+            pass  # unprivileged: the hard limit stays
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

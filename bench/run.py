@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -55,6 +56,17 @@ from bench.common import (
 from bench.report import BOT_CAPACITY, BOTS, CONCURRENCY, PACED_RATE, report, targets
 
 WAITING = 20000
+
+
+def waiting_default() -> int:
+    """20,000, or fewer where the hard open-file limit is lower: the load process holds
+    one socket per waiting request and woz one more, and neither may pass that limit."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        return WAITING
+    return min(WAITING, int(hard) - 1000)
+
+
 LIVE_STREAMS = 50
 READY_TRIES = 150  # polls 0.1 s apart: 15 s for a server to answer
 LOAD_TIMEOUT_S = 150.0
@@ -486,7 +498,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per server, interleaved")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per round")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per round")
-    parser.add_argument("--waiting", type=int, default=WAITING, help="requests held at once")
+    parser.add_argument(
+        "--waiting", type=int, default=waiting_default(), help="requests held at once"
+    )
     parser.add_argument(
         "--log-level", default="info", help="woz's log level (default: woz's own default, info)"
     )

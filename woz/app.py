@@ -6,6 +6,8 @@ reverse order when it stops, so a test server and `woz serve` share one path.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +24,7 @@ from woz.config import Settings
 from woz.console import console_headers, setup_console
 from woz.context import (
     ADMISSION,
+    ANSWER_STATS,
     DISPATCHER,
     KEYS,
     MEDIA,
@@ -38,6 +41,7 @@ from woz.context import (
 )
 from woz.dispatch.base import Admission, chain
 from woz.dispatch.memory import MemoryDispatcher
+from woz.log_summary import AnswerStats, summarise
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
@@ -70,7 +74,9 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
     app[STUDY] = study
     app[STORE] = store if store is not None else store_for(settings)
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
+    app[ANSWER_STATS] = AnswerStats()
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_summary)
     app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
     app.on_response_prepare.append(_response_headers)
@@ -122,6 +128,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await research.presence.close()
         await session.close()
         await store.close()
+
+
+async def _summary(app: web.Application) -> AsyncIterator[None]:
+    """The periodic `woz.summary` log line (answered, waiting, p50/p99) while serving."""
+    dispatcher = app[DISPATCHER]
+    interval = app[SETTINGS].log_summary_s
+    task = asyncio.create_task(
+        summarise(app[ANSWER_STATS], lambda: dispatcher.status().waiting, interval)
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _end_waiting_requests(app: web.Application) -> None:
