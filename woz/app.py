@@ -133,10 +133,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 async def _summary(app: web.Application) -> AsyncIterator[None]:
     """The periodic `woz.summary` log line (answered, waiting, p50/p99) while serving."""
     dispatcher = app[DISPATCHER]
-    interval = app[SETTINGS].log_summary_s
-    task = asyncio.create_task(
-        summarise(app[ANSWER_STATS], lambda: dispatcher.status().waiting, interval)
-    )
+
+    async def waiting() -> int:
+        return dispatcher.status().waiting
+
+    task = asyncio.create_task(summarise(app[ANSWER_STATS], waiting, app[SETTINGS].log_summary_s))
     try:
         yield
     finally:

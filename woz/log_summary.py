@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -65,11 +65,14 @@ class AnswerStats:
         return figures
 
 
-async def summarise(stats: AnswerStats, waiting: Callable[[], int], interval_s: float) -> None:
-    """Log `stats` every `interval_s` seconds, forever (cancel to stop)."""
+async def summarise(
+    stats: AnswerStats, waiting: Callable[[], Awaitable[int]], interval_s: float
+) -> None:
+    """Log `stats` every `interval_s` seconds, forever (cancel to stop); `waiting` says
+    how many requests wait for a human now."""
     while True:
         await asyncio.sleep(interval_s)
         figures = stats.take()
-        now_waiting = waiting()
+        now_waiting = await waiting()
         if figures["answered"] or now_waiting:
             log.info("woz.summary", interval_s=interval_s, waiting=now_waiting, **figures)

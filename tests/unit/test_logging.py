@@ -3,6 +3,8 @@ and the periodic summary's figures."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -10,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+import structlog.testing
 
-from woz.log_summary import AnswerStats
+from woz.log_summary import AnswerStats, summarise
 from woz.logging import configure_logging
 
 
@@ -104,3 +107,51 @@ def test_summary_percentiles_are_within_their_bucket() -> None:
     assert 99 <= p99 <= 99 * 1.05
     # The next interval starts from nothing.
     assert stats.take() == {"answered": 0, "p50_ms": None, "p99_ms": None}
+
+
+class _Intervals:
+    """`waiting` for `summarise`: counts its calls; `passed` is set on the third, when
+    two intervals' lines have been logged (a line follows its call at once)."""
+
+    def __init__(self, waiting: int) -> None:
+        self.waiting = waiting
+        self.calls = 0
+        self.passed = asyncio.Event()
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        if self.calls >= 3:
+            self.passed.set()
+        return self.waiting
+
+
+async def _summaries(stats: AnswerStats, waiting: int) -> list[dict[str, object]]:
+    """The `woz.summary` events logged over two intervals."""
+    intervals = _Intervals(waiting)
+    with structlog.testing.capture_logs() as events:
+        summary = asyncio.create_task(summarise(stats, intervals, 0.01))
+        try:
+            async with asyncio.timeout(5):
+                await intervals.passed.wait()
+        finally:
+            summary.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await summary
+    return [e for e in events if e["event"] == "woz.summary"]
+
+
+async def test_the_summary_line_says_answered_waiting_and_percentiles() -> None:
+    stats = AnswerStats()
+    stats.answered(0.004)
+    first, second, *_ = await _summaries(stats, waiting=7)
+    assert first["answered"] == 1
+    assert first["waiting"] == 7
+    assert first["log_level"] == "info"
+    p50 = first["p50_ms"]
+    assert isinstance(p50, float) and 4 <= p50 <= 4 * 1.05
+    assert second["answered"] == 0  # each interval counts its own answers
+    assert second["waiting"] == 7
+
+
+async def test_an_idle_server_logs_no_summary() -> None:
+    assert await _summaries(AnswerStats(), waiting=0) == []
