@@ -68,6 +68,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     # A request waiting for a human holds only its task, not the parsed body too.
     del body, raw, wire, facts
     handle = await request.app[DISPATCHER].submit(task)
+    del task  # admission may have made a redacted copy: only the handle's task lives on
     return await _Reply(request, handle, model).run()
 
 

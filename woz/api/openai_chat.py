@@ -62,6 +62,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     # human should hold only its task, not three copies of what it asked.
     del body, raw, chat, facts
     handle = await request.app[DISPATCHER].submit(task)
+    del task  # admission may have made a redacted copy: only the handle's task lives on
     return await _Completion(request, handle, model, include_usage).run()
 
 
