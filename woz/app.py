@@ -164,6 +164,9 @@ async def request_context(request: web.Request, handler: Any) -> web.StreamRespo
         return response
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+        # Bound by `api_auth` without a frame of its own to undo it; a keep-alive
+        # connection's next request must not carry this one's key.
+        structlog.contextvars.unbind_contextvars("app_key")
 
 
 async def _response_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -20,7 +20,7 @@ The base class does the rest the same way for every dialect:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,11 +61,14 @@ class Exchange(ABC):
         self.streamed = ""  # live-mode text already sent; the answer starts with it
         self._first_token_sent = False
 
-    async def run(self) -> web.StreamResponse:
-        """Answer the request, as a stream if the app asked for one."""
+    def run(self) -> Coroutine[Any, Any, web.StreamResponse]:
+        """Answer the request, as a stream if the app asked for one.
+
+        Not a coroutine itself: it returns the one that does the work, so a request
+        waiting for a human keeps one frame fewer alive."""
         if self.task.stream:
-            return await self.stream()
-        return await self.respond()
+            return self.stream()
+        return self.respond()
 
     async def respond(self) -> web.StreamResponse:
         """The whole answer as one JSON body; a `WozError` goes to the error middleware."""
