@@ -36,7 +36,7 @@ def api_auth(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse
 
     Not a coroutine: with a key seen before (nearly every request) it returns the
     handler's own awaitable, so no frame of it stays alive while a request waits. The
-    key id it binds into the log context is unbound by `request_context`."""
+    key id it binds into the log context ends with the request (see `request_context`)."""
     if not request.path.startswith("/v1/"):
         response: Awaitable[web.StreamResponse] = handler(request)
         return response
