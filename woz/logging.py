@@ -8,10 +8,11 @@ a no-op (structlog's filtering logger). Request and task ids are bound once with
 `structlog.contextvars`, so every line in a request's context carries them.
 Secrets are never passed to a logger.
 
-What goes out at the default `info`: the server starting and stopping, errors,
-operators joining and leaving, and a periodic summary (`woz.log_summary`).
-Events about each task are `debug`. Other libraries (aiohttp, asyncio) log
-through the standard library at `warning` and above, in the same format.
+What goes out at the default `info`: the server starting, errors, operators
+joining and leaving, a periodic summary (`woz.log_summary`), and the
+dispatcher's line per task queued and assigned. Other libraries (aiohttp,
+asyncio) log through the standard library at `warning` and above, in the same
+format.
 """
 
 from __future__ import annotations
