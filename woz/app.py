@@ -29,6 +29,7 @@ from woz.context import (
     KEYS,
     MEDIA,
     OPERATOR_RECORDS,
+    PAGE_SESSIONS,
     PARTICIPANTS,
     PRESENCE,
     RECORDER,
@@ -49,6 +50,7 @@ from woz.operators import setup_operators
 from woz.origin import same_origin_only
 from woz.recording import StoreRecorder
 from woz.research.conditions import Conditions
+from woz.research.page_sessions import PageSessions
 from woz.research.service import open_research
 from woz.store.base import Store
 from woz.store.factory import store_for
@@ -108,6 +110,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         store, study, secret, app[RECORDER].operator_pseudonym, media=app[MEDIA]
     )
     app[PARTICIPANTS] = research.participants
+    app[PAGE_SESSIONS] = PageSessions(store, study)
     app[ADMISSION] = research.admission
     app[UPSTREAMS] = models
     app[PRESENCE] = research.presence
@@ -170,7 +173,7 @@ def request_context(request: web.Request, handler: Any) -> Awaitable[web.StreamR
 async def _response_headers(request: web.Request, response: web.StreamResponse) -> None:
     """The request id on every response; the security headers of each browser surface."""
     console_headers.apply(request, response)
-    chat_page_headers.apply(request, response)
+    chat_page_headers(request, response)
     watch_headers.apply(request, response)
     request_id = request.get(REQUEST_ID)
     if request_id:

@@ -32,6 +32,7 @@ from woz.console import OPERATOR_LOGIN
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
+from woz.research.recruitment import study_link
 from woz.store.base import Store, StoreUnavailable
 from woz.store.factory import store_for
 from woz.study import StudyFileError, load_study
@@ -219,6 +220,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
         f"Participant page  {{base}}{page_path(study.id)}",
         f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
+        f"  Study link        {study_link(study, '{base}' + page_path(study.id))}"
+        f"   (for {study.recruitment.platform})",
         "Operators and researchers log in with the link `woz keys create` prints for their key.",
     ]
     asyncio.run(_serve(study, settings_from(args), pages))

@@ -14,6 +14,7 @@ from woz.models.study import Study
 from woz.recording import StoreRecorder
 from woz.research.admission import ResearchAdmission
 from woz.research.operators import OperatorRecords
+from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.speech import StudyVoice
@@ -28,6 +29,7 @@ KEYS = web.AppKey("keys", KeyRing)
 RECORDER = web.AppKey("recorder", StoreRecorder)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 PARTICIPANTS = web.AppKey("participants", Participants)
+PAGE_SESSIONS = web.AppKey("page_sessions", PageSessions)
 PRESENCE = web.AppKey("presence", PresenceLog)
 MEDIA = web.AppKey("media", MediaFolder)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from woz.models.recruitment import EmbeddingSection, RecruitmentSection
 
 PermittedUse = Literal[
     "in_study_analysis",
@@ -178,13 +181,29 @@ class ParticipantPageSection(_Strict):
     participant pages show as their title and subtitle, in place of the study's own
     `title` and `description`, which are the researchers' and may state the research
     question or the deception. The title defaults to the persona's display name.
+    `locale`: the language of the page's own words (`woz/chat_page/static/locales/`,
+    one file per language: en, fr).
     """
 
     persona: str | None = None
     title: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=500)
+    locale: str = "en"
+
+    @field_validator("locale")
+    @classmethod
+    def _a_locale_woz_has(cls, locale: str) -> str:
+        if locale not in page_locales():
+            raise ValueError(f"locale {locale!r} is not one of {', '.join(page_locales())}")
+        return locale
 
 
+def page_locales() -> list[str]:
+    """The languages the participant page speaks: one JSON file each."""
+    return sorted(path.stem for path in LOCALES.glob("*.json"))
+
+
+LOCALES = Path(__file__).parents[1] / "chat_page" / "static" / "locales"
 ESPEAK_VOICE = re.compile(r"^[A-Za-z0-9_-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
 """An espeak-ng voice: a language code, optionally with a variant (`en-us`, `en-gb+f3`)."""
 _PIPER_VOICE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -295,6 +314,8 @@ class Study(_Strict):
     passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
     participant_page: ParticipantPageSection = Field(default_factory=ParticipantPageSection)
     voice: VoiceSection = Field(default_factory=VoiceSection)
+    recruitment: RecruitmentSection = Field(default_factory=RecruitmentSection)
+    embedding: EmbeddingSection = Field(default_factory=EmbeddingSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -330,6 +351,9 @@ class Study(_Strict):
             raise ValueError(
                 f"passthrough: upstream {embeddings!r} is not defined in [[upstreams]]"
             )
+        for coded in self.recruitment.arm_codes:
+            if self.arm(coded) is None:
+                raise ValueError(f"recruitment.arm_codes names {coded!r}, which is not an arm")
         spoken = self.voice.upstream
         if spoken is not None and spoken not in upstreams:
             raise ValueError(f"voice.upstream: upstream {spoken!r} is not defined in [[upstreams]]")
