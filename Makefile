@@ -45,6 +45,7 @@ test: $(STAMP) browser-deps speech-deps node-deps lint
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/tts.py
+	$(BIN)/python bench/realtime.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/node/node_modules

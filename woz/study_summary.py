@@ -91,6 +91,8 @@ def _voice(study: Study) -> str:
     plan = plan_voice(study.voice)
     upstream = f" at upstream {plan.upstream}" if plan.upstream else ""
     line = f"{plan.engine}{upstream}, voice {plan.voice}, speed {plan.speed:g}"
+    line += "; participants' recordings kept" if study.voice.keep_audio else ""
+    line += "; voice mode on the participant page" if study.participant_page.voice else ""
     return line + (f" ({plan.fallback})" if plan.fallback else "")
 
 
@@ -133,5 +135,10 @@ def warnings(study: Study) -> list[str]:
     found.extend(_recruitment_warnings(study))
     problem = voice_problem(plan_voice(study.voice))
     if problem:
-        found.append(f"[voice]: {problem}: /v1/audio/speech will fail")
+        found.append(f"[voice]: {problem}: /v1/audio/speech and /v1/realtime will not speak")
+    if study.voice.keep_audio and not section.consent_required:
+        found.append(
+            "[voice] keep_audio keeps participants' recordings, but consent_required is false: "
+            "voices may be recorded from people who did not agree"
+        )
     return found

@@ -152,12 +152,17 @@ class ScriptedOperator:
         *,
         tool_calls: list[Frame] | None = None,
         finish_reason: str | None = None,
+        transcript: str | None = None,
         wait: bool = True,
     ) -> Frame:
-        """Answer a task; returns the `reply.ack` (or `reply.rejected`) frame."""
+        """Answer a task; returns the `reply.ack` (or `reply.rejected`) frame.
+
+        `transcript` is, for a voice turn, what the user said as the operator heard it."""
         frame: Frame = {"type": "reply", "task_id": task_id}
         if content is not None:
             frame["content"] = content
+        if transcript is not None:
+            frame["transcript"] = transcript
         if tool_calls is not None:
             frame["tool_calls"] = tool_calls
         if finish_reason is not None:

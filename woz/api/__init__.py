@@ -24,10 +24,14 @@ from woz.api.openai_responses_stored import (
 from woz.api.openai_speech import create_speech, open_speech
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
+from woz.api.realtime.listen import LIVE_VOICE, LiveVoice, listen
+from woz.api.realtime.socket import key_from_protocols, realtime
 from woz.auth import bearer_token
 from woz.context import APP_KEY, KEYS
 from woz.errors import ErrorKind, WozError
 from woz.models.keys import KeyInfo
+
+REALTIME_PATH = "/v1/realtime"
 
 
 @web.middleware
@@ -40,7 +44,11 @@ def api_auth(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse
     if not request.path.startswith("/v1/"):
         response: Awaitable[web.StreamResponse] = handler(request)
         return response
-    token = bearer_token(request.headers.get("Authorization")) or request.headers.get("x-api-key")
+    token = (
+        bearer_token(request.headers.get("Authorization"))
+        or request.headers.get("x-api-key")
+        or (key_from_protocols(request) if request.path == REALTIME_PATH else None)
+    )
     if not token:
         raise WozError(
             ErrorKind.AUTHENTICATION,
@@ -88,6 +96,9 @@ def setup_api(app: web.Application) -> None:
     setup_background(app)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/audio/speech", create_speech)
+    app.router.add_get(REALTIME_PATH, realtime)
+    app[LIVE_VOICE] = LiveVoice()
+    app.router.add_get("/operator/voice/{session_id}", listen)
     app.cleanup_ctx.append(open_speech)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)

@@ -19,6 +19,7 @@ The page may be framed only by the origins of the study's `[embedding] allow`
 | `POST /p/{study_id}/consent` | `{"version", "text_sha256", "scopes"}`: consent to the text shown |
 | `POST /p/{study_id}/chat/completions` | Chat Completions, streamed as `/v1/` streams it |
 | `POST /p/{study_id}/start`, `end`, `debrief`, `complete`, `refuse` | see `flow` |
+| `GET /p/{study_id}/realtime` | voice mode (a WebSocket): the Realtime API of `/v1/realtime` |
 | `POST /p/{study_id}/reconsent` | `{"granted": bool}` after the debrief, when the study asks |
 | `POST /p/{study_id}/withdraw` | delete the participant's data; answers how many records went |
 | `GET /participant/static/*` | the page's script, styles and locales |
@@ -41,6 +42,7 @@ from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_reconsent, post_withdraw
 from woz.chat_page.flow import setup_flow
 from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path, page_study
+from woz.chat_page.voice import voice_socket
 from woz.headers import BROWSER_HEADERS
 from woz.models.study import Study
 
@@ -111,6 +113,7 @@ def setup_chat_page(app: web.Application) -> None:
     app.router.add_get(page + "/state", get_state)
     app.router.add_post(page + "/consent", post_consent)
     app.router.add_post(page + "/chat/completions", chat_completion)
+    app.router.add_get(page + "/realtime", voice_socket)
     app.router.add_post(page + "/reconsent", post_reconsent)
     app.router.add_post(page + "/withdraw", post_withdraw)
     setup_flow(app, page)

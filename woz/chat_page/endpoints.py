@@ -69,6 +69,8 @@ async def page_state(request: web.Request, participants: Participants, participa
         "withdrawn": status.withdrawn,
         "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,
         "session": await session_state(request, session, None if status.withdrawn else participant),
+        # Voice mode (`[participant_page] voice`), and whether recordings are kept.
+        "voice": ({"audio_kept": study.voice.keep_audio} if study.participant_page.voice else None),
     }
     if status.withdrawn:
         return state

@@ -169,6 +169,8 @@ class Answer(BaseModel):
     model: str | None = None
     # Why the model's draft failed, when it did: the operator answered without it.
     draft_failure: str | None = None
+    # A voice turn: what the operator heard the user say (they may type it).
+    input_transcript: str | None = None
 
     def as_message(self) -> Message:
         """The answer as the assistant turn that continues its conversation."""

@@ -196,6 +196,7 @@ async def _reply(dispatcher: Dispatcher, connection: OperatorConnection, frame: 
         content=frame.content,
         tool_calls=[call.to_call() for call in frame.tool_calls or []],
         finish_reason=frame.finish_reason or "stop",
+        input_transcript=frame.transcript or None,
     )
     try:
         record_id = await dispatcher.reply(connection.operator_key_id, frame.task_id, answer)

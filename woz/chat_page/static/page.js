@@ -11,6 +11,7 @@ import { ChatView } from "./chat.js";
 import { framed, tellParent } from "./embed.js";
 import { has, loadLocale, t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
+import { VoiceMode } from "./voice.js";
 
 const $ = (id) => document.getElementById(id);
 const STEPS = ["loading", "preview", "consent", "questionnaire", "chat", "debrief", "done", "withdraw", "withdrawn"];
@@ -18,6 +19,7 @@ const RETURN_DELAY_MS = 1500; // long enough to see the code before leaving
 
 let state = null;
 let chat = null;
+let voice = null; // voice mode, when the study has one (voice.js)
 let recordsDeleted = null;
 let debriefShown = false;
 let busy = false; // a step of the flow is under way (questionnaire, posting)
@@ -175,6 +177,7 @@ function renderChat() {
     });
   }
   startCountdown(state.session.seconds_left);
+  if (state.voice && !voice) voice = new VoiceMode(state, { onRefused: reload });
   show("chat");
   chat.focus();
 }
@@ -213,6 +216,7 @@ function stopCountdown() {
 
 function endChat(reason) {
   if (chat) chat.abort();
+  if (voice) voice.close();
   stopCountdown();
   return act($("end"), () => post("end", { reason }));
 }
@@ -271,6 +275,7 @@ function renderWithdrawn() {
   $("withdrawn-text").textContent = t("withdrawn.text", { when, turns });
   stopCountdown();
   if (chat) chat.abort();
+  if (voice) voice.close();
   $("transcript").replaceChildren(); // what was deleted leaves the screen too
   if (state.session.completion) return renderDone(false);
   show("withdrawn");
