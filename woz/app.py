@@ -6,7 +6,9 @@ reverse order when it stops, so a test server and `woz serve` share one path.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import aiohttp
@@ -22,6 +24,7 @@ from woz.config import Settings
 from woz.console import console_headers, setup_console
 from woz.context import (
     ADMISSION,
+    ANSWER_STATS,
     DISPATCHER,
     KEYS,
     MEDIA,
@@ -41,6 +44,7 @@ from woz.dispatch.base import Admission, chain
 from woz.dispatch.factory import open_kv
 from woz.dispatch.front import Front
 from woz.dispatch.kv import KeyValue
+from woz.log_summary import AnswerStats, summarise
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
@@ -82,7 +86,9 @@ def create_app(
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
     if kv is not None:
         app[GIVEN_KV] = kv
+    app[ANSWER_STATS] = AnswerStats()
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_summary)
     app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
     app.on_response_prepare.append(_response_headers)
@@ -147,24 +153,41 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await store.close()
 
 
+async def _summary(app: web.Application) -> AsyncIterator[None]:
+    """The periodic `woz.summary` log line (answered, waiting, p50/p99) while serving."""
+    dispatcher = app[DISPATCHER]
+
+    async def waiting() -> int:
+        return (await dispatcher.status()).waiting
+
+    task = asyncio.create_task(summarise(app[ANSWER_STATS], waiting, app[SETTINGS].log_summary_s))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _end_waiting_requests(app: web.Application) -> None:
     """Shutting down: requests still waiting for a human end now, not at their deadline."""
     await app[DISPATCHER].close()
 
 
 @web.middleware
-async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Give every request an id, bound into every log line it causes."""
+def request_context(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse]:
+    """Give every request an id, bound into every log line it causes.
+
+    Nothing to undo afterwards: aiohttp runs each request in a task of its own, with its
+    own copy of the context (aiohttp#3406), so what a request binds ends with it, and a
+    keep-alive connection's next request starts clean. So this is not a coroutine: it
+    returns the handler's own awaitable, and no frame of it stays alive while a request
+    waits for a human."""
     request_id = new_id("req_", 12)
     request[REQUEST_ID] = request_id
-    # bind/reset, not the `bound_contextvars` context manager: same effect, a
-    # fraction of the cost on a path every request takes.
-    tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    finally:
-        structlog.contextvars.reset_contextvars(**tokens)
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    response: Awaitable[web.StreamResponse] = handler(request)
+    return response
 
 
 async def _response_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -50,6 +50,15 @@ class KeyRing:
                 return None
             if len(self._known) < 10_000:
                 self._known[digest] = info
+        return self.allowed(info, roles)
+
+    def seen(self, token: str) -> KeyInfo | None:
+        """The key for `token` if it was verified before (no waiting), else None: then
+        `verify` asks the store. Check it with `allowed`."""
+        return self._known.get(hash_token(token))
+
+    def allowed(self, info: KeyInfo, roles: tuple[KeyRole, ...]) -> KeyInfo | None:
+        """`info` if it belongs to this study and has one of `roles`."""
         if info.study_id != self._study_id or info.role not in roles:
             return None
         return info

@@ -14,12 +14,14 @@ import contextlib
 import gc
 import json
 import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from woz.app import create_app
@@ -41,6 +43,8 @@ from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
 from woz.watch import RESEARCHER_LOGIN
 from woz.workers import WorkersRefused, check_workers, free_port, preflight, run_workers
+
+log = structlog.get_logger(__name__)
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
 GC_THRESHOLDS = (50_000, 50, 1000)
@@ -88,11 +92,30 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def raise_open_file_limit() -> int:
+    """Raise the soft limit on open files to the hard limit; returns the limit now in force.
+
+    Every waiting request holds a socket, so the soft limit (often 1,024) caps how many
+    requests can wait for a human at once; past it, accepting fails with EMFILE. The
+    hard limit is what the system lets this process have without privileges.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # some systems refuse RLIM_INFINITY as a soft limit: keep what we have
+    return -1 if soft == resource.RLIM_INFINITY else int(soft)
+
+
 async def _serve(
     study: Study, settings: Settings, banner: list[str] | None, *, worker: int | None = None
 ) -> None:
     """Serve until SIGINT or SIGTERM; `worker` is this process's index under `--workers`
     (the port is shared, and only the first worker prints where woz is)."""
+    open_files = raise_open_file_limit()
+    log.info("woz.open_files", limit=open_files)
     app = create_app(study, settings)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         " socket and send the pages' state-changing requests, e.g. https://lab.example",
     )
     log_level: str = "info"
+    log_summary_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between two `woz.summary` log lines (answered, waiting,"
+        " p50/p99 of the time to answer)",
+    )
 
     @field_validator("database_url")
     @classmethod

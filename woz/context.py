@@ -7,6 +7,7 @@ from aiohttp import web
 from woz.auth import KeyRing
 from woz.config import Settings
 from woz.dispatch.base import Dispatcher
+from woz.log_summary import AnswerStats
 from woz.media import MediaFolder
 from woz.models.keys import KeyInfo
 from woz.models.study import Study
@@ -35,6 +36,7 @@ UPSTREAMS = web.AppKey("upstreams", Upstreams)
 ADMISSION = web.AppKey("research_admission", ResearchAdmission)
 OPERATOR_RECORDS = web.AppKey("operator_records", OperatorRecords)
 SPEECH = web.AppKey("speech", StudyVoice)
+ANSWER_STATS = web.AppKey("answer_stats", AnswerStats)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

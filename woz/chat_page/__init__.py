@@ -30,6 +30,7 @@ which has both fields too). Authentication is in `woz.chat_page.session`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,15 @@ def chat_page_headers(request: web.Request, response: web.StreamResponse) -> Non
 
 
 @web.middleware
-async def chat_page_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Failures under `/p/` as `{"error": {"code", "message"}}`, like the research API's."""
+def chat_page_errors(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse]:
+    """Failures under `/p/` as `{"error": {"code", "message"}}`, like the research API's.
+
+    Not a coroutine: elsewhere it returns the handler's own awaitable, so no frame of
+    this middleware stays alive while an API request waits for a human."""
     if not request.path.startswith(PREFIX + "/"):
-        response: web.StreamResponse = await handler(request)
+        response: Awaitable[web.StreamResponse] = handler(request)
         return response
-    return await research_errors(request, handler)
+    return research_errors(request, handler)
 
 
 async def show_page(request: web.Request) -> web.StreamResponse:

@@ -156,7 +156,7 @@ class Assignment:
             if first_time:
                 for front in doc.waiters:
                     t.publish(front, TakenUp(task_id=task_id))
-            log.info("task.assigned", task_id=task_id, operator=op.key_id)
+            log.debug("task.assigned", task_id=task_id, operator=op.key_id)
         self._kv.changed()
 
     # -- leases --------------------------------------------------------------

@@ -103,11 +103,11 @@ class TaskRules(Assignment):
             if task.mode == "model":
                 doc.answering = True
                 self._put(t, doc)
-                log.info("task.to_model", task_id=task.id, upstream=task.upstream)
+                log.debug("task.to_model", task_id=task.id, upstream=task.upstream)
             else:
                 await self.enqueue(t, doc)
                 self._put(t, doc)
-                log.info("task.queued", task_id=task.id, persona=task.persona, api=task.api)
+                log.debug("task.queued", task_id=task.id, persona=task.persona, api=task.api)
                 await self.pump(t)
             # Events of this transaction reach the front before its request is registered
             # there: whether the task went straight to an operator is said here too.
@@ -134,7 +134,7 @@ class TaskRules(Assignment):
         await self._add_waiter_index(t, front, doc.task.id)
         await self._track(t, doc)
         self._put(t, doc)
-        log.info("task.joined", task_id=doc.task.id, waiters=doc.waiting)
+        log.debug("task.joined", task_id=doc.task.id, waiters=doc.waiting)
         await self.pump(t)
         doc = await t.get(docs.task_key(doc.task.id), TaskDoc) or doc  # as the pump left it
         return Joined(task=doc.task, draft=doc.draft, taken_up=doc.taken_up, delivery=doc.delivery)
@@ -196,7 +196,7 @@ class TaskRules(Assignment):
             await self._client_gone(t, doc)
 
     async def _client_gone(self, t: Txn, doc: TaskDoc) -> None:
-        log.info("task.client_gone", task_id=doc.task.id)
+        log.debug("task.client_gone", task_id=doc.task.id)
         await self.take_back(t, doc, "client_gone")
         await t.zadd(docs.TIMERS, f"a:{doc.task.id}", time.time() + self._routing.retry_ttl_s)
         self._put(t, doc)
@@ -450,7 +450,7 @@ class TaskRules(Assignment):
 
     def _replayed(self, task_id: str, record_id: str) -> None:
         """An answer already given goes to a retry: logged, and counted on its record."""
-        log.info("task.replayed", task_id=task_id, record_id=record_id)
+        log.debug("task.replayed", task_id=task_id, record_id=record_id)
         self._recorder.replayed(record_id)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
