@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from woz.models.questionnaire import Questionnaire, check_questionnaires
+
 PermittedUse = Literal[
     "in_study_analysis",
     "publication_excerpts",
@@ -295,6 +297,7 @@ class Study(_Strict):
     passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
     participant_page: ParticipantPageSection = Field(default_factory=ParticipantPageSection)
     voice: VoiceSection = Field(default_factory=VoiceSection)
+    questionnaires: list[Questionnaire] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -330,6 +333,7 @@ class Study(_Strict):
             raise ValueError(
                 f"passthrough: upstream {embeddings!r} is not defined in [[upstreams]]"
             )
+        check_questionnaires(self.questionnaires, {arm.id for arm in self.arms})
         spoken = self.voice.upstream
         if spoken is not None and spoken not in upstreams:
             raise ValueError(f"voice.upstream: upstream {spoken!r} is not defined in [[upstreams]]")

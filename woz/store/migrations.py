@@ -8,6 +8,32 @@ from __future__ import annotations
 
 import sqlite3
 
+QUESTIONNAIRE_TABLES = """
+    CREATE TABLE questionnaire_answers (
+        study_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        questionnaire TEXT NOT NULL,
+        moment TEXT NOT NULL,
+        arm TEXT,
+        answers TEXT NOT NULL,
+        submitted_at {time} NOT NULL,
+        PRIMARY KEY (study_id, participant, questionnaire)
+    );
+    CREATE INDEX questionnaire_answers_study ON questionnaire_answers (study_id, submitted_at);
+    CREATE TABLE feedback (
+        study_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+        comment TEXT NOT NULL,
+        at {time} NOT NULL,
+        PRIMARY KEY (study_id, record_id)
+    );
+    CREATE INDEX feedback_participant ON feedback (study_id, participant);
+"""
+"""The same tables in both stores (PostgreSQL's migration 3); `time` is the column type
+of instants (SQLite: ISO 8601 text; PostgreSQL: TIMESTAMPTZ)."""
+
 MIGRATIONS: list[str] = [
     # 1: studies, keys, console sessions, records.
     """
@@ -203,6 +229,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE records ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: participants' answers to questionnaires, and their feedback on answers.
+    QUESTIONNAIRE_TABLES.format(time="TEXT"),
 ]
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from woz.store.migrations import QUESTIONNAIRE_TABLES
+
 # Any constant shared by every woz process; the second key names the lock's purpose.
 LOCK_CLASS = 0x574F5A  # "WOZ"
 MIGRATION_LOCK = 1
@@ -202,6 +204,8 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     """,
+    # 3: participants' answers to questionnaires, and their feedback (SQLite's 11).
+    QUESTIONNAIRE_TABLES.format(time="TIMESTAMPTZ"),
 ]
 
 

@@ -13,6 +13,7 @@ from woz.store.pg_keys import PgKeyTables
 from woz.store.pg_media import PgMediaTables
 from woz.store.pg_operators import PgOperatorTables
 from woz.store.pg_participants import PgParticipantTables
+from woz.store.pg_questionnaires import PgQuestionnaireTables
 from woz.store.pg_records import PgRecordTables
 from woz.store.pg_responses import PgResponseTables
 
@@ -23,6 +24,7 @@ class PostgresStore(
     PgResponseTables,
     PgParticipantTables,
     PgOperatorTables,
+    PgQuestionnaireTables,
     PgAuditTables,
     PgMediaTables,
 ):

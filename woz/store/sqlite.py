@@ -13,6 +13,7 @@ from woz.store.sqlite_keys import KeyTables
 from woz.store.sqlite_media import MediaTables
 from woz.store.sqlite_participants import ParticipantTables
 from woz.store.sqlite_presence import PresenceTables
+from woz.store.sqlite_questionnaires import QuestionnaireTables
 from woz.store.sqlite_records import RecordTables
 from woz.store.sqlite_responses import ResponseTables
 
@@ -24,6 +25,7 @@ class SQLiteStore(
     ArmTables,
     ParticipantTables,
     PresenceTables,
+    QuestionnaireTables,
     AuditTables,
     MediaTables,
 ):
