@@ -16,6 +16,8 @@ Content-Security-Policy; the script renders every text with `textContent`.
 | `POST /p/{study_id}/end` | end the session; debriefs when the study's policy says so |
 | `POST /p/{study_id}/reconsent` | `{"granted": bool}` after the debrief, when the study asks |
 | `POST /p/{study_id}/withdraw` | delete the participant's data; answers how many records went |
+| `GET /p/{study_id}/questionnaires`, `POST .../questionnaires/{id}` | see `questionnaires` |
+| `POST /p/{study_id}/feedback` | a thumb up or down on one answer (`questionnaires`) |
 | `GET /participant/static/*` | the page's script and styles |
 
 JSON errors are `{"error": {"code", "message"}}` (the chat's are OpenAI's body,
@@ -32,6 +34,7 @@ from aiohttp import web
 from woz.api.research import research_errors
 from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_end, post_reconsent, post_withdraw
+from woz.chat_page.questionnaires import setup_questionnaires
 from woz.chat_page.session import PREFIX, ensure_participant, is_this_study, page_path
 from woz.headers import BrowserPolicy
 
@@ -83,6 +86,7 @@ def setup_chat_page(app: web.Application) -> None:
     app.router.add_post(page + "/end", post_end)
     app.router.add_post(page + "/reconsent", post_reconsent)
     app.router.add_post(page + "/withdraw", post_withdraw)
+    setup_questionnaires(app, page)
     app.router.add_static(STATIC_PREFIX, STATIC_ROOT, append_version=False)
 
 

@@ -6,12 +6,13 @@
 /** The page's path, `/p/<study id>`: every endpoint lives under it. */
 export const base = location.pathname.replace(/\/+$/, "");
 
-/** A refusal from woz: the HTTP status and the error's code. */
+/** A refusal from woz: the HTTP status, the error's code and the field it names. */
 export class PageError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, param) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code || "";
+    this.param = param || "";
   }
 }
 
@@ -22,7 +23,7 @@ async function errorOf(response) {
   } catch {
     // not JSON (a proxy's page, say): the status says enough
   }
-  return new PageError(response.status, error.code, error.message);
+  return new PageError(response.status, error.code, error.message, error.param);
 }
 
 async function call(method, path, body) {
@@ -38,11 +39,14 @@ async function call(method, path, body) {
 }
 
 export const getState = () => call("GET", "state");
+/** GET a JSON endpoint under the page's path (`path` may carry a query string). */
+export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body);
 
 /**
  * Ask the persona and stream its answer: `onText(piece)` for each piece of text.
- * Resolves when the stream ends; rejects with a `PageError` for a refusal or an
+ * Resolves, when the stream ends, with the answer's record id (for feedback; "" if
+ * the server did not say); rejects with a `PageError` for a refusal or an
  * error frame, or an `AbortError` when `signal` aborts.
  */
 export async function streamChat({ model, messages, conversation, signal, onText }) {
@@ -58,6 +62,7 @@ export async function streamChat({ model, messages, conversation, signal, onText
     signal,
   });
   if (!response.ok) throw await errorOf(response);
+  const record = response.headers.get("X-Woz-Record") || "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -68,7 +73,7 @@ export async function streamChat({ model, messages, conversation, signal, onText
     const events = buffer.split(/\r?\n\r?\n/);
     buffer = events.pop();
     for (const event of events) {
-      if (readEvent(event, onText)) return;
+      if (readEvent(event, onText)) return record;
     }
   }
   throw new PageError(0, "stream_cut", "The answer was cut off.");

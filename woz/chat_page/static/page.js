@@ -5,14 +5,16 @@
 
 import { getState, post, sayWhat } from "./api.js";
 import { ChatView } from "./chat.js";
+import { runQuestionnaire } from "./questionnaire.js";
 
 const $ = (id) => document.getElementById(id);
-const STEPS = ["loading", "consent", "chat", "debrief", "withdraw", "withdrawn"];
+const STEPS = ["loading", "consent", "questionnaire", "chat", "debrief", "withdraw", "withdrawn"];
 
 let state = null;
 let chat = null;
 let ended = false;
 let recordsDeleted = null;
+let askedBefore = false;
 
 function show(...steps) {
   for (const step of STEPS) $(step).hidden = !steps.includes(step);
@@ -109,7 +111,23 @@ function updateAgree() {
   setText("consent-hint", missing);
 }
 
-function renderChat() {
+/** The study's questionnaires for `when`, in their own step; false if they failed to load. */
+async function askQuestionnaires(when) {
+  show("questionnaire");
+  try {
+    await runQuestionnaire(when, $("questionnaire"));
+    return true;
+  } catch (error) {
+    showError(sayWhat(error));
+    return false;
+  }
+}
+
+async function renderChat() {
+  if (!askedBefore) {
+    askedBefore = true;
+    if (!(await askQuestionnaires("before"))) return;
+  }
   if (!chat) {
     chat = new ChatView({
       model: state.persona.id,
@@ -193,8 +211,9 @@ function wire() {
       }),
     ),
   );
-  $("end").addEventListener("click", () => {
+  $("end").addEventListener("click", async () => {
     if (chat) chat.abort();
+    if (!(await askQuestionnaires("after"))) return;
     ended = true;
     act($("end"), () => post("end"));
   });
