@@ -187,10 +187,7 @@ class MemoryDispatcher:
         self._pool.pause(operator_key_id)
 
     def typing(self, operator_key_id: str, task_id: str, text: str) -> None:
-        state = self._held_by(operator_key_id, task_id)
-        if state.first_keystroke_at is None and text:
-            state.first_keystroke_at = now()
-        state.drafts.update(text)
+        self._held_by(operator_key_id, task_id).note_typing(text)
 
     async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
         state = self._held_by(operator_key_id, task_id)

@@ -13,6 +13,7 @@ from woz.dispatch.policies import OperatorLoad
 from woz.models.live import LiveTask, LiveTaskStatus, excerpt, turn_text
 from woz.models.record import Timings
 from woz.models.task import Task
+from woz.models.typing_trace import TypingRecorder
 
 
 def now() -> datetime:
@@ -47,6 +48,7 @@ class TaskState:
     queued_at: float = 0.0
     assigned_at: datetime | None = None
     first_keystroke_at: datetime | None = None
+    typing: TypingRecorder | None = None  # made at the first keystroke
     answering: bool = False
     finished: bool = False
     delivered: bool = False
@@ -98,6 +100,17 @@ class TaskState:
             draft=excerpt(self.drafts.text or self.model_draft or ""),
         )
 
+    def note_typing(self, text: str) -> None:
+        """The operator's whole draft now: its first keystroke's time, the live draft, and
+        the typing trace for the record."""
+        at = now()
+        if self.first_keystroke_at is None and text:
+            self.first_keystroke_at = at
+        if self.typing is None:
+            self.typing = TypingRecorder(self.task.received_at)
+        self.typing.note(text, at)
+        self.drafts.update(text)
+
     def timings(self) -> Timings:
         return Timings(
             received_at=self.task.received_at,
@@ -105,6 +118,7 @@ class TaskState:
             first_keystroke_at=self.first_keystroke_at,
             answered_at=now(),
             attempts=self.task.attempt,
+            typing=self.typing.trace if self.typing and self.typing.trace.events else None,
         )
 
 
