@@ -121,7 +121,7 @@ function ask(questionnaire, container, position, total) {
     const headingId = `${prefix}-heading`;
     const form = el("form", { className: "questionnaire", novalidate: "", "aria-labelledby": headingId });
     if (total > 1) form.append(el("p", { className: "progress", text: say("progress", position, total) }));
-    form.append(el("h2", { id: headingId, text: questionnaire.title || say("continue") }));
+    form.append(el("h2", { id: headingId, text: questionnaire.title || say("questions") }));
     if (questionnaire.intro) form.append(el("p", { className: "intro", text: questionnaire.intro }));
     const fields = questionnaire.items.map((item) => renderItem(item, prefix));
     for (const field of fields) form.append(field.wrap);

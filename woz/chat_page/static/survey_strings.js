@@ -4,6 +4,7 @@
 
 const STRINGS = {
   en: {
+    questions: "A few questions",
     required: "(required)",
     continue: "Continue",
     sending: "Sending…",
@@ -22,6 +23,7 @@ const STRINGS = {
     feedbackFailed: "Your feedback could not be sent.",
   },
   fr: {
+    questions: "Quelques questions",
     required: "(obligatoire)",
     continue: "Continuer",
     sending: "Envoi…",
