@@ -58,6 +58,12 @@ def summary(study: Study) -> list[tuple[str, str]]:
     if study.arms:
         arms = ", ".join(arm.id for arm in study.arms)
         lines.append(("arms", f"{arms}, assigned {study.conditions.assignment}"))
+    if study.questionnaires:
+        asked = ", ".join(
+            f"{q.id} ({q.when}{', arms ' + '/'.join(q.arms) if q.arms else ''})"
+            for q in study.questionnaires
+        )
+        lines.append(("questionnaires", asked))
     return lines
 
 

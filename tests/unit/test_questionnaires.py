@@ -11,6 +11,7 @@ from woz.models.questionnaire import Questionnaire
 from woz.models.study import Study
 from woz.research.instruments import instrument_items, score
 from woz.research.questionnaires import AnswersRefused, check_answers, describe, scores_of
+from woz.study_summary import summary
 
 BASE: dict[str, Any] = {"study": {"id": "s", "title": "T"}, "personas": [{"id": "p"}]}
 
@@ -147,3 +148,8 @@ def test_the_page_gets_texts_and_items_only() -> None:
     assert shown["title"] == "Utilisation du système"
     assert shown["items"][0]["points"][0] == "Pas du tout d'accord"
     assert set(shown["items"][0]) >= {"id", "kind", "text", "required", "points", "options"}
+
+
+def test_woz_check_lists_the_questionnaires() -> None:
+    loaded = study(OWN, {"when": "after", "instrument": "sus", "arms": ["b"]}, arms=["a", "b"])
+    assert dict(summary(loaded))["questionnaires"] == "pre (before), sus (after, arms b)"
