@@ -13,10 +13,10 @@ client left, nobody answered or it failed; `wizard_error`: some answer flagged);
 `from` and `to`, dates (`YYYY-MM-DD`, inclusive) on the session's start;
 `participant`, a pseudonym. At most `LISTED_SESSIONS` are listed, with how many
 more matched. A session's timeline has, per answer, the participant's new
-turns and the times it was received, taken up, first typed, answered and
-delivered to the participant's client; the operator's typing trace to replay;
-the participant's thumb; the wizard-error flag; and the participant's
-questionnaire answers with their scores.
+turns and the times it was received, taken up, first typed, answered,
+delivered to the participant's client and read (shown whole, the page in
+view); the operator's typing trace to replay; the participant's thumb; the
+wizard-error flag; and the participant's questionnaire answers with scores.
 """
 
 from __future__ import annotations
@@ -156,6 +156,7 @@ def _step(
     record: Record,
     previous: list[Any] | None,
     ratings: dict[str, Feedback],
+    reads: dict[str, datetime],
     operator_names: dict[str, str],
 ) -> dict[str, Any]:
     t = record.timings
@@ -177,6 +178,7 @@ def _step(
         "first_keystroke_at": _time(t.first_keystroke_at),
         "answered_at": _time(t.answered_at),
         "delivered_at": _time(t.delivered_at),
+        "read_at": _time(reads.get(record.id)),
         "typing": t.typing.model_dump() if t.typing else None,
         "rating": thumb.rating if thumb else None,
         "feedback_comment": thumb.comment if thumb else None,
@@ -193,12 +195,15 @@ async def show_session(request: web.Request, researcher: KeyInfo) -> web.Respons
     if not records:
         return _error(404, "unknown_session", "This study has no such session.")
     participant = records[0].participant
-    ratings = {f.record_id: f for f in await store.list_feedback(study.id, participant)}
+    ratings, reads = {}, {}
+    if participant is not None:
+        ratings = {f.record_id: f for f in await store.list_feedback(study.id, participant)}
+        reads = await store.list_reads(study.id, participant)
     pseudonym = request.app[RECORDER].operator_pseudonym
     names = {pseudonym(key.id): key.name for key in await store.list_keys(study.id)}
     steps, previous = [], None
     for record in records:
-        steps.append(_step(record, previous, ratings, names))
+        steps.append(_step(record, previous, ratings, reads, names))
         previous = [*record.messages, *([record.answer.as_message()] if record.answer else [])]
     questionnaires = []
     if participant is not None:

@@ -116,6 +116,7 @@ function stepItem(step) {
     ["first keystroke", step.first_keystroke_at, after(start, step.first_keystroke_at)],
     ["answered", step.answered_at, after(start, step.answered_at)],
     ["delivered to the participant", step.delivered_at, after(start, step.delivered_at)],
+    ["read", step.read_at, after(start, step.read_at)],
   ];
   const screen = h("pre", { class: "typing-screen", "aria-label": "The operator's typing" });
   const replayButton = step.typing

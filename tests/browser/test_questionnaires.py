@@ -107,7 +107,9 @@ async def test_questionnaires_before_and_after_with_feedback_between(
         await keys.press("Enter")
         await expect(page.get_by_text("Say hello to Concierge.")).to_be_visible()
 
-        await chat_turn(page, woz, "Hello?", "Hello! How can I help?")
+        async with page.expect_response(lambda r: r.url.endswith("/read")) as read:
+            await chat_turn(page, woz, "Hello?", "Hello! How can I help?")
+        assert (await read.value).status == 201
         answer = page.locator(".msg-assistant").last
         down = answer.get_by_role("button", name="Bad answer")
         await down.click()

@@ -45,6 +45,7 @@ async def test_a_past_session_is_found_and_replayed(
     )
     second = await exchange(woz, openai_client, "bo", "And for cheese?", [], "Port.")
     now = datetime.now(UTC)
+    await woz.store.mark_read(woz.study.id, first, ada, now)
     await woz.store.set_wizard_error(woz.study.id, second, "answered off-script")
     await woz.store.save_feedback(
         Feedback(
@@ -107,9 +108,11 @@ async def test_a_past_session_is_found_and_replayed(
             "first keystroke",
             "answered",
             "delivered to the participant",
+            "read",
         ):
-            await expect(step.locator("dt", has_text=label)).to_have_count(1)
+            await expect(step.locator(f"dt:text-is('{label}')")).to_have_count(1)
         await expect(step.locator("dt:text-is('first keystroke') + dd")).to_contain_text("+")
+        await expect(step.locator("dt:text-is('read') + dd")).to_contain_text("+")
         await expect(step.locator(".rating")).to_contain_text("good (“spot on”)")
         await step.get_by_role("button", name="Replay the typing").click()
         await expect(step.locator(".typing-screen")).to_have_text("A Muscadet")

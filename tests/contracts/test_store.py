@@ -418,6 +418,15 @@ async def test_feedback_is_replaced_and_listed_in_order_given(store: Store, othe
     assert [f.record_id for f in await other.list_feedback("s", "p_2")] == ["rec_b"]
 
 
+async def test_an_answer_is_read_once(store: Store, other: Store) -> None:
+    """The first read is kept; another from any process changes nothing."""
+    assert await store.mark_read("s", "rec_a", "p_1", T0) is True
+    assert await other.mark_read("s", "rec_a", "p_1", T0 + timedelta(minutes=1)) is False
+    assert await other.mark_read("s", "rec_b", "p_2", T0 + timedelta(minutes=2)) is True
+    assert await store.list_reads("s", "p_1") == {"rec_a": T0}
+    assert set(await store.list_reads("s")) == {"rec_a", "rec_b"}
+
+
 async def test_erasure_takes_answers_and_feedback_and_drops_later_ones(
     store: Store, other: Store
 ) -> None:
@@ -425,7 +434,10 @@ async def test_erasure_takes_answers_and_feedback_and_drops_later_ones(
     await store.save_answers(answers("p_2"))
     await store.save_feedback(thumbs("p_1", "rec_a", 1, 1))
     await store.save_feedback(thumbs("p_2", "rec_b", 1, 1))
+    await store.mark_read("s", "rec_a", "p_1", T0)
     await store.erase_participant("s", "p_1", T0)
+    assert await store.list_reads("s") == {}
+    assert await other.mark_read("s", "rec_c", "p_1", T0) is False
     assert [a.participant for a in await store.list_answers("s")] == ["p_2"]
     assert [f.participant for f in await store.list_feedback("s")] == ["p_2"]
     assert await other.save_answers(answers("p_1", "pre")) is False

@@ -130,11 +130,15 @@ async def test_feedback_names_one_of_the_participants_own_answers(woz: Woz) -> N
         assert (status, body["error"]["code"]) == (404, "unknown_record")
         status, body = await first.call("POST", "feedback", {"record": record, "rating": 0})
         assert (status, body["error"]["code"]) == (400, "invalid_request")
+        assert (await first.call("POST", "read", {"record": record}))[0] == 201
+        assert (await second.call("POST", "read", {"record": record}))[0] == 404
+        assert set(await woz.store.list_reads(woz.study.id)) == {record}
         [kept] = await woz.store.list_feedback(woz.study.id)
         assert (kept.record_id, kept.rating, kept.comment) == (record, -1, "meh")
         await first.call("POST", "questionnaires/pre", {"answers": {"age": "under_30"}})
         assert (await first.call("POST", "withdraw"))[0] == 200
         assert await woz.store.list_feedback(woz.study.id) == []
         assert await woz.store.list_answers(woz.study.id) == []
+        assert await woz.store.list_reads(woz.study.id) == {}
         status, body = await first.call("POST", "feedback", {"record": record, "rating": 1})
         assert (status, body["error"]["code"]) == (403, "participant_withdrawn")

@@ -65,6 +65,7 @@ async def take_part(woz: Woz, who: str, rating: int | None, langs: list[str]) ->
         found = service.find(questionnaire)
         assert found is not None
         assert await service.submit(participant, found, None, answers, "test") is not None
+    await service.read(participant, record)
     if rating is not None:
         await service.rate(participant, record, rating, f"{who} says", "test")  # type: ignore[arg-type]
     return participant
@@ -99,6 +100,7 @@ async def test_transcripts_have_a_row_per_message_with_ratings(woz: Woz, tmp_pat
     assert answer["is_answer"] == "true" and answer["produced_by"] == "human"
     assert answer["operator"].startswith("op_") and answer["session"] == answer["conversation_id"]
     assert rows[1]["rating"] == "" and rows[5]["rating"] == "-1"
+    assert rows[1]["read_at"] == "" and answer["read_at"] > answer["delivered_at"]
     assert (
         rows[1]["sent_at"] == answer["received_at"] and answer["sent_at"] == answer["delivered_at"]
     )
@@ -108,6 +110,7 @@ async def test_transcripts_have_a_row_per_message_with_ratings(woz: Woz, tmp_pat
     assert table.num_rows == len(rows) and table.column_names == list(rows[0])
     assert table.schema.field("sent_at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.field("rating").type == pa.int64()
+    assert table.schema.field("read_at").type == pa.timestamp("us", tz="UTC")
     assert table.column("rating").to_pylist() == [None, None, 1, None, None, -1]
     assert table.column("permitted_uses").to_pylist()[0] == [
         "in_study_analysis",

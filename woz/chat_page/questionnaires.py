@@ -5,6 +5,7 @@
 | `GET /p/{study_id}/questionnaires?when=before` | the questionnaires still to answer then |
 | `POST /p/{study_id}/questionnaires/{id}` | `{"answers": {item: value}}`: submit one |
 | `POST /p/{study_id}/feedback` | `{"record", "rating": 1 or -1, "comment"?}`: rate an answer |
+| `POST /p/{study_id}/read` | `{"record"}`: the page showed the whole answer, in view |
 
 A questionnaire is submitted once (`409 already_submitted` after). Answers the
 questionnaire does not accept are `400 invalid_answer`, with the item's id in
@@ -42,6 +43,12 @@ class AnswersBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, Answer | None]
+
+
+class ReadBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record: str = Field(min_length=1, max_length=100)
 
 
 class FeedbackBody(BaseModel):
@@ -132,6 +139,17 @@ async def post_feedback(request: web.Request) -> web.Response:
     return web.json_response({"record": kept.record_id, "rating": kept.rating}, status=201)
 
 
+async def post_read(request: web.Request) -> web.Response:
+    """The page showed the participant the whole answer (with the page in view)."""
+    _, participant = await _taking_part(request)
+    body: ReadBody = await read_body(request, ReadBody)
+    try:
+        await _service(request).read(participant, body.record)
+    except FeedbackRefused as refused:
+        raise ApiError(404, "unknown_record", str(refused)) from refused
+    return web.json_response({"record": body.record}, status=201)
+
+
 async def record_header(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare`: the page's chat answers name their record, for a thumb."""
     task_id = request.get(SUBMITTED_TASK)
@@ -143,4 +161,5 @@ def setup_questionnaires(app: web.Application, page: str) -> None:
     app.router.add_get(page + "/questionnaires", get_questionnaires)
     app.router.add_post(page + "/questionnaires/{questionnaire}", post_answers)
     app.router.add_post(page + "/feedback", post_feedback)
+    app.router.add_post(page + "/read", post_read)
     app.on_response_prepare.append(record_header)

@@ -118,7 +118,8 @@ async def _survey_data(
     answers = [a for a in await store.list_answers(study.id) if allowed(a.participant)]
     kept = {s.record.id for s in selection.rows}
     feedback = [f for f in await store.list_feedback(study.id) if f.record_id in kept]
-    return SurveyData(study, selection.rows, answers, feedback)
+    reads = {r: at for r, at in (await store.list_reads(study.id)).items() if r in kept}
+    return SurveyData(study, selection.rows, answers, feedback, reads)
 
 
 def _write(

@@ -4,7 +4,8 @@
   the previous record of its conversation, then its answer (`is_answer`); each
   row has the participant's pseudonym, the `session` (conversation id), the arm,
   `role`, `text`, `sent_at` (a participant's turn: when its request arrived; the
-  answer: when it was delivered, else answered), the participant's thumb on the
+  answer: when it was delivered, else answered), `read_at` (an answer: when the
+  participant's page showed it whole, in view), the participant's thumb on the
   answer (`rating` +1 / -1 and `feedback_comment`, on answer rows only), and
   every provenance field of the record (`produced_by`, `operator`, timings...).
 - `questionnaires`: one row per participant who answered any questionnaire:
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from woz.export.formats import new_turns
@@ -48,6 +50,7 @@ TRANSCRIPT_COLUMNS = (
     "tool_calls",
     "is_answer",
     "sent_at",
+    "read_at",
     "rating",
     "feedback_comment",
     *PROVENANCE_FIELDS,
@@ -63,9 +66,12 @@ class SurveyData:
     rows: Sequence[Selected]
     answers: Sequence[QuestionnaireAnswers]
     feedback: Sequence[Feedback]
+    reads: dict[str, datetime]
 
 
-def transcript_rows(rows: Sequence[Selected], feedback: Sequence[Feedback]) -> list[Row]:
+def transcript_rows(
+    rows: Sequence[Selected], feedback: Sequence[Feedback], reads: dict[str, datetime]
+) -> list[Row]:
     """One row per message of the selected records, in order of arrival."""
     thumbs = {f.record_id: f for f in feedback}
     history: dict[str, list[Message]] = {}
@@ -94,6 +100,7 @@ def transcript_rows(rows: Sequence[Selected], feedback: Sequence[Feedback]) -> l
                     "tool_calls": flat["tool_calls"] or None,
                     "is_answer": is_answer,
                     "sent_at": (answered_at if is_answer else timings.received_at),
+                    "read_at": reads.get(record.id) if is_answer else None,
                     "rating": thumb.rating if thumb and is_answer else None,
                     "feedback_comment": thumb.comment if thumb and is_answer else None,
                 }
@@ -104,7 +111,10 @@ def transcript_rows(rows: Sequence[Selected], feedback: Sequence[Feedback]) -> l
 
 def write_transcripts(data: SurveyData, out: Path) -> Written:
     files = write_table(
-        out, "transcripts", TRANSCRIPT_COLUMNS, transcript_rows(data.rows, data.feedback)
+        out,
+        "transcripts",
+        TRANSCRIPT_COLUMNS,
+        transcript_rows(data.rows, data.feedback, data.reads),
     )
     return files, Counter(), [s.record for s in data.rows]
 

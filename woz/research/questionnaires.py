@@ -200,6 +200,17 @@ class Questionnaires:
         )
         return answers
 
+    async def _own_record(self, participant: str, record_id: str) -> None:
+        record = await self._store.get_record(record_id)
+        if record is None or record.study_id != self._study.id or record.participant != participant:
+            raise FeedbackRefused("there is no answer with this id in your conversation")
+
+    async def read(self, participant: str, record_id: str) -> None:
+        """The participant's page showed them the answer (kept the first time; not audited:
+        it is a timing, like a delivery, not a decision)."""
+        await self._own_record(participant, record_id)
+        await self._store.mark_read(self._study.id, record_id, participant, datetime.now(UTC))
+
     async def rate(
         self,
         participant: str,
@@ -209,9 +220,7 @@ class Questionnaires:
         actor: str,
     ) -> Feedback:
         """Keep the participant's thumbs on one of their answers (replacing any before)."""
-        record = await self._store.get_record(record_id)
-        if record is None or record.study_id != self._study.id or record.participant != participant:
-            raise FeedbackRefused("there is no answer with this id in your conversation")
+        await self._own_record(participant, record_id)
         feedback = Feedback(
             study_id=self._study.id,
             record_id=record_id,

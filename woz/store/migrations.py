@@ -30,6 +30,14 @@ QUESTIONNAIRE_TABLES = """
         PRIMARY KEY (study_id, record_id)
     );
     CREATE INDEX feedback_participant ON feedback (study_id, participant);
+    CREATE TABLE answer_reads (
+        study_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        read_at {time} NOT NULL,
+        PRIMARY KEY (study_id, record_id)
+    );
+    CREATE INDEX answer_reads_participant ON answer_reads (study_id, participant);
 """
 """The same tables in both stores (PostgreSQL's migration 3); `time` is the column type
 of instants (SQLite: ISO 8601 text; PostgreSQL: TIMESTAMPTZ)."""
@@ -229,7 +237,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE records ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
     """,
-    # 11: participants' answers to questionnaires, and their feedback on answers.
+    # 11: participants' answers to questionnaires, their feedback on answers, and when
+    # their page showed them each answer (read).
     QUESTIONNAIRE_TABLES.format(time="TEXT"),
 ]
 

@@ -122,7 +122,7 @@ class PgParticipantTables(PostgresDatabase):
                 "DELETE FROM records WHERE study_id = %s AND participant = %s",
                 (study_id, participant),
             )
-            for table in ("responses", "questionnaire_answers", "feedback"):
+            for table in ("responses", "questionnaire_answers", "feedback", "answer_reads"):
                 await db.execute(
                     f"DELETE FROM {table} WHERE study_id = %s AND participant = %s",
                     (study_id, participant),

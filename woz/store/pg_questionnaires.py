@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.store.pg_database import PostgresDatabase
 from woz.store.pg_records import withdrawn
-from woz.store.rows import answers_of, feedback_of
+from woz.store.rows import answers_of, feedback_of, stamp
 
 
 class PgQuestionnaireTables(PostgresDatabase):
@@ -75,3 +76,25 @@ class PgQuestionnaireTables(PostgresDatabase):
             sql, params = sql + " AND participant = %s", (study_id, participant)
         rows = await self._rows(sql + " ORDER BY at, record_id", params)
         return [feedback_of(row) for row in rows]
+
+    async def mark_read(
+        self, study_id: str, record_id: str, participant: str, at: datetime
+    ) -> bool:
+        async with self._transaction() as db:
+            if await withdrawn(db, study_id, participant):
+                return False
+            cursor = await db.execute(
+                "INSERT INTO answer_reads (study_id, record_id, participant, read_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (study_id, record_id, participant, at),
+            )
+            return cursor.rowcount == 1
+
+    async def list_reads(
+        self, study_id: str, participant: str | None = None
+    ) -> dict[str, datetime]:
+        sql = "SELECT record_id, read_at FROM answer_reads WHERE study_id = %s"
+        params: tuple[str, ...] = (study_id,)
+        if participant is not None:
+            sql, params = sql + " AND participant = %s", (study_id, participant)
+        return {row["record_id"]: stamp(row["read_at"]) for row in await self._rows(sql, params)}

@@ -1,10 +1,12 @@
-"""The questionnaire protocol: participants' answers to questionnaires, and their feedback.
+"""The questionnaire protocol: participants' answers to questionnaires, their feedback,
+and when they read each answer.
 
 Contract shared by every backend:
 - Answers are kept once per (study, participant, questionnaire): `save_answers`
   returns False, keeping the first, when that questionnaire was already submitted.
 - Feedback is kept once per (study, record): giving it again replaces it.
-- Both are content of the participant: `erase_participant` deletes them in the
+- A read is kept once per (study, record): the first time the answer was shown.
+- All three are content of the participant: `erase_participant` deletes them in the
   same transaction as the records, and from then on both saves drop whatever
   that participant still sends (returning False), as `commit_record` does.
 """
@@ -12,6 +14,7 @@ Contract shared by every backend:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
@@ -34,3 +37,14 @@ class QuestionnaireStore(Protocol):
     ) -> Sequence[Feedback]:
         """The study's feedback (or one participant's) in the order given (a replaced
         one at its new time)."""
+
+    async def mark_read(
+        self, study_id: str, record_id: str, participant: str, at: datetime
+    ) -> bool:
+        """Note that the participant's page showed them the answer, the first time only;
+        False if already noted or the participant withdrew."""
+
+    async def list_reads(
+        self, study_id: str, participant: str | None = None
+    ) -> dict[str, datetime]:
+        """When each answer was first read, by record id."""

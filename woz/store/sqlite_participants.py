@@ -125,7 +125,7 @@ class ParticipantTables(SQLiteDatabase):
                 "DELETE FROM records WHERE study_id = ? AND participant = ?",
                 (study_id, participant),
             ).rowcount
-            for table in ("responses", "questionnaire_answers", "feedback"):
+            for table in ("responses", "questionnaire_answers", "feedback", "answer_reads"):
                 db.execute(
                     f"DELETE FROM {table} WHERE study_id = ? AND participant = ?",
                     (study_id, participant),

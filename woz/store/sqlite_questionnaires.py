@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.store.database import SQLiteDatabase
-from woz.store.rows import answers_of, feedback_of
+from woz.store.rows import answers_of, feedback_of, stamp
 from woz.store.sqlite_participants import is_withdrawn
 
 
@@ -89,3 +90,33 @@ class QuestionnaireTables(SQLiteDatabase):
             sql, params = sql + " AND participant = ?", (study_id, participant)
         rows = await self._read(sql + " ORDER BY at, record_id", params)
         return [feedback_of(row) for row in rows]
+
+    async def mark_read(
+        self, study_id: str, record_id: str, participant: str, at: datetime
+    ) -> bool:
+        saved = False
+
+        def insert(db: sqlite3.Connection) -> None:
+            nonlocal saved
+            if is_withdrawn(db, study_id, participant):
+                return
+            saved = (
+                db.execute(
+                    "INSERT OR IGNORE INTO answer_reads (study_id, record_id, participant, read_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (study_id, record_id, participant, at.isoformat()),
+                ).rowcount
+                == 1
+            )
+
+        await self._write(insert)
+        return saved
+
+    async def list_reads(
+        self, study_id: str, participant: str | None = None
+    ) -> dict[str, datetime]:
+        sql = "SELECT record_id, read_at FROM answer_reads WHERE study_id = ?"
+        params: tuple[str, ...] = (study_id,)
+        if participant is not None:
+            sql, params = sql + " AND participant = ?", (study_id, participant)
+        return {row["record_id"]: stamp(row["read_at"]) for row in await self._read(sql, params)}

@@ -96,6 +96,24 @@ function feedbackControls(record) {
   return box;
 }
 
+/**
+ * Tell woz the participant has the whole answer in front of them: now if the page is in
+ * view, else when they come back to it. Best-effort: a lost note loses only a timing.
+ */
+function noteRead(record) {
+  const send = () => post("read", { record }).catch(() => {});
+  if (document.visibilityState === "visible") {
+    send();
+    return;
+  }
+  const onVisible = () => {
+    if (document.visibilityState !== "visible") return;
+    document.removeEventListener("visibilitychange", onVisible);
+    send();
+  };
+  document.addEventListener("visibilitychange", onVisible);
+}
+
 export class ChatView {
   /**
    * `model`: the persona to talk to. `onRefused(error)` is told of refusals the
@@ -177,7 +195,10 @@ export class ChatView {
       });
       if (!answer) throw new PageError(0, "empty_answer", "");
       this.messages.push({ role: "assistant", content: answer });
-      if (record) theirs.append(feedbackControls(record));
+      if (record) {
+        theirs.append(feedbackControls(record));
+        noteRead(record);
+      }
     } catch (error) {
       // The turn did not happen: take it back, and give the text back to edit.
       this.messages.pop();
