@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 
 from tests.conftest import STUDY_TOML, Woz
 from tests.integration.research_seed import answer_task
+from tests.integration.test_exports import run_woz
+from woz.config import Settings
 from woz.context import PARTICIPANTS, STUDY
 from woz.export import FORMATS, export_dataset
 from woz.export.rows import PROVENANCE_FIELDS
@@ -148,3 +151,27 @@ async def test_questionnaires_have_a_row_per_participant_with_scores(
     card = (out / "README.md").read_text()
     assert "## Questionnaires" in card and "System Usability Scale" in card
     assert "`pre.langs`: multiple" in card
+
+
+async def test_the_command_line_exports_and_reports_the_ratings(
+    woz: Woz, tmp_path: Path, settings: Settings
+) -> None:
+    """`woz export --format transcripts` writes both files; `woz report arms` gives the mean
+    rating."""
+    await take_part(woz, "ada", 1, ["en"])
+    await take_part(woz, "bob", -1, [])
+    await take_part(woz, "cy", 1, [])
+    data = ["--data", str(settings.data)]
+    out = tmp_path / "cli"
+    code, printed, err = await run_woz(
+        *data, "export", "--study", woz.study.id, "--format", "transcripts",
+        "--purpose", "in_study_analysis", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert pq.read_table(out / "transcripts.parquet").num_rows == 9
+    code, printed, err = await run_woz(
+        *data, "report", "arms", "--study", woz.study.id, "--format", "json"
+    )
+    assert code == 0, err
+    [arm] = json.loads(printed)
+    assert (arm["ratings"], arm["rating_mean"]) == (3, round(1 / 3, 4))
