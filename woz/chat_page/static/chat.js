@@ -2,8 +2,8 @@
 // participant's and the answer's, goes into the page as text only
 // (`textContent` and text nodes), never parsed as markup.
 
-import { PageError, post, sayWhat, streamChat } from "./api.js";
-import { say } from "./survey_strings.js";
+import { PageError, sayWhat, streamChat } from "./api.js";
+import { attachFeedback } from "./feedback.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,89 +29,6 @@ function typingDots() {
   dots.setAttribute("aria-label", "typing");
   for (let i = 0; i < 3; i += 1) dots.append(document.createElement("span"));
   return dots;
-}
-
-/**
- * Thumbs up and down under an answer, and an optional comment once one is pressed.
- * Each press is sent at once (pressing the other thumb replaces it); the buttons
- * are toggle buttons (`aria-pressed`) with spoken names.
- */
-function feedbackControls(record) {
-  const box = document.createElement("div");
-  box.className = "feedback";
-  const status = document.createElement("p");
-  status.className = "feedback-status";
-  status.setAttribute("role", "status");
-  const comment = document.createElement("form");
-  comment.className = "feedback-comment";
-  comment.hidden = true;
-  const inputId = `comment-${record}`;
-  const label = document.createElement("label");
-  label.htmlFor = inputId;
-  label.textContent = say("tellMore");
-  const input = document.createElement("input");
-  input.type = "text";
-  input.id = inputId;
-  input.maxLength = 2000;
-  const send = document.createElement("button");
-  send.type = "submit";
-  send.className = "quiet";
-  send.textContent = say("sendComment");
-  comment.append(label, input, send);
-  let rating = 0;
-  const thumbs = [
-    [1, "👍", say("good")],
-    [-1, "👎", say("bad")],
-  ].map(([value, symbol, name]) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "thumb";
-    button.textContent = symbol;
-    button.setAttribute("aria-label", name);
-    button.setAttribute("aria-pressed", "false");
-    button.dataset.rating = String(value);
-    return button;
-  });
-  const rate = async (text) => {
-    try {
-      await post("feedback", { record, rating, comment: text });
-      status.textContent = say("thanks");
-    } catch {
-      status.textContent = say("feedbackFailed");
-    }
-  };
-  for (const button of thumbs) {
-    button.addEventListener("click", () => {
-      rating = Number(button.dataset.rating);
-      for (const other of thumbs) other.setAttribute("aria-pressed", String(other === button));
-      comment.hidden = false;
-      rate(input.value.trim());
-    });
-  }
-  comment.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (rating) rate(input.value.trim());
-  });
-  box.append(...thumbs, comment, status);
-  return box;
-}
-
-/**
- * Tell woz the participant has the whole answer in front of them: now if the page is in
- * view, else when they come back to it. Best-effort: a lost note loses only a timing.
- */
-function noteRead(record) {
-  const send = () => post("read", { record }).catch(() => {});
-  if (document.visibilityState === "visible") {
-    send();
-    return;
-  }
-  const onVisible = () => {
-    if (document.visibilityState !== "visible") return;
-    document.removeEventListener("visibilitychange", onVisible);
-    send();
-  };
-  document.addEventListener("visibilitychange", onVisible);
 }
 
 export class ChatView {
@@ -195,10 +112,7 @@ export class ChatView {
       });
       if (!answer) throw new PageError(0, "empty_answer", "");
       this.messages.push({ role: "assistant", content: answer });
-      if (record) {
-        theirs.append(feedbackControls(record));
-        noteRead(record);
-      }
+      if (record) attachFeedback(theirs, record);
     } catch (error) {
       // The turn did not happen: take it back, and give the text back to edit.
       this.messages.pop();
