@@ -249,7 +249,8 @@ def cmd_report_arms(args: argparse.Namespace) -> None:
 
     async def work(store: Store) -> None:
         study = await served_study(store, args.study)
-        summaries = summarise_arms(await store.list_records(study.id))
+        ratings = {f.record_id: f.rating for f in await store.list_feedback(study.id)}
+        summaries = summarise_arms(await store.list_records(study.id), ratings)
         if args.format == "json":
             rendered.append(json.dumps([s.model_dump() for s in summaries], indent=2) + "\n")
         elif args.format == "svg":

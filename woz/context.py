@@ -43,6 +43,8 @@ APP_KEY = web.RequestKey("app_key", KeyInfo)
 # Set by the participant chat page instead of `APP_KEY`: the pseudonym its cookie
 # proves. `intake` then uses it and ignores any participant the request names.
 PAGE_PARTICIPANT = web.RequestKey("page_participant", str)
+# The task a request submitted (set by `Exchange`): its record's id is derived from it.
+SUBMITTED_TASK = web.RequestKey("submitted_task", str)
 
 
 def app_key(request: web.Request) -> KeyInfo:

@@ -62,6 +62,12 @@ def summary(study: Study) -> list[tuple[str, str]]:
     lines.append(("recruit", _recruitment(study)))
     if study.embedding.allow:
         lines.append(("framed by", ", ".join(study.embedding.allow)))
+    if study.questionnaires:
+        asked = ", ".join(
+            f"{q.id} ({q.when}{', arms ' + '/'.join(q.arms) if q.arms else ''})"
+            for q in study.questionnaires
+        )
+        lines.append(("questionnaires", asked))
     return lines
 
 

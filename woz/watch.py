@@ -7,7 +7,8 @@ polls `GET /watch/state` every second. Scripts can read the same state with
 keys and operator keys are refused, since the view shows every participant's text.
 Participants appear by pseudonym, as in the records; records show their operator
 by pseudonym, with the key's name beside it. The view's POSTs reach their handlers
-only from its own origin and with a JSON body (`woz.origin`).
+only from its own origin and with a JSON body (`woz.origin`). The session archive,
+every past session of the study, is `woz.watch_archive`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from woz.models.task import Message
 from woz.operators.hub import send_notice
 from woz.research.operators import RecordRefused
 from woz.sessions import BrowserLogin
+from woz.watch_archive import list_sessions, show_session
 
 WATCH_COOKIE = "woz_watch"
 RECENT_RECORDS = 30
@@ -242,3 +244,5 @@ def setup_watch(app: web.Application) -> None:
         "/watch/records/{record_id}/wizard-error", _researchers_only(flag_wizard_error)
     )
     app.router.add_post("/watch/notice", _researchers_only(notify_operators))
+    app.router.add_get("/watch/sessions", _researchers_only(list_sessions))
+    app.router.add_get("/watch/session", _researchers_only(show_session))

@@ -2,6 +2,7 @@
 // Every participant or operator text goes in through textContent (dom.js), never
 // as HTML. A failed poll keeps the last picture and says so; the next one retries.
 
+import "./archive.js";
 import { h, replace } from "./dom.js";
 
 const POLL_MS = 1000;

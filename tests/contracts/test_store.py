@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import psycopg
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from tests.databases import fresh_schema
 from tests.unit.records import T0, make_record
 from woz.config import Settings
+from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.models.record import RecordStatus, Timings
 from woz.models.research import (
     ConsentRecord,
@@ -364,6 +366,85 @@ async def test_erasure_racing_commits_leaves_no_record_behind(store: Store, othe
     ]
     await asyncio.gather(*commits, store.erase_participant("s", "p_1", T0))
     assert await store.list_records("s", participant="p_1") == []
+
+
+# -- questionnaires and feedback -----------------------------------------------------
+
+
+def answers(participant: str, questionnaire: str = "sus", minutes: int = 0) -> QuestionnaireAnswers:
+    return QuestionnaireAnswers(
+        study_id="s",
+        participant=participant,
+        questionnaire=questionnaire,
+        when="after",
+        arm="a",
+        answers={"sus_1": 4, "comment": "fine, thé", "tags": ["x", "y"]},
+        submitted_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def thumbs(participant: str, record_id: str, rating: Literal[-1, 1], minutes: int) -> Feedback:
+    return Feedback(
+        study_id="s",
+        record_id=record_id,
+        participant=participant,
+        rating=rating,
+        comment=f"said at {minutes}",
+        at=T0 + timedelta(minutes=minutes),
+    )
+
+
+async def test_answers_are_kept_once_per_questionnaire(store: Store, other: Store) -> None:
+    first = answers("p_1", minutes=1)
+    assert await store.save_answers(first) is True
+    assert await other.save_answers(answers("p_1", minutes=2)) is False  # submitted already
+    assert await store.save_answers(answers("p_1", "pre", minutes=0)) is True
+    assert await store.save_answers(answers("p_2", minutes=3)) is True
+    kept = await other.list_answers("s", "p_1")
+    assert [a.questionnaire for a in kept] == ["pre", "sus"]
+    assert kept[1] == first
+    assert [a.participant for a in await store.list_answers("s")] == ["p_1", "p_1", "p_2"]
+    assert await store.list_answers("other-study") == []
+
+
+async def test_feedback_is_replaced_and_listed_in_order_given(store: Store, other: Store) -> None:
+    assert await store.save_feedback(thumbs("p_1", "rec_a", 1, 1)) is True
+    assert await store.save_feedback(thumbs("p_2", "rec_b", -1, 2)) is True
+    assert await other.save_feedback(thumbs("p_1", "rec_a", -1, 3)) is True
+    listed = await store.list_feedback("s")
+    assert [(f.record_id, f.rating, f.comment) for f in listed] == [
+        ("rec_b", -1, "said at 2"),
+        ("rec_a", -1, "said at 3"),
+    ]
+    assert [f.record_id for f in await other.list_feedback("s", "p_2")] == ["rec_b"]
+
+
+async def test_an_answer_is_read_once(store: Store, other: Store) -> None:
+    """The first read is kept; another from any process changes nothing."""
+    assert await store.mark_read("s", "rec_a", "p_1", T0) is True
+    assert await other.mark_read("s", "rec_a", "p_1", T0 + timedelta(minutes=1)) is False
+    assert await other.mark_read("s", "rec_b", "p_2", T0 + timedelta(minutes=2)) is True
+    assert await store.list_reads("s", "p_1") == {"rec_a": T0}
+    assert set(await store.list_reads("s")) == {"rec_a", "rec_b"}
+
+
+async def test_erasure_takes_answers_and_feedback_and_drops_later_ones(
+    store: Store, other: Store
+) -> None:
+    await store.save_answers(answers("p_1"))
+    await store.save_answers(answers("p_2"))
+    await store.save_feedback(thumbs("p_1", "rec_a", 1, 1))
+    await store.save_feedback(thumbs("p_2", "rec_b", 1, 1))
+    await store.mark_read("s", "rec_a", "p_1", T0)
+    await store.erase_participant("s", "p_1", T0)
+    assert await store.list_reads("s") == {}
+    assert await other.mark_read("s", "rec_c", "p_1", T0) is False
+    assert [a.participant for a in await store.list_answers("s")] == ["p_2"]
+    assert [f.participant for f in await store.list_feedback("s")] == ["p_2"]
+    assert await other.save_answers(answers("p_1", "pre")) is False
+    assert await other.save_feedback(thumbs("p_1", "rec_c", -1, 2)) is False
+    assert await store.list_answers("s", "p_1") == []
+    assert await store.list_feedback("s", "p_1") == []
 
 
 # -- arms --------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from tests.conftest import Woz
 from tests.integration.research_seed import answer_task
 from woz.config import Settings
 from woz.context import PARTICIPANTS
-from woz.export import FORMATS, ExportRefused, export_dataset
+from woz.export import ExportRefused, export_dataset
+from woz.export.formats import WRITERS
 from woz.export.rows import PROVENANCE_FIELDS
 from woz.models.task import ProducedBy
 from woz.research.pseudonyms import tombstone_of
@@ -110,7 +111,7 @@ async def test_withdrawn_participants_leave_no_trace_in_any_format(
         assert result["withdrawn"] is True and result["records_deleted"] == 1
     pseudonyms = [woz.server.app[PARTICIPANTS].pseudonym_of(p) for p in gone]
     traces = [*gone, *pseudonyms, *(f"marker-{i:03d}" for i in range(10))]
-    for fmt in FORMATS:
+    for fmt in WRITERS:  # the record formats (the analysis formats: test_survey_exports)
         out = tmp_path / fmt
         manifest = await export_dataset(woz.store, woz.study, fmt, "internal_model_training", out)
         text = everything_in(out)
@@ -225,7 +226,7 @@ async def test_every_row_of_every_format_carries_provenance_and_no_operator_iden
     """Each row has all provenance fields; operator keys and display names never appear."""
     await answer_task(woz, "ada", "hello", "hi", operator="key_secretop",
                       draft="hey", produced_by=ProducedBy.HUMAN_EDITED_MODEL_DRAFT)  # fmt: skip
-    for fmt in FORMATS:
+    for fmt in WRITERS:  # the record formats (the analysis formats: test_survey_exports)
         out = tmp_path / fmt
         await export_dataset(woz.store, woz.study, fmt, "in_study_analysis", out)
         text = everything_in(out)

@@ -57,6 +57,22 @@ def test_summary_per_arm() -> None:
     assert table[2].startswith("assist") and table[3].startswith("model")
 
 
+def test_mean_rating_per_arm_counts_only_rated_answers() -> None:
+    """Thumbs (+1, -1) average per arm over the answers rated; an arm without any has none."""
+    records = [
+        record("human", "a", 1.0, ProducedBy.HUMAN, None),
+        record("human", "b", 2.0, ProducedBy.HUMAN, None),
+        record("human", "c", 3.0, ProducedBy.HUMAN, None),
+        record("model", "d", 1.0, ProducedBy.MODEL, None),
+    ]
+    ratings = {records[0].id: 1, records[1].id: 1, records[2].id: -1}
+    human, model = summarise_arms(records, ratings)
+    assert (human.ratings, human.rating_mean) == (3, round(1 / 3, 4))
+    assert (model.ratings, model.rating_mean) == (0, None)
+    table = render_table([human, model])
+    assert "rating mean (n)" in table and "0.3333 (3)" in table and "- (0)" in table
+
+
 def test_svg_chart_is_well_formed() -> None:
     """The chart parses as SVG and has two bars per arm."""
     summaries = summarise_arms(

@@ -31,7 +31,7 @@ from woz.api.errors import INTERNAL_MESSAGE, as_client_sees
 from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
-from woz.context import ANSWER_STATS, DISPATCHER, SETTINGS, STUDY
+from woz.context import ANSWER_STATS, DISPATCHER, SETTINGS, STUDY, SUBMITTED_TASK
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import json_response
@@ -55,6 +55,7 @@ class Exchange(ABC):
         self.request = request
         self.handle = handle
         self.task = handle.task
+        request[SUBMITTED_TASK] = handle.task.id
         self.settings = request.app[SETTINGS]
         self.pacing = request.app[STUDY].pacing
         self.dispatcher = request.app[DISPATCHER]

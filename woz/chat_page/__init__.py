@@ -22,6 +22,8 @@ The page may be framed only by the origins of the study's `[embedding] allow`
 | `GET /p/{study_id}/realtime` | voice mode (a WebSocket): the Realtime API of `/v1/realtime` |
 | `POST /p/{study_id}/reconsent` | `{"granted": bool}` after the debrief, when the study asks |
 | `POST /p/{study_id}/withdraw` | delete the participant's data; answers how many records went |
+| `GET /p/{study_id}/questionnaires`, `POST .../questionnaires/{id}` | see `questionnaires` |
+| `POST /p/{study_id}/feedback` | a thumb up or down on one answer (`questionnaires`) |
 | `GET /participant/static/*` | the page's script, styles and locales |
 
 JSON errors are `{"error": {"code", "message"}}` (the chat's are OpenAI's body,
@@ -41,6 +43,7 @@ from woz.api.research import research_errors
 from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_reconsent, post_withdraw
 from woz.chat_page.flow import setup_flow
+from woz.chat_page.questionnaires import setup_questionnaires
 from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path, page_study
 from woz.chat_page.voice import voice_socket
 from woz.headers import BROWSER_HEADERS
@@ -117,6 +120,7 @@ def setup_chat_page(app: web.Application) -> None:
     app.router.add_post(page + "/reconsent", post_reconsent)
     app.router.add_post(page + "/withdraw", post_withdraw)
     setup_flow(app, page)
+    setup_questionnaires(app, page)
     app.router.add_static(STATIC_PREFIX, STATIC_ROOT, append_version=False)
 
 

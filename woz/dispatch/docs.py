@@ -17,6 +17,7 @@ from woz.dispatch.conversations import message_shape
 from woz.models.live import LiveOperator, LiveTask, LiveTaskStatus, excerpt, turn_text
 from woz.models.record import Timings
 from woz.models.task import Message, Task
+from woz.models.typing_trace import TypingTrace
 
 QUEUE = "q"  # task ids waiting for an operator, by when they were queued
 TIMERS = "tm"  # "d:<task>" answer deadlines, "a:<task>" abandoned, "g:<operator>" grace
@@ -79,7 +80,10 @@ def now() -> datetime:
 
 
 def task_timings(
-    task: Task, assigned_at: datetime | None = None, first_keystroke_at: datetime | None = None
+    task: Task,
+    assigned_at: datetime | None = None,
+    first_keystroke_at: datetime | None = None,
+    typing: TypingTrace | None = None,
 ) -> Timings:
     """The timings of `task` as it ends now."""
     return Timings(
@@ -88,6 +92,7 @@ def task_timings(
         first_keystroke_at=first_keystroke_at,
         answered_at=now(),
         attempts=task.attempt,
+        typing=typing if typing is not None and typing.events else None,
     )
 
 
@@ -129,6 +134,7 @@ class TaskDoc(BaseModel):
     queued_at: float = 0.0  # wall clock
     assigned_at: datetime | None = None
     first_keystroke_at: datetime | None = None
+    typing: TypingTrace | None = None  # the operator's changes to `draft`, bounded
     answering: bool = False
     finished: bool = False
     delivered: bool = False
@@ -156,7 +162,7 @@ class TaskDoc(BaseModel):
         return self.task
 
     def timings(self) -> Timings:
-        return task_timings(self.task, self.assigned_at, self.first_keystroke_at)
+        return task_timings(self.task, self.assigned_at, self.first_keystroke_at, self.typing)
 
     def live(self, operator_connected: bool) -> LiveTask:
         """The task as a researcher watching sees it."""

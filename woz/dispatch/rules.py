@@ -41,6 +41,7 @@ from woz.errors import ErrorKind, Unavailable, WozError
 from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
 from woz.models.task import Task, new_id
+from woz.models.typing_trace import TypingTrace, since
 
 log = structlog.get_logger(__name__)
 
@@ -220,8 +221,12 @@ class TaskRules(Assignment):
     async def typing(self, operator: str, task_id: str, text: str) -> None:
         async with self._kv.txn() as t:
             doc = await self._held_by(t, operator, task_id)
+            at = docs.now()
             if doc.first_keystroke_at is None and text:
-                doc.first_keystroke_at = docs.now()
+                doc.first_keystroke_at = at
+            if doc.typing is None:
+                doc.typing = TypingTrace()
+            doc.typing.note(doc.draft, text, since(doc.task.received_at, at))
             doc.draft = text
             self._put(t, doc)
             if doc.task.drafts_heard:

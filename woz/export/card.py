@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from woz.export.manifest import Manifest
+from woz.export.survey import questionnaires_section
 from woz.models.study import Study
 from woz.research.ledger import LaborLedger
 
@@ -239,6 +240,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         "Redaction is best-effort: names, addresses and unusual spellings are not caught. "
         "Participants appear only as pseudonyms (an HMAC with a secret of the study).\n",
         *([_audio(study, manifest, facts)] if facts.voice_turns else []),
+        questionnaires_section(study),
         "## Provenance counts\n\n" + _table(manifest.produced_by, "produced_by"),
         "## Exclusions\n\n" + _table(manifest.exclusions, "reason"),
         "## Fields\n\nEvery row carries the record's provenance and disclosure fields "
@@ -247,4 +249,4 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         "timings and `status`, and more): see `manifest.json` for file hashes.\n",
     ]
     matter = yaml_block(front_matter(study, manifest, facts))
-    return f"---\n{matter}\n---\n\n" + "\n".join(sections)
+    return f"---\n{matter}\n---\n\n" + "\n".join(s for s in sections if s)

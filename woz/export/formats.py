@@ -149,7 +149,7 @@ def write_hf(rows: Sequence[Selected], out: Path) -> Written:
 CSV_TURN_FIELDS = ("turn", "role", "content", "tool_calls", "tool_call_id", "is_answer")
 
 
-def _new_turns(record: Record, previous: list[Message] | None) -> list[Message]:
+def new_turns(record: Record, previous: list[Message] | None) -> list[Message]:
     """The record's turns after those of the previous record of its conversation."""
     if previous is not None and record.messages[: len(previous)] == previous:
         return record.messages[len(previous) :]
@@ -169,7 +169,7 @@ def write_csv(rows: Sequence[Selected], out: Path) -> Written:
             fields["permitted_uses"] = " ".join(fields["permitted_uses"])
             fields["redacted"] = " ".join(fields["redacted"])
             fields["flags"] = " ".join(fields["flags"])
-            turns = [(m, False) for m in _new_turns(record, history.get(record.conversation_id))]
+            turns = [(m, False) for m in new_turns(record, history.get(record.conversation_id))]
             if record.answer is not None:
                 turns.append((record.answer.as_message(), True))
             start = len(record.messages) - len(turns) + (1 if record.answer else 0)

@@ -26,22 +26,25 @@ from woz.export.selection import (
     check_debriefs,
     check_provenance,
     check_purpose,
+    participant_exclusion,
     select,
 )
+from woz.export.survey import SURVEY_WRITERS, SurveyData
 from woz.models.record import Record
 from woz.models.research import Tombstone
 from woz.models.study import Study
-from woz.research.disclosure import standings
+from woz.research.disclosure import Standing, standings
 from woz.research.ledger import EPOCH, LaborLedger, compute_ledger
 from woz.research.operators import latest_by_operator
+from woz.research.pseudonyms import tombstone_of
 from woz.research.service import definition_json
 from woz.store.base import Store
 
-FORMATS = tuple(WRITERS)
+FORMATS = (*WRITERS, *SURVEY_WRITERS)
 
 
 def _check_request(fmt: str, include: Sequence[str], out: Path) -> None:
-    if fmt not in WRITERS:
+    if fmt not in FORMATS:
         raise ExportRefused(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     unknown = [name for name in include if name not in INCLUDABLE]
     if unknown:
@@ -77,7 +80,12 @@ async def export_dataset(
     )
     trained = frozenset(t.operator for t in await store.list_operator_training(study.id))
     audio = await _kept_audio(store, fmt, selection)
-    manifest = _write(study, fmt, purpose, out, selection, tombstones, ledger, now, trained, audio)
+    survey = None
+    if fmt in SURVEY_WRITERS:
+        survey = await _survey_data(store, study, selection, known, purpose)
+    manifest = _write(
+        study, fmt, purpose, out, selection, tombstones, ledger, now, trained, audio, survey
+    )
     manifest_hash = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
     await store.append_audit(
         study.id,
@@ -94,6 +102,29 @@ async def export_dataset(
     return manifest
 
 
+async def _survey_data(
+    store: Store,
+    study: Study,
+    selection: Selection,
+    known: dict[str, Standing],
+    purpose: str,
+) -> SurveyData:
+    """Answers and feedback of the participants an export may include; the others are
+    counted in the selection's exclusions (`questionnaire:<reason>`)."""
+
+    def allowed(participant: str) -> bool:
+        reason = participant_exclusion(study, known.get(tombstone_of(participant)), purpose)
+        if reason is not None:
+            selection.exclusions[f"questionnaire:{reason}"] += 1
+        return reason is None
+
+    answers = [a for a in await store.list_answers(study.id) if allowed(a.participant)]
+    kept = {s.record.id for s in selection.rows}
+    feedback = [f for f in await store.list_feedback(study.id) if f.record_id in kept]
+    reads = {r: at for r, at in (await store.list_reads(study.id)).items() if r in kept}
+    return SurveyData(study, selection.rows, answers, feedback, reads)
+
+
 def _write(
     study: Study,
     fmt: str,
@@ -105,12 +136,16 @@ def _write(
     now: datetime,
     trained: frozenset[str],
     audio: dict[str, Path],
+    survey: SurveyData | None = None,
 ) -> Manifest:
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        file_rows, skipped, written = WRITERS[fmt](selection.rows, staging)
+        if survey is not None:
+            file_rows, skipped, written = SURVEY_WRITERS[fmt](survey, staging)
+        else:
+            file_rows, skipped, written = WRITERS[fmt](selection.rows, staging)
         for relative, source in audio.items():
             (staging / relative).parent.mkdir(exist_ok=True)
             shutil.copyfile(source, staging / relative)

@@ -119,6 +119,24 @@ def check_provenance(records: Sequence[Record]) -> None:
 _HUMAN = (ProducedBy.HUMAN, ProducedBy.HUMAN_EDITED_MODEL_DRAFT)
 
 
+def participant_exclusion(study: Study, standing: Standing | None, purpose: str) -> str | None:
+    """Why nothing of this participant may be exported for `purpose`, or None: the rules
+    that depend on the person (withdrawal, debrief, re-consent, consent), not the record."""
+    if standing is not None and standing.withdrawn:
+        return "withdrawn"
+    if needs_debrief(study):
+        if standing is None or not standing.debriefed:
+            return "awaiting_debrief"
+        if study.study.debrief.reconsent_required and standing.reconsent != "granted":
+            return "reconsent_refused" if standing.reconsent == "refused" else "reconsent_missing"
+    consent = standing.consent if standing else None
+    if consent is not None and purpose not in consent.scopes:
+        return "purpose_not_consented"
+    if study.study.consent_required and consent is None:
+        return "no_consent"
+    return None
+
+
 def _exclusion(
     record: Record,
     study: Study,
@@ -127,22 +145,13 @@ def _exclusion(
     purpose: str,
 ) -> str | None:
     """Why the record may not be exported, or None."""
-    if standing is not None and standing.withdrawn:
-        return "withdrawn"
-    if needs_debrief(study):
-        if record.participant is None:
-            return "participant_unknown"
-        if standing is None or not standing.debriefed:
-            return "awaiting_debrief"
-        if study.study.debrief.reconsent_required and standing.reconsent != "granted":
-            return "reconsent_refused" if standing.reconsent == "refused" else "reconsent_missing"
-    if purpose not in record.permitted_uses:
+    if needs_debrief(study) and record.participant is None:
+        return "participant_unknown"
+    if purpose not in record.permitted_uses and not (standing and standing.withdrawn):
         return "purpose_not_permitted"
-    consent = standing.consent if standing else None
-    if consent is not None and purpose not in consent.scopes:
-        return "purpose_not_consented"
-    if study.study.consent_required and consent is None:
-        return "no_consent"
+    reason = participant_exclusion(study, standing, purpose)
+    if reason is not None:
+        return reason
     if record.operator is not None:  # a person wrote (or edited) the text
         if operator_consent is not None and purpose not in operator_consent.scopes:
             return "operator_did_not_consent"

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from woz.models.task import Answer, Message, ProducedBy, ResponseFormat, ToolChoice, ToolSpec
+from woz.models.typing_trace import TypingTrace
 
 
 class RecordStatus(StrEnum):
@@ -32,6 +33,8 @@ class Timings(BaseModel):
     answered_at: datetime | None = None
     delivered_at: datetime | None = None
     attempts: int = 1
+    # The operator's typing, replayable at real speed (woz.models.typing_trace).
+    typing: TypingTrace | None = None
 
 
 class VoiceTurn(BaseModel):

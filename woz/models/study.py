@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from woz.models.questionnaire import Questionnaire, check_questionnaires
 from woz.models.recruitment import EmbeddingSection, RecruitmentSection
 
 PermittedUse = Literal[
@@ -341,6 +342,7 @@ class Study(_Strict):
     voice: VoiceSection = Field(default_factory=VoiceSection)
     recruitment: RecruitmentSection = Field(default_factory=RecruitmentSection)
     embedding: EmbeddingSection = Field(default_factory=EmbeddingSection)
+    questionnaires: list[Questionnaire] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -390,6 +392,7 @@ class Study(_Strict):
         for coded in self.recruitment.arm_codes:
             if self.arm(coded) is None:
                 raise ValueError(f"recruitment.arm_codes names {coded!r}, which is not an arm")
+        check_questionnaires(self.questionnaires, {arm.id for arm in self.arms})
         spoken = self.voice.upstream
         if spoken is not None and spoken not in upstreams:
             raise ValueError(f"voice.upstream: upstream {spoken!r} is not defined in [[upstreams]]")

@@ -2,7 +2,8 @@
 
 Per arm: participants and turns, the latency the participant experienced
 (received to delivered, p50 and p90), operator handle time (assigned to
-answered), edit ratios of assist-mode drafts, and counts by `produced_by`.
+answered), edit ratios of assist-mode drafts, counts by `produced_by`, and the
+participants' thumbs on answers (how many, and their mean: +1 up, -1 down).
 Rendered as a table, as JSON, or as a small SVG chart for a paper.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel
@@ -30,6 +31,8 @@ class ArmSummary(BaseModel):
     edit_ratio_mean: float | None
     edit_ratio_p50: float | None
     produced_by: dict[str, int]
+    ratings: int = 0
+    rating_mean: float | None = None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -43,15 +46,19 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return round(value, 3)
 
 
-def summarise_arms(records: Iterable[Record]) -> list[ArmSummary]:
-    """One summary per arm (records without an arm are grouped as `-`), sorted by arm."""
+def summarise_arms(
+    records: Iterable[Record], ratings: Mapping[str, int] | None = None
+) -> list[ArmSummary]:
+    """One summary per arm (records without an arm are grouped as `-`), sorted by arm;
+    `ratings` are the participants' thumbs (+1 or -1) by record id."""
     by_arm: dict[str, list[Record]] = {}
     for record in records:
         by_arm.setdefault(record.arm or "-", []).append(record)
-    return [_summary(arm, group) for arm, group in sorted(by_arm.items())]
+    return [_summary(arm, group, ratings or {}) for arm, group in sorted(by_arm.items())]
 
 
-def _summary(arm: str, records: list[Record]) -> ArmSummary:
+def _summary(arm: str, records: list[Record], ratings: Mapping[str, int]) -> ArmSummary:
+    rated = [ratings[r.id] for r in records if r.id in ratings]
     delivered = [r for r in records if r.status is RecordStatus.DELIVERED]
     latencies = [
         (r.timings.delivered_at - r.timings.received_at).total_seconds()
@@ -75,6 +82,8 @@ def _summary(arm: str, records: list[Record]) -> ArmSummary:
         edit_ratio_mean=round(sum(ratios) / len(ratios), 4) if ratios else None,
         edit_ratio_p50=percentile(ratios, 50),
         produced_by=dict(Counter(str(r.produced_by) for r in records if r.produced_by)),
+        ratings=len(rated),
+        rating_mean=round(sum(rated) / len(rated), 4) if rated else None,
     )
 
 
@@ -86,7 +95,7 @@ def render_table(summaries: Sequence[ArmSummary]) -> str:
     """A plain-text table, one row per arm."""
     header = [
         "arm", "participants", "turns", "latency p50 s", "latency p90 s",
-        "handle p50 s", "edit ratio mean", "produced_by",
+        "handle p50 s", "edit ratio mean", "rating mean (n)", "produced_by",
     ]  # fmt: skip
     rows = [
         [
@@ -97,6 +106,7 @@ def render_table(summaries: Sequence[ArmSummary]) -> str:
             _cell(s.latency_p90_s),
             _cell(s.handle_p50_s),
             _cell(s.edit_ratio_mean),
+            f"{_cell(s.rating_mean)} ({s.ratings})",
             ", ".join(f"{k} {v}" for k, v in sorted(s.produced_by.items())) or "-",
         ]
         for s in summaries

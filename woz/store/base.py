@@ -1,7 +1,8 @@
 """The Store: every protocol woz persists through, bundled, plus its lifecycle.
 
 Each concern is a small protocol of its own (`keys`, `records`, `responses`,
-`research`, `page_sessions`, `audit`, `media`); code that needs one concern may ask for that
+`research`, `page_sessions`, `questionnaires`, `audit`, `media`); code that needs one concern
+may ask for that
 protocol alone. Backends: `woz.store.sqlite` (the embedded default) and
 `woz.store.postgres` (several processes, several machines); `store_for` in
 `woz.store.factory` picks one from the settings.
@@ -15,6 +16,7 @@ from woz.store.audit import AuditStore
 from woz.store.keys import KeyStore
 from woz.store.media import MediaStore
 from woz.store.page_sessions import PageSessionStore
+from woz.store.questionnaires import QuestionnaireStore
 from woz.store.records import RecordStore
 from woz.store.research import ResearchStore
 from woz.store.responses import ResponseStore
@@ -30,6 +32,7 @@ class Store(
     ResponseStore,
     ResearchStore,
     PageSessionStore,
+    QuestionnaireStore,
     AuditStore,
     MediaStore,
     Protocol,

@@ -8,6 +8,40 @@ from __future__ import annotations
 
 import sqlite3
 
+QUESTIONNAIRE_TABLES = """
+    CREATE TABLE questionnaire_answers (
+        study_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        questionnaire TEXT NOT NULL,
+        moment TEXT NOT NULL,
+        arm TEXT,
+        answers TEXT NOT NULL,
+        submitted_at {time} NOT NULL,
+        PRIMARY KEY (study_id, participant, questionnaire)
+    );
+    CREATE INDEX questionnaire_answers_study ON questionnaire_answers (study_id, submitted_at);
+    CREATE TABLE feedback (
+        study_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+        comment TEXT NOT NULL,
+        at {time} NOT NULL,
+        PRIMARY KEY (study_id, record_id)
+    );
+    CREATE INDEX feedback_participant ON feedback (study_id, participant);
+    CREATE TABLE answer_reads (
+        study_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        read_at {time} NOT NULL,
+        PRIMARY KEY (study_id, record_id)
+    );
+    CREATE INDEX answer_reads_participant ON answer_reads (study_id, participant);
+"""
+"""The same tables in both stores (PostgreSQL's migration 3); `time` is the column type
+of instants (SQLite: ISO 8601 text; PostgreSQL: TIMESTAMPTZ)."""
+
 MIGRATIONS: list[str] = [
     # 1: studies, keys, console sessions, records.
     """
@@ -226,6 +260,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX page_sessions_started ON page_sessions (study_id, started_at);
     """,
+    # 12: participants' answers to questionnaires, their feedback on answers, and when
+    # their page showed them each answer (read).
+    QUESTIONNAIRE_TABLES.format(time="TEXT"),
 ]
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from woz.store.migrations import QUESTIONNAIRE_TABLES
+
 # Any constant shared by every woz process; the second key names the lock's purpose.
 LOCK_CLASS = 0x574F5A  # "WOZ"
 MIGRATION_LOCK = 1
@@ -224,6 +226,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX page_sessions_started ON page_sessions (study_id, started_at);
     """,
+    # 4: participants' answers to questionnaires, and their feedback (SQLite's 12).
+    QUESTIONNAIRE_TABLES.format(time="TIMESTAMPTZ"),
 ]
 
 

@@ -122,10 +122,11 @@ class PgParticipantTables(PostgresDatabase):
                 "DELETE FROM records WHERE study_id = %s AND participant = %s",
                 (study_id, participant),
             )
-            await db.execute(
-                "DELETE FROM responses WHERE study_id = %s AND participant = %s",
-                (study_id, participant),
-            )
+            for table in ("responses", "questionnaire_answers", "feedback", "answer_reads"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE study_id = %s AND participant = %s",
+                    (study_id, participant),
+                )
             await db.execute(
                 "UPDATE arm_assignments SET participant = %s"
                 " WHERE study_id = %s AND participant = %s",

@@ -14,6 +14,7 @@ from woz.store.pg_media import PgMediaTables
 from woz.store.pg_operators import PgOperatorTables
 from woz.store.pg_page_sessions import PgPageSessionTables
 from woz.store.pg_participants import PgParticipantTables
+from woz.store.pg_questionnaires import PgQuestionnaireTables
 from woz.store.pg_records import PgRecordTables
 from woz.store.pg_responses import PgResponseTables
 
@@ -25,6 +26,7 @@ class PostgresStore(
     PgParticipantTables,
     PgPageSessionTables,
     PgOperatorTables,
+    PgQuestionnaireTables,
     PgAuditTables,
     PgMediaTables,
 ):

@@ -6,9 +6,10 @@ Contract shared by every backend:
   disclosure are keyed by their subject (`tombstone_of(pseudonym)`).
 - Consents (participants' and operators'), disclosure events and operators'
   trainings are append-only, enforced by the database (triggers).
-- `erase_participant` deletes every trace of the pseudonym in one transaction,
-  and from then on `commit_record` and `save_response` drop whatever that
-  participant's tasks still in flight produce.
+- `erase_participant` deletes every trace of the pseudonym in one transaction
+  (records, stored responses, questionnaire answers, feedback), and from then on
+  `commit_record`, `save_response`, `save_answers` and `save_feedback` drop
+  whatever that participant still sends.
 - `assign_arm` is atomic per study: with any number of concurrent writers, each
   participant gets one arm, and positions 0, 1, 2, ... are each taken once
   (SQLite: its single writer; PostgreSQL: a per-study advisory lock held by the

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from woz.models.keys import KeyInfo
+from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.models.record import Record, RecordStatus
 from woz.models.research import (
     AuditEntry,
@@ -134,3 +135,26 @@ def audit_entry_of(row: Row) -> AuditEntry:
 def page_session_of(row: Row) -> PageSession:
     """A participant's page session; pydantic reads either backend's timestamps."""
     return PageSession.model_validate({name: row[name] for name in PageSession.model_fields})
+
+
+def answers_of(row: Row) -> QuestionnaireAnswers:
+    return QuestionnaireAnswers(
+        study_id=row["study_id"],
+        participant=row["participant"],
+        questionnaire=row["questionnaire"],
+        when=row["moment"],
+        arm=row["arm"],
+        answers=json.loads(row["answers"]),
+        submitted_at=stamp(row["submitted_at"]),
+    )
+
+
+def feedback_of(row: Row) -> Feedback:
+    return Feedback(
+        study_id=row["study_id"],
+        record_id=row["record_id"],
+        participant=row["participant"],
+        rating=row["rating"],
+        comment=row["comment"],
+        at=stamp(row["at"]),
+    )

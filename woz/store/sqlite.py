@@ -14,6 +14,7 @@ from woz.store.sqlite_media import MediaTables
 from woz.store.sqlite_page_sessions import PageSessionTables
 from woz.store.sqlite_participants import ParticipantTables
 from woz.store.sqlite_presence import PresenceTables
+from woz.store.sqlite_questionnaires import QuestionnaireTables
 from woz.store.sqlite_records import RecordTables
 from woz.store.sqlite_responses import ResponseTables
 
@@ -26,6 +27,7 @@ class SQLiteStore(
     ParticipantTables,
     PageSessionTables,
     PresenceTables,
+    QuestionnaireTables,
     AuditTables,
     MediaTables,
 ):

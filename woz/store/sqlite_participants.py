@@ -106,8 +106,9 @@ class ParticipantTables(SQLiteDatabase):
     async def erase_participant(self, study_id: str, participant: str, at: datetime) -> Tombstone:
         """Delete the participant's content everywhere and leave a tombstone, atomically.
 
-        Records and stored responses are deleted; the arm assignment is re-keyed
-        to the subject so that balanced assignment keeps its counts. Idempotent:
+        Records, stored responses, questionnaire answers and feedback are deleted; the
+        arm assignment is re-keyed to the subject so that balanced assignment keeps its
+        counts. Idempotent:
         a second call returns the first tombstone.
         """
         subject = tombstone_of(participant)
@@ -124,10 +125,11 @@ class ParticipantTables(SQLiteDatabase):
                 "DELETE FROM records WHERE study_id = ? AND participant = ?",
                 (study_id, participant),
             ).rowcount
-            db.execute(
-                "DELETE FROM responses WHERE study_id = ? AND participant = ?",
-                (study_id, participant),
-            )
+            for table in ("responses", "questionnaire_answers", "feedback", "answer_reads"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE study_id = ? AND participant = ?",
+                    (study_id, participant),
+                )
             db.execute(
                 "UPDATE arm_assignments SET participant = ? WHERE study_id = ? AND participant = ?",
                 (subject, study_id, participant),

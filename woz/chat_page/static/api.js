@@ -72,7 +72,8 @@ export const post = (path, body) => call("POST", path, body);
 
 /**
  * Ask the persona and stream its answer: `onText(piece)` for each piece of text.
- * Resolves when the stream ends; rejects with a `PageError` for a refusal or an
+ * Resolves, when the stream ends, with the answer's record id (for feedback; "" if
+ * the server did not say); rejects with a `PageError` for a refusal or an
  * error frame, or an `AbortError` when `signal` aborts.
  */
 export async function streamChat({ model, messages, conversation, signal, onText }) {
@@ -88,6 +89,7 @@ export async function streamChat({ model, messages, conversation, signal, onText
     signal,
   });
   if (!response.ok) throw await errorOf(response);
+  const record = response.headers.get("X-Woz-Record") || "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -98,7 +100,7 @@ export async function streamChat({ model, messages, conversation, signal, onText
     const events = buffer.split(/\r?\n\r?\n/);
     buffer = events.pop();
     for (const event of events) {
-      if (readEvent(event, onText)) return;
+      if (readEvent(event, onText)) return record;
     }
   }
   throw new PageError(0, "stream_cut", "The answer was cut off.");

@@ -6,6 +6,7 @@
 import { PageError, sayWhat, streamChat } from "./api.js";
 import { t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
+import { attachFeedback } from "./feedback.js";
 
 const $ = (id) => document.getElementById(id);
 // Refusals that end the chat rather than this turn: the page reloads its state.
@@ -116,7 +117,7 @@ export class ChatView {
     this.inFlight = new AbortController();
     let answer = "";
     try {
-      await streamChat({
+      const record = await streamChat({
         model: this.model,
         messages: this.messages,
         conversation: this.conversation,
@@ -130,6 +131,7 @@ export class ChatView {
       if (!answer) throw new PageError(0, "empty_answer", "");
       this.messages.push({ role: "assistant", content: answer });
       this.onAnswered();
+      if (record) attachFeedback(theirs, record);
     } catch (error) {
       // The turn did not happen: take it back, and give the text back to edit.
       this.messages.pop();
