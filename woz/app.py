@@ -1,4 +1,4 @@
-"""The application factory: one study, its store, dispatcher and routes.
+"""The application factory: the served studies (`woz.served`), their store and routes.
 
 Resources live in `cleanup_ctx`, opened when the app starts and closed in
 reverse order when it stops, so a test server and `woz serve` share one path.
@@ -6,7 +6,7 @@ reverse order when it stops, so a test server and `woz serve` share one path.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import aiohttp
@@ -20,42 +20,27 @@ from woz.auth import KeyRing
 from woz.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
 from woz.config import Settings
 from woz.console import console_headers, setup_console
-from woz.context import (
-    ADMISSION,
-    DISPATCHER,
-    KEYS,
-    MEDIA,
-    OPERATOR_RECORDS,
-    PARTICIPANTS,
-    PRESENCE,
-    RECORDER,
-    REQUEST_ID,
-    SETTINGS,
-    STORE,
-    STUDY,
-    STUDY_SECRET,
-    UPSTREAMS,
-)
-from woz.dispatch.base import Admission, chain
-from woz.dispatch.memory import MemoryDispatcher
+from woz.context import KEYS, MEDIA, REQUEST_ID, SETTINGS, STORE, STUDIES
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
 from woz.origin import same_origin_only
-from woz.recording import StoreRecorder
-from woz.research.conditions import Conditions
-from woz.research.service import open_research
+from woz.served import ServedStudies, StudySources
 from woz.store.base import Store
 from woz.store.factory import store_for
-from woz.upstream import MissingKey, Upstreams
 from woz.watch import setup_watch, watch_headers
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(study: Study, settings: Settings, store: Store | None = None) -> web.Application:
-    """A woz server for `study`. With no `store`, the one the settings name (`store_for`)."""
+def create_app(
+    studies: Study | Iterable[Study] | StudySources,
+    settings: Settings,
+    store: Store | None = None,
+) -> web.Application:
+    """A woz server for `studies` (one study, several, or their files). With no `store`,
+    the one the settings name (`store_for`)."""
     app = web.Application(
         client_max_size=settings.max_body_mib * 1024 * 1024,
         middlewares=[
@@ -67,9 +52,11 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
         ],
     )
     app[SETTINGS] = settings
-    app[STUDY] = study
     app[STORE] = store if store is not None else store_for(settings)
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
+    app[KEYS] = KeyRing(app[STORE], settings.key_cache_s)
+    sources = studies if isinstance(studies, StudySources) else StudySources.of(studies)
+    app[STUDIES] = ServedStudies(sources, app[STORE], app[MEDIA])
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(watch_clients)
     app.on_shutdown.append(_end_waiting_requests)
@@ -85,48 +72,27 @@ def create_app(study: Study, settings: Settings, store: Store | None = None) -> 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
-    study = app[STUDY]
     await store.open()
-    secret = await store.study_secret(study.id, study.study.title)
-    app[STUDY_SECRET] = secret
-    app[KEYS] = KeyRing(store, study.id)
-    app[RECORDER] = StoreRecorder(store, study, secret)
     session = aiohttp.ClientSession()
     try:
-        models = Upstreams(study, session)
-    except MissingKey:
+        await app[STUDIES].open(session)
+    except BaseException:
+        await app[STUDIES].close()
         await session.close()
         await store.close()
         raise
-    research = await open_research(
-        store, study, secret, app[RECORDER].operator_pseudonym, media=app[MEDIA]
-    )
-    app[PARTICIPANTS] = research.participants
-    app[ADMISSION] = research.admission
-    app[UPSTREAMS] = models
-    app[PRESENCE] = research.presence
-    app[OPERATOR_RECORDS] = research.operators
-    # Research first: a refused task (withdrawn, no consent) gets no arm, and
-    # personal data is redacted before anything else reads the messages.
-    admissions: list[Admission] = [research.admission, Conditions(study, store).admit]
-    dispatcher = MemoryDispatcher(
-        study.routing, app[RECORDER], admit=chain(admissions), models=models
-    )
-    app[DISPATCHER] = dispatcher
-    log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
     try:
         yield
     finally:
-        await dispatcher.close()
-        await app[RECORDER].close()
-        await research.presence.close()
+        await app[STUDIES].close()
         await session.close()
         await store.close()
 
 
 async def _end_waiting_requests(app: web.Application) -> None:
     """Shutting down: requests still waiting for a human end now, not at their deadline."""
-    await app[DISPATCHER].close()
+    for runtime in app[STUDIES]:
+        await runtime.dispatcher.close()
 
 
 @web.middleware

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="origins besides the server's own whose pages may use the console's"
         " socket and send the pages' state-changing requests, e.g. https://lab.example",
     )
+    key_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="how long a process trusts a key it has verified before asking the"
+        " store again: a revoked key stops working within this time",
+    )
     log_level: str = "info"
 
     @field_validator("database_url")

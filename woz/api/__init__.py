@@ -20,17 +20,18 @@ from woz.api.openai_responses_stored import (
     retrieve_response,
     setup_background,
 )
-from woz.api.openai_speech import create_speech, open_speech
+from woz.api.openai_speech import create_speech
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.auth import bearer_token
-from woz.context import APP_KEY, KEYS
+from woz.context import APP_KEY, KEYS, scope_to
 from woz.errors import ErrorKind, WozError
 
 
 @web.middleware
 async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every `/v1/` request carries an app key: `Authorization: Bearer` or `x-api-key`."""
+    """Every `/v1/` request carries an app key: `Authorization: Bearer` or `x-api-key`;
+    the key's study is the one the request works in."""
     if request.path.startswith("/v1/"):
         token = bearer_token(request.headers.get("Authorization")) or request.headers.get(
             "x-api-key"
@@ -48,8 +49,15 @@ async def api_auth(request: web.Request, handler: Any) -> web.StreamResponse:
                 "Incorrect API key provided. Create one with `woz keys create --role app`.",
                 code="invalid_api_key",
             )
+        if scope_to(request, info) is None:
+            raise WozError(
+                ErrorKind.AUTHENTICATION,
+                f"This API key belongs to study {info.study_id!r}, which this server does not"
+                " serve.",
+                code="invalid_api_key",
+            )
         request[APP_KEY] = info
-        tokens = structlog.contextvars.bind_contextvars(app_key=info.id)
+        tokens = structlog.contextvars.bind_contextvars(app_key=info.id, study=info.study_id)
         try:
             authed: web.StreamResponse = await handler(request)
             return authed
@@ -71,7 +79,6 @@ def setup_api(app: web.Application) -> None:
     setup_background(app)
     app.router.add_post("/v1/audio/transcriptions", create_transcription)
     app.router.add_post("/v1/audio/speech", create_speech)
-    app.cleanup_ctx.append(open_speech)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)
     app.router.add_get("/v1/models", list_models)

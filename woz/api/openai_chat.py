@@ -26,7 +26,7 @@ from woz.api.openai_wire import (
 )
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, SETTINGS, STUDY
+from woz.context import SETTINGS, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
 from woz.models.task import Answer, Task, new_id
@@ -42,7 +42,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     persona = find_persona(request, chat.model)
     facts = intake(request, raw, chat.user or chat.safety_identifier)
     task = Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona.id,
         api="openai.chat_completions",
         messages=messages_of(chat, request.app[SETTINGS].max_message_chars),
@@ -56,7 +56,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k not in ("messages", "tools")},
         **facts.task_fields(),
     )
-    handle = await request.app[DISPATCHER].submit(task)
+    handle = await runtime_of(request).dispatcher.submit(task)
     return await _Completion(request, handle, chat).run()
 
 

@@ -21,7 +21,7 @@ from woz.api.errors import error_response
 from woz.api.intake import read_json
 from woz.api.openai_chat import create_chat_completion
 from woz.chat_page.session import page_participant
-from woz.context import PAGE_PARTICIPANT, STUDY
+from woz.context import PAGE_PARTICIPANT, runtime_of
 from woz.errors import WozError, invalid_request
 
 
@@ -30,7 +30,7 @@ async def chat_completion(request: web.Request) -> web.StreamResponse:
     request[PAGE_PARTICIPANT] = participant
     try:
         body, _ = await read_json(request)  # aiohttp keeps the bytes for the facade
-        persona = request.app[STUDY].page_persona
+        persona = runtime_of(request).study.page_persona
         if body.get("model") != persona.id:
             raise invalid_request(
                 f"This page talks to the model {persona.id!r} only.", param="model"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from woz.api.participant_page import USE_LABELS
 from woz.api.research import read_body
 from woz.chat_page.session import ACTOR, page_participant
-from woz.context import STORE, STUDY
+from woz.context import STORE, runtime_of
 from woz.models.study import PermittedUse
 from woz.research.conditions import Conditions
 from woz.research.consent import ConsentGrant, consent_text_sha256, required_uses
@@ -46,7 +46,7 @@ class ReconsentBody(BaseModel):
 
 async def _debrief_shown(request: web.Request, participant: str) -> DebriefContent:
     """The debrief for this participant: its disclosure depends on how they were answered."""
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     conditions = Conditions(study, request.app[STORE])
     mode = await conditions.mode_for(study.page_persona.id, participant)
     return debrief_content(study, mode)
@@ -54,7 +54,7 @@ async def _debrief_shown(request: web.Request, participant: str) -> DebriefConte
 
 async def page_state(request: web.Request, participants: Participants, participant: str) -> Any:
     """Everything the page shows: the study and persona, consent, debrief, withdrawal."""
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     persona = study.page_persona
     status = await participants.status(participant)
     state: dict[str, Any] = {
@@ -117,7 +117,7 @@ async def post_end(request: web.Request) -> web.Response:
     """
     participants, participant = page_participant(request)
     status = await participants.status(participant)
-    if debrief_due_at_session_end(request.app[STUDY]) and not status.debriefed:
+    if debrief_due_at_session_end(runtime_of(request).study) and not status.debriefed:
         shown = await _debrief_shown(request, participant)
         await participants.debrief(participant, ACTOR, shown.shown())
     return web.json_response(await page_state(request, participants, participant))

@@ -22,7 +22,7 @@ import secrets
 from aiohttp import web
 
 from woz.api.research import ApiError
-from woz.context import PARTICIPANTS, STUDY
+from woz.context import RUNTIME, STUDIES, runtime_of
 from woz.research.participants import Participants
 
 PREFIX = "/p"
@@ -38,11 +38,16 @@ def page_path(study_id: str) -> str:
 
 
 def is_this_study(request: web.Request) -> bool:
-    return request.match_info.get("study_id") == request.app[STUDY].id
+    """Whether the path names a study served here; the request is then scoped to it."""
+    runtime = request.config_dict[STUDIES].get(request.match_info.get("study_id", ""))
+    if runtime is None:
+        return False
+    request[RUNTIME] = runtime
+    return True
 
 
 def check_study(request: web.Request) -> None:
-    """`404 unknown_study` unless the path names the study this server runs."""
+    """`404 unknown_study` unless the path names a study served here (and scope to it)."""
     if not is_this_study(request):
         raise ApiError(404, "unknown_study", "There is no study with this id on this server.")
 
@@ -54,7 +59,7 @@ def page_participant(request: web.Request) -> tuple[Participants, str]:
     for a POST without the page header.
     """
     check_study(request)
-    participants = request.app[PARTICIPANTS]
+    participants = runtime_of(request).participants
     token = request.cookies.get(COOKIE)
     if not token:
         raise ApiError(
@@ -75,7 +80,7 @@ def ensure_participant(request: web.Request, response: web.StreamResponse) -> No
 
     The cookie is set again on every visit, so its lifetime runs from the last one.
     """
-    participants = request.app[PARTICIPANTS]
+    participants = runtime_of(request).participants
     token = request.cookies.get(COOKIE, "")
     participant = participants.participant_of_token(token) if token else None
     if participant is None:
@@ -85,7 +90,7 @@ def ensure_participant(request: web.Request, response: web.StreamResponse) -> No
         COOKIE,
         token,
         max_age=COOKIE_DAYS * 24 * 3600,
-        path=page_path(request.app[STUDY].id),
+        path=page_path(runtime_of(request).study.id),
         httponly=True,
         samesite="Strict",
         secure=request.secure,
