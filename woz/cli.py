@@ -1,5 +1,5 @@
-"""The `woz` command: demo, serve, keys, and the research commands (`woz.cli_research`,
-`woz.cli_operators`).
+"""The `woz` command: demo, serve, keys create, and the commands of `woz.cli_keys`,
+`woz.cli_studies`, `woz.cli_research` and `woz.cli_operators`.
 
 Logging is configured here and only here. Bad input (a study file, an
 argument) ends with one line naming the problem and exit status 2, never a
@@ -23,13 +23,18 @@ from aiohttp import web
 from woz.app import create_app
 from woz.auth import create_key
 from woz.chat_page import page_path
+from woz.cli_keys import add_key_commands
 from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands, settings_from
+from woz.cli_studies import add_study_commands
 from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
+from woz.context import STUDIES
+from woz.control import control_channel
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
+from woz.served import StudySources
 from woz.store.base import Store, StoreUnavailable
 from woz.store.factory import store_for
 from woz.study import StudyFileError, load_study
@@ -83,8 +88,11 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> None:
-    app = create_app(study, settings)
+async def _serve(
+    studies: Study | StudySources, settings: Settings, banner: list[str] | None
+) -> None:
+    app = create_app(studies, settings)
+    app.cleanup_ctx.append(control_channel)  # `woz studies reload`, SIGHUP
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
     runner = web.AppRunner(
@@ -92,7 +100,7 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     )
     try:
         await runner.setup()
-    except (MissingKey, StoreUnavailable) as exc:
+    except (MissingKey, StoreUnavailable, StudyFileError) as exc:
         raise CliError(str(exc)) from exc
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -111,7 +119,8 @@ async def _serve(study: Study, settings: Settings, banner: list[str] | None) -> 
     # With --port 0 the system picks a free port: print the one actually bound.
     bound = runner.addresses[0][1] if runner.addresses else settings.port
     base = settings.public_url or f"http://{settings.host}:{bound}"
-    print(f"woz is serving study {study.id!r} at {base}/v1  (Ctrl+C stops)", flush=True)
+    served = ", ".join(repr(study_id) for study_id in app[STUDIES].ids())
+    print(f"woz is serving {_studies_word(app)} {served} at {base}/v1  (Ctrl+C stops)", flush=True)
     for line in banner or []:
         print(line.replace("{base}", base), flush=True)
     try:
@@ -185,20 +194,36 @@ def cmd_demo(args: argparse.Namespace) -> None:
     asyncio.run(_serve(study, settings, banner))
 
 
+def _studies_word(app: web.Application) -> str:
+    return "study" if len(app[STUDIES].ids()) == 1 else "studies"
+
+
+def _sources(args: argparse.Namespace) -> tuple[StudySources, list[Study]]:
+    """The study files `serve` was given, each checked now (a bad one is one message)."""
+    if not args.study and not args.studies:
+        raise CliError("give the study to serve: --study FILE (repeatable) or --studies DIR")
+    folder = Path(args.studies) if args.studies else None
+    if folder is not None and not folder.is_dir():
+        raise CliError(f"--studies {folder}: not a folder")
+    sources = StudySources(files=tuple(Path(f) for f in args.study or []), folder=folder)
+    loaded, failed = sources.load()
+    if failed:
+        raise CliError("\n".join(failed.values()))
+    if not loaded:
+        raise CliError(f"--studies {folder}: no study files (*.toml) in it")
+    return sources, [study for study, _ in loaded]
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
-    if len(args.study) > 1:
-        raise CliError(
-            "woz serves one study per process for now; run one `woz serve --study FILE "
-            "--port N` per study, each on its own port"
-        )
-    study = _load(args.study[0])
+    sources, studies = _sources(args)
     pages = [
         f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
-        f"Participant page  {{base}}{page_path(study.id)}",
-        f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
-        "Operators and researchers log in with the link `woz keys create` prints for their key.",
+        f"Watch view  {{base}}{RESEARCHER_LOGIN.home}",
+        *(f"  Participant page  {{base}}{page_path(study.id)}" for study in studies),
+        "Operators and researchers log in with the link `woz keys create` prints for their key;",
+        "a key opens its own study only. `woz studies reload` (or SIGHUP) re-reads the files.",
     ]
-    asyncio.run(_serve(study, settings_from(args), pages))
+    asyncio.run(_serve(sources, settings_from(args), pages))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
@@ -305,9 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("study_file", metavar="STUDY", help="the study file (TOML)")
     check.set_defaults(func=cmd_check)
 
-    serve = commands.add_parser("serve", help="serve a study")
-    # Appended, so that a second --study is refused rather than silently replacing the first.
-    serve.add_argument("--study", required=True, action="append", help="the study file (TOML)")
+    serve = commands.add_parser("serve", help="serve one study or several")
+    serve.add_argument(
+        "--study", action="append", metavar="FILE", help="a study file (TOML); repeat for more"
+    )
+    serve.add_argument(
+        "--studies", metavar="DIR", help="serve every study file (*.toml) in this folder"
+    )
     _add_listen_options(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -326,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
         "else http://127.0.0.1:8000)",
     )
     create.set_defaults(func=cmd_keys_create)
+    add_key_commands(keys)
 
+    add_study_commands(commands)
     add_research_commands(commands)
     add_operator_commands(commands)
     return parser
