@@ -50,9 +50,13 @@ class StudySources:
         return cls(given=(studies,) if isinstance(studies, Study) else tuple(studies))
 
     def paths(self) -> list[Path]:
-        """The files to read now: those named, then the folder's `*.toml`, by name."""
+        """The files to read now: those named, then the folder's `*.toml`, by name; a file
+        named twice is read once."""
         found = sorted(self.folder.glob("*.toml")) if self.folder is not None else []
-        return [*self.files, *(path for path in found if path not in self.files)]
+        unique: dict[Path, Path] = {}
+        for path in [*self.files, *found]:
+            unique.setdefault(path.resolve(), path)
+        return list(unique.values())
 
     def load(self) -> tuple[list[tuple[Study, Path | None]], dict[Path, str]]:
         """Every study, with its file; and the files that failed, with why."""

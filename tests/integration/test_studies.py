@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,8 @@ from tests.conftest import ask
 from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings
-from woz.context import STORE
+from woz.context import STORE, STUDIES
+from woz.served import StudySources
 from woz.study import parse_study
 from woz.testing import ScriptedOperator
 
@@ -204,3 +206,57 @@ async def test_a_revoked_key_gets_the_dialects_401(
         assert body["type"] == "error" and body["error"]["type"] == "authentication_error"
         async with client(server, beta.app_key) as b:
             assert [m.id for m in (await b.models.list()).data] == ["wizard", "only-beta"]
+
+
+async def test_a_folder_of_studies_reloads_study_by_study(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, tmp_path: Path
+) -> None:
+    """`--studies DIR`: a new file is a new study, an idle study takes new routing (with a
+    new dispatcher), a file that no longer loads leaves its study as it was, and a file
+    removed retires its study: its key and page then find nothing."""
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    (folder / "alpha.toml").write_text(study_toml("alpha", "only-alpha"))
+    server = await aiohttp_server(create_app(StudySources(folder=folder), settings))
+    try:
+        studies = server.app[STUDIES]
+        (folder / "beta.toml").write_text(study_toml("beta", "only-beta"))
+        report = await studies.reload()
+        assert [(r.study_id, r.outcome) for r in report] == [
+            ("alpha", "unchanged"),
+            ("beta", "added"),
+        ]
+        _, beta_key = await create_key(server.app[STORE], "beta", "app", "beta app")
+        async with client(server, beta_key) as b:
+            assert [m.id for m in (await b.models.list()).data] == ["wizard", "only-beta"]
+
+            alpha = studies.get("alpha")
+            assert alpha is not None
+            first = alpha.dispatcher
+            (folder / "alpha.toml").write_text(
+                study_toml("alpha", "only-alpha") + "\n[routing]\nanswer_timeout_s = 42\n"
+            )
+            [applied] = [r for r in await studies.reload() if r.study_id == "alpha"]
+            assert applied.outcome == "reloaded"
+            assert alpha.study.routing.answer_timeout_s == 42 and alpha.dispatcher is not first
+
+            (folder / "alpha.toml").write_text("[study]\nid = 'alpha'\n")
+            [kept] = [r for r in await studies.reload() if r.study_id == "alpha"]
+            assert kept.outcome == "refused"
+            assert "missing required field 'study.title'" in kept.reasons[0]
+            assert kept.reasons[0].endswith("(the study stays as it was)")
+            assert studies.get("alpha") is alpha and alpha.study.routing.answer_timeout_s == 42
+
+            (folder / "beta.toml").unlink()
+            [gone] = [r for r in await studies.reload() if r.study_id == "beta"]
+            assert gone.outcome == "retired" and studies.ids() == ["alpha"]
+            with pytest.raises(openai.AuthenticationError) as refused:
+                await b.models.list()
+            assert "'beta', which this server does not serve" in str(refused.value)
+        async with (
+            aiohttp.ClientSession() as browser,
+            browser.get(server.make_url("/p/beta")) as response,
+        ):
+            assert response.status == 404
+    finally:
+        await server.close()
