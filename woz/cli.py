@@ -217,9 +217,9 @@ def _sources(args: argparse.Namespace) -> tuple[StudySources, list[Study]]:
 def cmd_serve(args: argparse.Namespace) -> None:
     sources, studies = _sources(args)
     pages = [
-        f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
-        f"Watch view  {{base}}{RESEARCHER_LOGIN.home}",
+        f"  Operator console  {{base}}{OPERATOR_LOGIN.home}",
         *(f"  Participant page  {{base}}{page_path(study.id)}" for study in studies),
+        f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
         "Operators and researchers log in with the link `woz keys create` prints for their key;",
         "a key opens its own study only. `woz studies reload` (or SIGHUP) re-reads the files.",
     ]

@@ -25,7 +25,6 @@ from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from tests.integration.test_watch import answered_record, researcher_token
 from woz.auth import create_key
-from woz.operators.hub import CONNECTIONS
 from woz.research.pseudonyms import tombstone_of
 
 pytestmark = pytest.mark.browser
@@ -136,7 +135,7 @@ async def test_another_page_cannot_act_as_the_researcher_or_the_operator(
 
     stored = await woz.store.get_record(record_id)
     assert stored is not None and stored.wizard_error is None
-    assert len(woz.server.app[CONNECTIONS]) == 1  # the scripted operator only
+    assert len(woz.runtime.connections) == 1  # the scripted operator only
     audit = [e.action for e in await woz.store.list_audit(woz.study.id)]
     assert not [a for a in audit if a.startswith(("operators.", "record."))], audit
 
