@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="how long a process trusts a key it has verified before asking the"
         " store again: a revoked key stops working within this time",
     )
+    operator_key_check_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often an open operator socket checks that its key (or console"
+        " session) still opens it; a revoked one is closed at the next check",
+    )
     log_level: str = "info"
 
     @field_validator("database_url")

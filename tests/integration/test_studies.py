@@ -14,6 +14,7 @@ import anthropic
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
+from websockets.exceptions import InvalidStatus
 
 from tests.conftest import ask
 from woz.app import create_app
@@ -52,6 +53,7 @@ class Served:
     app_key: str
     app_key_id: str
     operator_token: str
+    operator_key_id: str
     researcher_token: str
 
 
@@ -68,9 +70,9 @@ async def two_studies(
     for study in studies:
         store = server.app[STORE]
         app, app_token = await create_key(store, study.id, "app", f"{study.id} app")
-        _, operator_token = await create_key(store, study.id, "operator", f"{study.id} operator")
+        op, operator_token = await create_key(store, study.id, "operator", f"{study.id} operator")
         _, researcher_token = await create_key(store, study.id, "researcher", "Rita")
-        served.append(Served(study.id, app_token, app.id, operator_token, researcher_token))
+        served.append(Served(study.id, app_token, app.id, operator_token, op.id, researcher_token))
     try:
         yield server, served[0], served[1]
     finally:
@@ -260,3 +262,26 @@ async def test_a_folder_of_studies_reloads_study_by_study(
             assert response.status == 404
     finally:
         await server.close()
+
+
+async def test_a_revoked_operator_key_closes_its_socket(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings
+) -> None:
+    """An operator socket open when its key is revoked is told and closed at its next
+    check; the key opens no new socket; the other study's operator stays."""
+    quick = settings.model_copy(update={"key_cache_s": 0.0, "operator_key_check_s": 0.1})
+    async with two_studies(aiohttp_server, quick) as (server, alpha, beta):
+        op_alpha = await operator(server, alpha.operator_token)
+        op_beta = await operator(server, beta.operator_token)
+        await server.app[STORE].revoke_key(alpha.operator_key_id)
+        refused = await op_alpha.expect("error", code="key_revoked")
+        assert "revoked" in refused["message"]
+        await op_alpha.wait_closed()  # by the server
+        assert op_alpha.closed
+        with pytest.raises(InvalidStatus) as again:
+            await ScriptedOperator(str(server.make_url("")), alpha.operator_token).connect()
+        assert again.value.response.status_code == 401
+        assert not op_beta.closed
+        await op_beta.send({"type": "ping"})
+        await op_beta.expect("pong")
+        await op_beta.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +20,8 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
-from woz.auth import bearer_token
-from woz.context import KEYS, MEDIA, SETTINGS, STUDIES, runtime_of, scope_to
+from woz.auth import bearer_token, hash_token
+from woz.context import KEYS, MEDIA, SETTINGS, STORE, STUDIES, runtime_of, scope_to
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
 from woz.jsontext import loads
 from woz.media import media_type_of
@@ -41,6 +42,7 @@ from woz.models.protocol import (
 from woz.models.task import Answer
 from woz.operators.backlog import SendLimits
 from woz.operators.connection import OperatorConnection
+from woz.operators.revocation import close_when_revoked
 from woz.origin import origin_allowed
 from woz.research.consent import ConsentRefused
 from woz.research.operators import RecordRefused, consent_summary
@@ -83,6 +85,25 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
     return _scoped(request, info)
 
 
+def _credential(request: web.Request) -> Callable[[], Awaitable[bool]]:
+    """Whether the credential this socket was opened with still opens it (checked by
+    `close_when_revoked`): the bearer token's key, or the console session."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        keys = request.app[KEYS]
+
+        async def key_live() -> bool:
+            return await keys.verify(token, "operator") is not None
+
+        return key_live
+    store, session = request.app[STORE], hash_token(request.cookies.get(SESSION_COOKIE, ""))
+
+    async def session_live() -> bool:
+        return await store.console_session(session) is not None
+
+    return session_live
+
+
 def _scoped(request: web.Request, key: KeyInfo) -> KeyInfo:
     """`key`, with the request scoped to its study (which must be served here)."""
     if scope_to(request, key) is None:
@@ -121,6 +142,7 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     connections = runtime.connections
     dispatcher = runtime.dispatcher
     structlog.contextvars.bind_contextvars(operator=key.id)
+    revocation: asyncio.Task[None] | None = None
     try:
         previous = connections.get(key.id)
         connections[key.id] = connection
@@ -130,12 +152,17 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
             await previous.close()
         connection.send("hello", **await _hello(request, key))
         dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+        revocation = asyncio.create_task(
+            close_when_revoked(_credential(request), connection, settings.operator_key_check_s)
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _handle(request, connection, key, message.data)
             elif message.type == WSMsgType.BINARY:
                 connection.send("error", code="bad_frame", message="Send text frames of JSON.")
     finally:
+        if revocation is not None:
+            revocation.cancel()
         dispatcher.disconnect(key.id, connection)
         try:
             if connections.get(key.id) is connection:
