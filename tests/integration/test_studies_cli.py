@@ -235,3 +235,13 @@ async def test_keys_list_and_revoke(tmp_path: Path, database_url: str | None) ->
             "keys", "create", "--study", "gamma", "--role", "app", "--data", str(data)
         )
         assert code == 2 and err.startswith("woz: no study 'gamma' (studies served from")
+    # Stopped, the server has left no trace for `woz studies reload` to signal.
+    code, out, err = await run("studies", "reload", "--data", str(data))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"woz: no woz server is running from the data folder {data}")
+    code, out, _ = await run("studies", "list", "--json", "--data", str(data))
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert [(s["id"], s["keys"], s["served_by_pids"]) for s in listed] == [
+        ("alpha", 0, []),
+        ("beta", 1, []),
+    ]
