@@ -6,12 +6,12 @@ authenticates with (or, for the participant page, the study id in its path).
 Nothing here is shared between studies but the store, the media folder and the
 HTTP session, which key everything by study id themselves.
 
-A runtime outlives a reload of its study file: `apply` swaps the definition and
-rebuilds what is derived from it, and keeps the dispatcher (unless `[routing]`
-changed, which the rules allow only when the study is idle) (tasks in flight,
-operators connected) and the presence log. The dispatcher reaches the current
-admission steps and upstream models through this object, so it sees the new
-definition at once without being rebuilt. What may change on a reload is decided
+A runtime outlives a reload of its study file: `swap` replaces the definition and
+rebuilds what is derived from it, without awaiting, and keeps the presence log and
+the dispatcher with its tasks in flight and operators connected (a new `[routing]`
+gets a new dispatcher, which the rules allow only when the study is idle). The
+dispatcher reaches the current admission steps and upstream models through this
+object, so it sees the new definition at once without being rebuilt. What may change on a reload is decided
 by `woz.study_reload`; `woz.served` runs reloads.
 """
 
