@@ -11,8 +11,8 @@ rebuilds what is derived from it, without awaiting, and keeps the presence log a
 the dispatcher with its tasks in flight and operators connected (a new `[routing]`
 gets a new dispatcher, which the rules allow only when the study is idle). The
 dispatcher reaches the current admission steps and upstream models through this
-object, so it sees the new definition at once without being rebuilt. What may change on a reload is decided
-by `woz.study_reload`; `woz.served` runs reloads.
+object, so it sees the new definition at once without being rebuilt. What may change
+on a reload is decided by `woz.study_reload`; `woz.served` runs reloads.
 """
 
 from __future__ import annotations
@@ -101,8 +101,10 @@ class StudyRuntime:
     def work(self, participants: int, participants_with_arms: int) -> RunningWork:
         """What is running now, for `woz.study_reload.refusals`."""
         live = self.dispatcher.live(max_tasks=1_000_000)
+        tasks = (self.dispatcher.task(task.task_id) for task in live.tasks)
         return RunningWork(
             in_flight_by_persona=Counter(task.persona for task in live.tasks),
+            in_flight_by_upstream=Counter(t.upstream for t in tasks if t and t.upstream),
             operators_connected=sum(1 for op in live.operators if op.connected),
             participants=participants,
             participants_with_arms=participants_with_arms,

@@ -5,7 +5,9 @@ participants already agreed to. The rules (docs/studies.md states them for users
 
 - The study id is fixed: keys, records and pseudonyms are filed under it.
 - A persona (model) may not be removed, nor its mode changed, while tasks for it are
-  in flight: their clients are waiting for an answer of that kind.
+  in flight: their clients are waiting for an answer of that kind. Nor may an upstream
+  model be removed, or pointed elsewhere, while tasks in flight are drafted or answered
+  by it.
 - `[routing]` may change only while the study is idle (no task in flight, no operator
   connected): deadlines, leases and the queue limit are set when its dispatcher starts,
   so a new routing gets a new dispatcher.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from woz.models.study import Study
 
@@ -37,6 +39,7 @@ class RunningWork:
     operators_connected: int
     participants: int
     participants_with_arms: int
+    in_flight_by_upstream: Counter[str] = field(default_factory=Counter)
 
 
 # What the participants of a study agreed to, by a name users recognise.
@@ -57,7 +60,7 @@ def refusals(old: Study, new: Study, work: RunningWork) -> list[str]:
             f"the study id changed from {old.id!r} to {new.id!r}; a study keeps its id (its"
             " keys, records and pseudonyms are filed under it): put a new study in a new file"
         ]
-    reasons = _persona_refusals(old, new, work)
+    reasons = _persona_refusals(old, new, work) + _upstream_refusals(old, new, work)
     if new.routing != old.routing:
         busy = _busy(work)
         if busy:
@@ -97,6 +100,19 @@ def _persona_refusals(old: Study, new: Study, work: RunningWork) -> list[str]:
             reasons.append(
                 f"model {persona.id!r} changed mode from {persona.mode} to {kept.mode}, but"
                 f" {waiting} task(s) for it are in flight"
+            )
+    return reasons
+
+
+def _upstream_refusals(old: Study, new: Study, work: RunningWork) -> list[str]:
+    reasons = []
+    kept = {upstream.id: upstream for upstream in new.upstreams}
+    for upstream in old.upstreams:
+        using = work.in_flight_by_upstream.get(upstream.id, 0)
+        if using and kept.get(upstream.id) != upstream:
+            change = "was removed" if upstream.id not in kept else "changed"
+            reasons.append(
+                f"upstream {upstream.id!r} {change}, but {using} task(s) in flight use it"
             )
     return reasons
 

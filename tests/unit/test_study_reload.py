@@ -135,3 +135,12 @@ def test_what_participants_agreed_to_stays_once_there_are_participants() -> None
         )
     # What they were not asked to agree to may change.
     assert refusals(old, parse_study(edited('title = "T"', 'title = "Renamed"')), some) == []
+
+
+def test_an_upstream_in_use_stays_as_it_is() -> None:
+    """Tasks in flight drafted or answered by an upstream keep it, unchanged."""
+    old = parse_study(BASE)
+    busy = work(in_flight_by_upstream=Counter({"u": 1}))
+    moved = parse_study(edited('model = "m"', 'model = "m2"'))
+    assert refusals(old, moved, busy) == ["upstream 'u' changed, but 1 task(s) in flight use it"]
+    assert refusals(old, moved, IDLE) == []
