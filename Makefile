@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # npm ci writes this file last: present and newer than the lock file means installed.
 NODE_DEPS := tests/node/node_modules/.package-lock.json
 
-.PHONY: demo test lint bench browser-deps speech-deps node-deps clean
+.PHONY: demo test lint bench browser-deps speech-deps nginx-deps node-deps clean
 
 $(STAMP): pyproject.toml client_sdk/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 browser-deps:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+# The load-balancer test runs Debian's nginx in front of two woz processes.
+nginx-deps:
+	@test -x /usr/sbin/nginx || { echo "installing Debian's nginx for the load-balancer test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null; }
 
 # The espeak speech engine's tests run Debian's espeak-ng.
 speech-deps:
@@ -39,12 +44,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check woz operator_console client_sdk tests examples bench
 	$(BIN)/mypy
 
-test: $(STAMP) browser-deps speech-deps node-deps lint
+test: $(STAMP) browser-deps speech-deps nginx-deps node-deps lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/tts.py
+	$(BIN)/python bench/realtime.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/node/node_modules

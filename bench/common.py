@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -12,6 +13,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "bench-model"
+LIVE_MODEL = "bench-live"  # a live persona: the operator's draft streams as it is typed
 STUDY_ID = "bench"
 BOT_ANSWER = "Hello from a bench bot."
 HOST = "127.0.0.1"
@@ -26,6 +28,11 @@ title = "woz benchmark"
 [[personas]]
 id = "{MODEL}"
 display_name = "Bench model"
+
+[[personas]]
+id = "{LIVE_MODEL}"
+display_name = "Bench live model"
+live = true
 
 [routing]
 answer_timeout_s = 3600
@@ -47,8 +54,18 @@ def free_port() -> int:
 
 
 def raise_nofile(wanted: int) -> int:
-    """Raise this process's open-file limit towards `wanted` (children inherit it)."""
+    """Raise this process's open-file limit towards `wanted` (children inherit it).
+
+    The hard limit is raised too where the process may (root, CAP_SYS_RESOURCE): the
+    load process alone holds one socket per waiting request.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return wanted
+        except (ValueError, OSError):
+            pass  # unprivileged: the hard limit stays
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
@@ -111,9 +128,34 @@ def self_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def chat_body(text: str) -> dict[str, Any]:
-    """A minimal non-streaming Chat Completions request for the bench model."""
-    return {"model": MODEL, "messages": [{"role": "user", "content": text}]}
+def chat_body(text: str, *, stream: bool = False, model: str = MODEL) -> dict[str, Any]:
+    """A minimal Chat Completions request for the bench model."""
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": text}]}
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def sse_deltas(payload: bytes) -> str:
+    """The text of every `choices[0].delta.content` in a Chat Completions SSE body."""
+    text = []
+    for line in payload.split(b"\n"):
+        if not line.startswith(b"data: {"):
+            continue
+        choices = json.loads(line[6:]).get("choices") or [{}]
+        text.append(choices[0].get("delta", {}).get("content") or "")
+    return "".join(text)
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of `values` (NaN when empty)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def mib(value: float) -> float:

@@ -4,7 +4,7 @@ Two scenarios, one per invocation; each prints one JSON object on stdout (progre
 goes to stderr):
 
 - `throughput`: bots answer every task at once over real websockets while
-  `--concurrency` clients send non-streaming chat completions back to back
+  `--concurrency` clients send chat completions (`--stream`: streaming) back to back
   (saturation), or, with `--rate`, at random times adding up to that many
   requests per second (paced: latency at a load the server keeps up with).
   After `--warmup` seconds, requests completing during the next `--duration`
@@ -12,9 +12,12 @@ goes to stderr):
 - `memory`: a holder operator (ready, capacity 1) accepts one task and never
   answers, so `--waiting` concurrent requests wait for a human at once. The
   server's RSS and peak RSS are read from /proc, its CPU use at rest is sampled,
-  then a probe operator measures how promptly it is still served: connect to
-  `hello`, `ready` to `task.assigned`, `reply` to `reply.ack`, and `reply` to the
-  waiting client's HTTP response.
+  then a probe operator measures how promptly it is still served, round after
+  round: connect to `hello`, `ready` to `task.assigned` (the next task),
+  `reply` to `reply.ack`, and `reply` to the waiting client's HTTP response.
+- `typing`: `--streams` streaming requests to a live persona; a bot types into
+  every one a word at a time and the client-side arrival of each word is timed
+  from the `typing` frame that carried it.
 
 Only 127.0.0.1 is contacted; every wait is bounded. Run as
 `python -m bench.load SCENARIO ...` from the repository root.
@@ -37,6 +40,7 @@ import aiohttp
 from bench.bots import BotOperator
 from bench.common import (
     BOT_ANSWER,
+    LIVE_MODEL,
     chat_body,
     latency_ms,
     machine_cpu_seconds,
@@ -45,6 +49,7 @@ from bench.common import (
     proc_memory,
     raise_nofile,
     self_cpu_seconds,
+    sse_deltas,
 )
 
 REQUEST_TIMEOUT_S = 30.0
@@ -79,6 +84,7 @@ class _Clients:
     url: str
     headers: dict[str, str]
     rate_per_client: float | None = None
+    stream: bool = False
     samples: list[_Sample] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -103,13 +109,17 @@ class _Clients:
         """One chat completion; its latency counts from `started`."""
         number = next(self.numbers)
         # A unique body per request: woz joins identical bodies to one task (retries).
-        body = json.dumps(chat_body(f"bench request {name}-{number}")).encode()
+        text = f"bench request {name}-{number}"
+        body = json.dumps(chat_body(text, stream=self.stream)).encode()
         ok = False
         try:
             async with self.session.post(self.url, data=body, headers=self.headers) as resp:
                 payload = await resp.read()
             if resp.status == 200:
-                content = json.loads(payload)["choices"][0]["message"]["content"]
+                if self.stream:
+                    content = sse_deltas(payload)
+                else:
+                    content = json.loads(payload)["choices"][0]["message"]["content"]
                 ok = content == BOT_ANSWER
                 problem = "wrong_answer"
             else:
@@ -141,6 +151,7 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
             base + "/v1/chat/completions",
             {"Authorization": f"Bearer {args.app_key}", "Content-Type": "application/json"},
             rate_per_client=args.rate / args.concurrency if args.rate else None,
+            stream=args.stream,
         )
         workers = [asyncio.create_task(clients.worker(i)) for i in range(args.concurrency)]
         pace = f" at {args.rate:g} req/s" if args.rate else ""
@@ -173,6 +184,7 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
         "label": args.label,
         "concurrency": args.concurrency,
         "offered_rps": args.rate,
+        "stream": args.stream,
         "bots": len(bots),
         "bot_capacity": args.capacity,
         "warmup_s": args.warmup,
@@ -328,6 +340,7 @@ async def _memory_run(
         "failures": failures,
         "rss_idle_bytes": rss_idle["VmRSS"],
         "rss_waiting_bytes": rss_waiting["VmRSS"],
+        "kib_per_waiting": round((rss_waiting["VmRSS"] - rss_idle["VmRSS"]) / waiting / 1024, 2),
         "peak_rss_bytes": rss_after["VmHWM"],
         "server_cpu_at_rest_pct": round(rest_cpu_pct, 1),
         "machine_cpu_at_rest_pct": round(machine_rest_pct, 1),
@@ -346,39 +359,122 @@ async def _probe(
     try:
         sent = await probe.ready(1)
         frame, at = await probe.next_frame("task.assigned")
-        first_task_s = at - sent
+        ready_s = [at - sent]
         ack_s: list[float] = []
-        next_task_s: list[float] = []
         answered_s: list[float] = []
         for _ in range(args.rounds):
             task = frame["task"]
+            # Paused, the reply frees no slot; `ready` then asks for the next task.
+            await probe.send({"type": "pause"})
             sent = await probe.reply(task["id"], BOT_ANSWER)
             ack, ack_at = await probe.next_frame("reply.ack", "reply.rejected")
             if ack["type"] != "reply.ack":
                 raise RuntimeError(f"the probe's reply was rejected: {ack!r}")
             ack_s.append(ack_at - sent)
-            frame, at = await probe.next_frame("task.assigned")
-            next_task_s.append(at - sent)
             text = _task_text(task)
             for _ in range(200):  # the client's answer, within 2 s
                 if text in waiters.answered_at:
                     answered_s.append(waiters.answered_at[text] - sent)
                     break
                 await asyncio.sleep(0.01)
+            sent = await probe.ready(1)
+            frame, at = await probe.next_frame("task.assigned")
+            ready_s.append(at - sent)
     finally:
         await probe.close()
-    every = [hello_s, first_task_s, *ack_s, *next_task_s]
-    say(f"memory: probe reply->ack p99 {latency_ms(ack_s)['p99']} ms over {args.rounds} rounds")
+    every = [hello_s, *ready_s, *ack_s]
+    say(
+        f"memory: probe ready->task p99 {latency_ms(ready_s)['p99']} ms,"
+        f" reply->ack p99 {latency_ms(ack_s)['p99']} ms over {args.rounds} rounds"
+    )
     return {
         "rounds": args.rounds,
         "connect_to_hello_ms": round(hello_s * 1000, 2),
-        "ready_to_task_ms": round(first_task_s * 1000, 2),
+        "ready_to_task_ms": latency_ms(ready_s),
         "reply_to_ack_ms": latency_ms(ack_s),
-        "reply_to_next_task_ms": latency_ms(next_task_s),
         "reply_to_client_answer_ms": latency_ms(answered_s),
         "clients_answered": len(answered_s),
         "worst_operator_step_ms": round(max(every) * 1000, 2),
     }
+
+
+# -- live typing -------------------------------------------------------------------
+
+
+async def typing(args: argparse.Namespace) -> dict[str, Any]:
+    """`--streams` live streams; a bot types into each, a word every `--interval` s.
+
+    Each `typing` frame carries the whole draft so far, `w0 w1 ... wK ` (ending in a
+    space, so woz streams word K at once); the latency of word K is from the frame's
+    sending to the moment the client's stream yields it. Both ends live in this
+    process, so one clock times them.
+    """
+    base = args.url.rstrip("/")
+    sent_at: dict[tuple[str, int], float] = {}  # (client text, word) -> frame sent
+    seen_at: dict[tuple[str, int], float] = {}  # (client text, word) -> chunk arrived
+    headers = {"Authorization": f"Bearer {args.app_key}", "Content-Type": "application/json"}
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S)
+    connector = aiohttp.TCPConnector(limit=args.streams + 10)
+    cpu_0 = _cpu_readings(args.server_pid)
+    started = time.perf_counter()
+    async with (
+        aiohttp.ClientSession() as bot_session,
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+    ):
+        bot = BotOperator(bot_session, base, args.token, answer=None)
+        await bot.connect()
+        await bot.ready(args.streams)
+
+        async def client(text: str) -> None:
+            body = json.dumps(chat_body(text, stream=True, model=LIVE_MODEL)).encode()
+            async with session.post(base + "/v1/chat/completions", data=body, headers=headers) as r:
+                async for line in r.content:
+                    at = time.perf_counter()
+                    if not line.startswith(b"data: {"):
+                        continue
+                    delta = json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+                    for word in delta.split():
+                        if word.startswith("w") and word[1:].isdigit():
+                            seen_at.setdefault((text, int(word[1:])), at)
+
+        clients = [asyncio.create_task(client(f"bench live {n}")) for n in range(args.streams)]
+        tasks: dict[str, str] = {}  # task id -> client text
+        try:
+            while len(tasks) < args.streams:
+                frame, _ = await bot.next_frame("task.assigned", timeout=30.0)
+                tasks[frame["task"]["id"]] = _task_text(frame["task"])
+            say(f"typing: {len(tasks)} live streams open; typing {args.words} words into each")
+            draft = ""
+            for word in range(args.words):
+                draft += f"w{word} "
+                for task_id, text in tasks.items():
+                    sent_at[(text, word)] = await bot.send(
+                        {"type": "typing", "task_id": task_id, "text": draft}
+                    )
+                await asyncio.sleep(args.interval)
+            for task_id in tasks:
+                await bot.reply(task_id, draft + "done.")
+            async with asyncio.timeout(30.0):
+                await asyncio.gather(*clients)
+        finally:
+            for call in clients:
+                call.cancel()
+            await asyncio.gather(*clients, return_exceptions=True)
+            await bot.close()
+    elapsed = time.perf_counter() - started
+    cpu_1 = _cpu_readings(args.server_pid)
+    latencies = [seen_at[key] - sent for key, sent in sent_at.items() if key in seen_at]
+    result = {
+        "streams": args.streams,
+        "words": args.words,
+        "interval_s": args.interval,
+        "frames": len(sent_at),
+        "words_seen": len(latencies),
+        "typing_to_stream_ms": latency_ms(latencies),
+        "server_cpu_pct": round((cpu_1[0] - cpu_0[0]) / elapsed * 100, 1),
+    }
+    say(f"typing: frame->stream p99 {result['typing_to_stream_ms']['p99']} ms")
+    return result
 
 
 async def _wait_drained(holder: BotOperator, timeout: float) -> bool:
@@ -410,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--warmup", type=float, default=2.0)
     run.add_argument("--duration", type=float, default=10.0)
+    run.add_argument("--stream", action="store_true", help="streaming chat completions")
     run.add_argument("--server-pid", type=int, required=True)
 
     mem = scenarios.add_parser("memory", help="requests wait for a human at once")
@@ -417,17 +514,28 @@ def build_parser() -> argparse.ArgumentParser:
     mem.add_argument("--app-key", required=True)
     mem.add_argument("--holder-token", required=True)
     mem.add_argument("--probe-token", required=True)
-    mem.add_argument("--waiting", type=int, default=5000)
+    mem.add_argument("--waiting", type=int, default=20000)
     mem.add_argument("--rounds", type=int, default=30)
     mem.add_argument("--rest", type=float, default=2.0, help="seconds of CPU sampling at rest")
     mem.add_argument("--server-pid", type=int, required=True)
+
+    live = scenarios.add_parser("typing", help="an operator types into live streams")
+    live.add_argument("--url", required=True)
+    live.add_argument("--app-key", required=True)
+    live.add_argument("--token", required=True)
+    live.add_argument("--streams", type=int, default=50)
+    live.add_argument("--words", type=int, default=40)
+    live.add_argument("--interval", type=float, default=0.1, help="seconds between words")
+    live.add_argument("--server-pid", type=int, required=True)
     return parser
+
+
+SCENARIOS = {"throughput": throughput, "memory": memory, "typing": typing}
 
 
 def main() -> None:
     args = build_parser().parse_args()
-    scenario = throughput if args.scenario == "throughput" else memory
-    result = asyncio.run(scenario(args))
+    result = asyncio.run(SCENARIOS[args.scenario](args))
     print(json.dumps(result), flush=True)
 
 

@@ -3,9 +3,11 @@
 `POST /v1/chat/completions` parses the JSON body, forwards its messages to the
 least busy connected bot as a `task.assigned` frame, waits for the bot's
 `reply`, acknowledges it with `reply.ack` and returns a minimal
-`chat.completion`. No authentication, validation, queueing, records or logging:
-this is the floor any HTTP-to-websocket relay in Python pays, so woz's share of
-its throughput says what woz's own work costs.
+`chat.completion` (or, with `stream: true`, the role chunk at once and then the
+answer, a finish chunk and `data: [DONE]` as server-sent events). No
+authentication, validation, queueing, records or logging: this is the floor any
+HTTP-to-websocket relay in Python pays, so woz's share of its throughput says
+what woz's own work costs.
 
 Run as `python -m bench.relay --port N` (from the repository root).
 """
@@ -41,7 +43,7 @@ class Relay:
         self.pending: dict[str, asyncio.Future[str]] = {}
         self.ids = itertools.count(1)
 
-    async def chat_completions(self, request: web.Request) -> web.Response:
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = json.loads(await request.read())
         if not self.bots:
             return web.json_response({"error": {"message": "no bot connected"}}, status=503)
@@ -50,7 +52,15 @@ class Relay:
         answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.pending[task_id] = answer
         bot.in_flight.add(task_id)
+        stream: web.StreamResponse | None = None
+        created = int(time.time())
+        model = body.get("model", "")
         try:
+            if body.get("stream"):
+                # Headers and the role chunk at once, as a streaming API does.
+                stream = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+                await stream.prepare(request)
+                await stream.write(_chunk(task_id, created, model, {"role": "assistant"}))
             frame = {"type": "task.assigned", "task": {"id": task_id, "messages": body["messages"]}}
             await bot.ws.send_str(json.dumps(frame, separators=(",", ":")))
             async with asyncio.timeout(ANSWER_TIMEOUT_S):
@@ -58,12 +68,18 @@ class Relay:
         finally:
             self.pending.pop(task_id, None)
             bot.in_flight.discard(task_id)
+        if stream is not None:
+            await stream.write(_chunk(task_id, created, model, {"content": content}))
+            await stream.write(_chunk(task_id, created, model, {}, "stop"))
+            await stream.write(b"data: [DONE]\n\n")
+            await stream.write_eof()
+            return stream
         return web.json_response(
             {
                 "id": f"chatcmpl-{task_id}",
                 "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body.get("model", ""),
+                "created": created,
+                "model": model,
                 "choices": [
                     {
                         "index": 0,
@@ -97,6 +113,20 @@ class Relay:
         finally:
             self.bots.remove(bot)
         return ws
+
+
+def _chunk(
+    task_id: str, created: int, model: str, delta: dict[str, Any], finish: str | None = None
+) -> bytes:
+    """One `chat.completion.chunk` server-sent event."""
+    chunk = {
+        "id": f"chatcmpl-{task_id}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
 
 
 async def health(request: web.Request) -> web.Response:

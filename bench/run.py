@@ -1,4 +1,4 @@
-"""The woz benchmark (`make bench`): woz against a bare relay, and woz with 5,000 waiting.
+"""The woz benchmark (`make bench`): woz against a bare relay, and woz with 20,000 waiting.
 
 In one run and one process tree:
 
@@ -6,8 +6,10 @@ In one run and one process tree:
 2. woz (`woz serve`, SQLite store on, `synchronous=FULL`) and the bare relay
    (`bench/relay.py`) start as subprocesses; readiness is polled, not slept on;
 3. a separate load process (`bench/load.py`) runs bot operators over real
-   websockets and 100 concurrent API clients against each server in turn;
-4. a fresh woz holds 5,000 requests waiting for a human while its peak RSS is
+   websockets and 100 concurrent API clients against each server in turn,
+   non-streaming then streaming, rounds alternating between the two servers;
+   then 50 live streams into which a bot types, word by word;
+4. a fresh woz holds 20,000 requests waiting for a human while its RSS is
    read and a probe operator checks it is still served promptly;
 5. the figures are printed with each target met or not, and saved as JSON to
    `bench-results/latest.json`.
@@ -20,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -45,12 +49,25 @@ from bench.common import (
     free_port,
     latency_ms,
     machine_cpu_seconds,
+    median,
     proc_memory,
     raise_nofile,
 )
 from bench.report import BOT_CAPACITY, BOTS, CONCURRENCY, PACED_RATE, report, targets
 
-WAITING = 5000
+WAITING = 20000
+
+
+def waiting_default() -> int:
+    """20,000, or fewer where the hard open-file limit is lower: the load process holds
+    one socket per waiting request and woz one more, and neither may pass that limit."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        return WAITING
+    return min(WAITING, int(hard) - 1000)
+
+
+LIVE_STREAMS = 50
 READY_TRIES = 150  # polls 0.1 s apart: 15 s for a server to answer
 LOAD_TIMEOUT_S = 150.0
 RESULTS = ROOT / "bench-results" / "latest.json"
@@ -161,9 +178,17 @@ class Server:
         return "\n".join(text[-lines:]) or "(empty log)"
 
     def warnings(self) -> list[str]:
-        """The lines the server logged (at warning level or above), each cut to 300 characters."""
-        lines = self.log.read_text(errors="replace").splitlines()
-        return [line[:300] for line in lines if line.strip()]
+        """The lines the server logged at warning level or above (and any line that is not
+        a JSON log event, such as a traceback), each cut to 300 characters."""
+        kept = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            try:
+                level = json.loads(line).get("level", "warning")
+            except (ValueError, AttributeError):
+                level = "warning"
+            if line.strip() and level not in ("debug", "info"):
+                kept.append(line[:300])
+        return kept
 
 
 def start_server(name: str, command: list[str], port: int, workdir: Path) -> Server:
@@ -179,14 +204,14 @@ def start_server(name: str, command: list[str], port: int, workdir: Path) -> Ser
     return Server(name, process, f"http://{HOST}:{port}", log)
 
 
-def start_woz(data: Path, study: Path, app_key: str, workdir: Path) -> Server:
+def start_woz(data: Path, study: Path, app_key: str, workdir: Path, log_level: str) -> Server:
     port = free_port()
     command = [
         *woz_command(),
         "--data",
         str(data),
         "--log-level",
-        "warning",
+        log_level,
         "serve",
         "--study",
         str(study),
@@ -231,9 +256,13 @@ def throughput(
     duration: float,
     warmup: float,
     rate: float | None = None,
+    *,
+    stream: bool = False,
 ) -> dict[str, Any]:
     """One round against `server`: saturating, or paced at `rate` requests a second."""
     pace = ["--rate", str(rate)] if rate else []
+    if stream:
+        pace.append("--stream")
     return run_load(
         [
             "throughput",
@@ -261,7 +290,7 @@ def throughput(
 
 
 def compare(
-    woz: Server, relay: Server, app_key: str, tokens: list[str], plan: Plan
+    woz: Server, relay: Server, app_key: str, tokens: list[str], plan: Plan, *, stream: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Rounds against woz and the relay in ABBA order, so drift and noise hit both alike."""
     rounds: dict[str, list[dict[str, Any]]] = {"woz": [], "relay": []}
@@ -269,8 +298,31 @@ def compare(
         order = (woz, relay) if number % 2 == 0 else (relay, woz)
         for server in order:
             key = app_key if server is woz else "unused"
-            rounds[server.name].append(throughput(server, key, tokens, plan.round_s, plan.warmup_s))
+            rounds[server.name].append(
+                throughput(server, key, tokens, plan.round_s, plan.warmup_s, stream=stream)
+            )
     return merge(rounds["woz"]), merge(rounds["relay"])
+
+
+def cpu_per_request(woz: dict[str, Any], relay: dict[str, Any]) -> dict[str, Any]:
+    """Server CPU ms per answered request, per round: min and median for each server, and
+    the woz/relay ratio of the medians. The headline: a busy machine disturbs it far less
+    than throughput, and the minimum is the round least disturbed."""
+    figures: dict[str, Any] = {}
+    for run in (woz, relay):
+        per_round = [
+            round(r["server_cpu_pct"] * 10 / r["throughput_rps"], 3)
+            for r in run["rounds"]
+            if r["throughput_rps"]
+        ]
+        figures[run["label"]] = {
+            "rounds_ms": per_round,
+            "min_ms": min(per_round, default=math.nan),
+            "median_ms": round(median(per_round), 3),
+        }
+    relay_median = figures["relay"]["median_ms"]
+    figures["ratio"] = round(figures["woz"]["median_ms"] / relay_median, 2) if relay_median else 0
+    return figures
 
 
 def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -321,6 +373,7 @@ class Plan:
     round_s: float
     warmup_s: float
     waiting: int
+    log_level: str
 
 
 def machine_busy(seconds: float = 1.0) -> float:
@@ -342,12 +395,29 @@ def measure(plan: Plan) -> dict[str, Any]:
         tokens = create_keys(data, study, ["app", *(["operator"] * BOTS)])
         app_key, operators = tokens[0], tokens[1:]
 
-        woz = start_woz(data, study, app_key, workdir)
+        woz = start_woz(data, study, app_key, workdir, plan.log_level)
         relay = start_relay(workdir)
         servers = [woz, relay]
         try:
             say(f"woz pid {woz.pid} at {woz.url}; relay pid {relay.pid} at {relay.url}")
-            woz_run, relay_run = compare(woz, relay, app_key, operators, plan)
+            woz_run, relay_run = compare(woz, relay, app_key, operators, plan, stream=False)
+            woz_stream, relay_stream = compare(woz, relay, app_key, operators, plan, stream=True)
+            say("typing: 50 live streams")
+            live = run_load(
+                [
+                    "typing",
+                    "--url",
+                    woz.url,
+                    "--app-key",
+                    app_key,
+                    "--token",
+                    operators[0],
+                    "--streams",
+                    str(LIVE_STREAMS),
+                    "--server-pid",
+                    str(woz.pid),
+                ]
+            )
             paced = {
                 server.name: throughput(
                     server,
@@ -365,7 +435,7 @@ def measure(plan: Plan) -> dict[str, Any]:
             woz_run["shutdown_s"] = round(woz.stop(), 2)
 
             say("memory: a fresh woz for the waiting requests")
-            woz = start_woz(data, study, app_key, workdir)
+            woz = start_woz(data, study, app_key, workdir, plan.log_level)
             servers.append(woz)
             memory_run = run_load(
                 [
@@ -395,9 +465,15 @@ def measure(plan: Plan) -> dict[str, Any]:
             for server in servers:
                 server.stop()
     return {
+        "cpu_per_request": {
+            "non_streaming": cpu_per_request(woz_run, relay_run),
+            "streaming": cpu_per_request(woz_stream, relay_stream),
+        },
         "woz": woz_run,
         "relay": relay_run,
+        "streaming": {"woz": woz_stream, "relay": relay_stream},
         "paced": paced,
+        "typing": live,
         "memory": memory_run,
         "database_bytes": db_bytes,
     }
@@ -419,12 +495,17 @@ def git_commit() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark woz against a bare relay.")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds per server, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per server, interleaved")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per round")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per round")
-    parser.add_argument("--waiting", type=int, default=WAITING, help="requests held at once")
+    parser.add_argument(
+        "--waiting", type=int, default=waiting_default(), help="requests held at once"
+    )
+    parser.add_argument(
+        "--log-level", default="info", help="woz's log level (default: woz's own default, info)"
+    )
     args = parser.parse_args(argv)
-    plan = Plan(max(1, args.rounds), args.duration, args.warmup, args.waiting)
+    plan = Plan(max(1, args.rounds), args.duration, args.warmup, args.waiting, args.log_level)
     started = time.perf_counter()
     busy = machine_busy()
     if busy >= 30:
@@ -434,6 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
         say(f"woz bench could not run: {exc}")
         return 1
+    figures["log_level"] = plan.log_level
     figures["machine"] = {
         "busy_before_pct": busy,
         "cpus": os.cpu_count(),

@@ -25,6 +25,7 @@ from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings
 from woz.context import STORE, STUDIES
+from woz.dispatch.kv import KeyValue
 from woz.models.study import Study
 from woz.runtime import StudyRuntime
 from woz.store.base import Store
@@ -127,6 +128,25 @@ def ask(
     )
 
 
+async def live_then_reply(
+    stream: AsyncIterator[Any], typed: str, reply: Callable[[], Awaitable[object]]
+) -> str:
+    """Read a streamed chat completion until `typed` has arrived (live text, before any
+    reply), then run `reply` and read the rest: the whole text the client received."""
+    pieces = aiter(stream)
+    seen = ""
+    async with asyncio.timeout(10):
+        while typed not in seen:
+            chunk = await anext(pieces)
+            if chunk.choices and chunk.choices[0].delta.content:
+                seen += chunk.choices[0].delta.content
+    await reply()
+    async for chunk in pieces:
+        if chunk.choices and chunk.choices[0].delta.content:
+            seen += chunk.choices[0].delta.content
+    return seen
+
+
 @pytest.fixture
 def study_toml(request: pytest.FixtureRequest) -> str:
     """The test study. Parametrize indirectly with a TOML string to replace it, or
@@ -206,8 +226,9 @@ async def _serve(
     study: Study,
     settings: Settings,
     own_data: bool,
+    kv: KeyValue | None = None,
 ) -> AsyncIterator[Woz]:
-    server = await aiohttp_server(create_app(study, settings))
+    server = await aiohttp_server(create_app(study, settings, kv=kv))
     store = server.app[STORE]
     _, app_key = await create_key(store, study.id, "app", "test app")
     _, operator_token = await create_key(store, study.id, "operator", "Olive")

@@ -62,6 +62,19 @@ class KeyRing:
             info = found
             if self._cache_s > 0 and (cached is not None or len(self._known) < 10_000):
                 self._known[digest] = (now + self._cache_s, info)
+        return self.allowed(info, roles)
+
+    def seen(self, token: str) -> KeyInfo | None:
+        """The key for `token` if it was verified lately (no waiting), else None: then
+        `verify` asks the store. Check it with `allowed`."""
+        cached = self._known.get(hash_token(token))
+        if cached is None or cached[0] <= time.monotonic():
+            return None
+        return cached[1]
+
+    def allowed(self, info: KeyInfo, roles: tuple[KeyRole, ...]) -> KeyInfo | None:
+        """`info` if it has one of `roles` (its study is checked where the request is
+        scoped, `woz.context.scope_to`)."""
         return info if info.role in roles else None
 
 

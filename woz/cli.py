@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
+import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from woz.app import create_app
@@ -31,9 +35,11 @@ from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
 from woz.context import STUDIES
 from woz.control import control_channel
+from woz.dispatch.factory import RedisUnreachable
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
+from woz.research.recruitment import study_link
 from woz.served import StudySources
 from woz.store.base import Store, StoreUnavailable
 from woz.store.factory import store_for
@@ -41,6 +47,9 @@ from woz.study import StudyFileError, load_study
 from woz.study_summary import summary, warnings
 from woz.upstream import MissingKey
 from woz.watch import RESEARCHER_LOGIN
+from woz.workers import WorkersRefused, check_workers, free_port, preflight, run_workers
+
+log = structlog.get_logger(__name__)
 
 # Young collections every 50,000 net allocations instead of 700 (see _tune_garbage_collector).
 GC_THRESHOLDS = (50_000, 50, 1000)
@@ -88,11 +97,36 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def raise_open_file_limit() -> int:
+    """Raise the soft limit on open files to the hard limit; returns the limit now in force.
+
+    Every waiting request holds a socket, so the soft limit (often 1,024) caps how many
+    requests can wait for a human at once; past it, accepting fails with EMFILE. The
+    hard limit is what the system lets this process have without privileges.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # some systems refuse RLIM_INFINITY as a soft limit: keep what we have
+    return -1 if soft == resource.RLIM_INFINITY else int(soft)
+
+
 async def _serve(
-    studies: Study | StudySources, settings: Settings, banner: list[str] | None
+    studies: Study | StudySources,
+    settings: Settings,
+    banner: list[str] | None,
+    *,
+    worker: int | None = None,
 ) -> None:
+    """Serve until SIGINT or SIGTERM; `worker` is this process's index under `--workers`
+    (the port is shared, and only the first worker prints where woz is)."""
+    open_files = raise_open_file_limit()
+    log.info("woz.open_files", limit=open_files)
     app = create_app(studies, settings)
-    app.cleanup_ctx.append(control_channel)  # `woz studies reload`, SIGHUP
+    app.cleanup_ctx.append(control_channel)  # `woz studies reload`, SIGHUP (in every worker)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
     runner = web.AppRunner(
@@ -100,9 +134,9 @@ async def _serve(
     )
     try:
         await runner.setup()
-    except (MissingKey, StoreUnavailable, StudyFileError) as exc:
+    except (MissingKey, StoreUnavailable, StudyFileError, RedisUnreachable) as exc:
         raise CliError(str(exc)) from exc
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)
     try:
         await site.start()
     except OSError as exc:
@@ -116,17 +150,39 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    orphan_watch = asyncio.create_task(_stop_if_orphaned(stop)) if worker is not None else None
     # With --port 0 the system picks a free port: print the one actually bound.
     bound = runner.addresses[0][1] if runner.addresses else settings.port
     base = settings.public_url or f"http://{settings.host}:{bound}"
-    served = ", ".join(repr(study_id) for study_id in app[STUDIES].ids())
-    print(f"woz is serving {_studies_word(app)} {served} at {base}/v1  (Ctrl+C stops)", flush=True)
-    for line in banner or []:
-        print(line.replace("{base}", base), flush=True)
+    if not worker:
+        served = ", ".join(repr(study_id) for study_id in app[STUDIES].ids())
+        print(
+            f"woz is serving {_studies_word(app)} {served} at {base}/v1  (Ctrl+C stops)",
+            flush=True,
+        )
+        for line in banner or []:
+            print(line.replace("{base}", base), flush=True)
     try:
         await stop.wait()
     finally:
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         await runner.cleanup()
+
+
+ORPHAN_EXIT_S = 15.0  # a worker whose parent died gets this long to stop, then exits
+
+
+async def _stop_if_orphaned(stop: asyncio.Event) -> None:
+    """A worker of `--workers` stops when its parent is gone (killed): no worker may
+    outlive `woz serve`. If stopping hangs, it exits anyway."""
+    parent = os.getppid()
+    while True:  # polled: no event tells a process that its parent died
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            break
+    stop.set()
+    asyncio.get_running_loop().call_later(ORPHAN_EXIT_S, os._exit, 1)
 
 
 async def _new_key(
@@ -220,10 +276,41 @@ def cmd_serve(args: argparse.Namespace) -> None:
         f"  Operator console  {{base}}{OPERATOR_LOGIN.home}",
         *(f"  Participant page  {{base}}{page_path(study.id)}" for study in studies),
         f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
+        *(
+            f"  Study link        {study_link(study, '{base}' + page_path(study.id))}"
+            f"   (for {study.recruitment.platform})"
+            for study in studies
+        ),
         "Operators and researchers log in with the link `woz keys create` prints for their key;",
         "a key opens its own study only. `woz studies reload` (or SIGHUP) re-reads the files.",
     ]
-    asyncio.run(_serve(sources, settings_from(args), pages))
+    settings = settings_from(args)
+    workers = args.workers or 1
+    try:
+        check_workers(workers, settings)
+    except WorkersRefused as exc:
+        raise CliError(str(exc)) from exc
+    if workers == 1:
+        asyncio.run(_serve(sources, settings, pages))
+        return
+    try:
+        asyncio.run(preflight(settings))
+    except (StoreUnavailable, RedisUnreachable) as exc:
+        raise CliError(str(exc)) from exc
+    if settings.port == 0:  # the workers must share one port: pick it for them
+        settings = settings.model_copy(update={"port": free_port(settings.host)})
+    print(f"woz starts {workers} workers on port {settings.port}", flush=True)
+    code = run_workers(workers, _worker, (sources, settings, pages))
+    if code:
+        raise CliError(f"a worker stopped with exit code {code}")
+
+
+def _worker(index: int, sources: StudySources, settings: Settings, pages: list[str]) -> None:
+    """One process of `woz serve --workers N` (started by `woz.workers.run_workers`); each
+    reads the study files itself, and reloads them on SIGHUP (`woz studies reload`)."""
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(sources, settings, pages, worker=index))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
@@ -293,6 +380,13 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
         help="PostgreSQL database shared by every woz process, postgresql://... (or"
         " WOZ_DATABASE_URL; default: SQLite in the data folder)",
     )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=default,
+        help="Redis shared by every woz process's dispatcher, redis://... (or WOZ_REDIS_URL;"
+        " default: the dispatcher's state stays in this process)",
+    )
     parser.add_argument("--log-level", default=default, help="debug, info, warning or error")
 
 
@@ -336,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--studies", metavar="DIR", help="serve every study file (*.toml) in this folder"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WOZ_WORKERS", "1")),
+        help="server processes sharing the port (default 1, or WOZ_WORKERS); more than one"
+        " needs --database-url and --redis-url",
     )
     _add_listen_options(serve)
     serve.set_defaults(func=cmd_serve)

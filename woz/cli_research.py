@@ -1,4 +1,5 @@
-"""The research commands: participants, export, report labor and arms, audit verify.
+"""The research commands: participants, export, report labor, arms and participants,
+audit verify.
 
 They work on the store (SQLite in the data folder, or PostgreSQL at --database-url),
 with or without a server running. The rules a study was run under (permitted uses,
@@ -32,6 +33,7 @@ from woz.research.consent import ConsentRefused
 from woz.research.ledger import LaborLedger, compute_ledger
 from woz.research.operators import RecordRefused
 from woz.research.participants import NotAllowed, Participants
+from woz.research.pay_report import pay_rows, render_csv, summary
 from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
 from woz.store.factory import store_for
@@ -52,7 +54,7 @@ class CommandRefused(Exception):
 
 
 # The options a command line may set, by the name of the setting each one sets.
-_OPTIONS = ("data", "database_url", "host", "port")
+_OPTIONS = ("data", "database_url", "redis_url", "host", "port")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -166,7 +168,11 @@ def cmd_show(args: argparse.Namespace) -> None:
     async def work(store: Store) -> None:
         participants, who = await _participants(store, args)
         status = await participants.status(who)
-        print(status.model_dump_json(indent=2))
+        shown = status.model_dump(mode="json")
+        # Their way through the participant page, if they took it: the code they were given.
+        session = await store.get_page_session(participants.study.id, tombstone_of(who))
+        shown["page_session"] = session.model_dump(mode="json") if session else None
+        print(json.dumps(shown, indent=2))
 
     run_with_store(work, args)
 
@@ -213,6 +219,31 @@ def cmd_report_labor(args: argparse.Namespace) -> None:
     run_with_store(work, args)
 
 
+def write_or_print(text: str, out: str | None) -> None:
+    """A report to the file `out` (saying so), or to standard output."""
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+
+
+def cmd_report_participants(args: argparse.Namespace) -> None:
+    """The participants' sessions as CSV (stdout or --out); the summary on stderr."""
+    rendered: list[str] = []
+
+    async def work(store: Store) -> None:
+        study = await served_study(store, args.study)
+        rows = pay_rows(study.recruitment, await store.list_page_sessions(study.id))
+        rendered.append(render_csv(study.recruitment, rows))
+        rendered.extend(summary(study.recruitment, rows))
+
+    run_with_store(work, args)
+    write_or_print(rendered[0], args.out)
+    for line in rendered[1:]:
+        print(f"woz: {line}", file=sys.stderr)
+
+
 def cmd_report_arms(args: argparse.Namespace) -> None:
     rendered: list[str] = []
 
@@ -227,11 +258,7 @@ def cmd_report_arms(args: argparse.Namespace) -> None:
             rendered.append(render_table(summaries) + "\n")
 
     run_with_store(work, args)
-    if args.out:
-        Path(args.out).write_text(rendered[0], encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        print(rendered[0], end="")
+    write_or_print(rendered[0], args.out)
 
 
 LEDGER_COLUMNS = (
@@ -335,6 +362,12 @@ def add_research_commands(commands: Any) -> None:
     labor.add_argument("--since", help="start of the period (ISO 8601; default: first event)")
     labor.add_argument("--until", help="end of the period (ISO 8601; default: now)")
     labor.set_defaults(func=cmd_report_labor)
+    people = reports.add_parser(
+        "participants", help="participants' sessions, codes to approve and effective pay (CSV)"
+    )
+    people.add_argument("--study", required=True, help="study id (or study file)")
+    people.add_argument("--out", help="write the CSV to this file instead of printing")
+    people.set_defaults(func=cmd_report_participants)
     arms = reports.add_parser("arms", help="compare the arms of an experiment")
     arms.add_argument("--study", required=True, help="study id (or study file)")
     arms.add_argument("--format", default="table", choices=["table", "json", "svg"])

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=10, ge=1, le=1000, description="connections each process may open to PostgreSQL"
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="the Redis every process's dispatcher shares (redis://host:6379/0);"
+        " absent: the dispatcher keeps its state in this process",
+    )
+    redis_prefix: str = Field(
+        default="woz:",
+        min_length=1,
+        max_length=100,
+        description="the prefix of every Redis key and channel of this deployment",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(
@@ -89,6 +100,12 @@ class Settings(BaseSettings):
         " session) still opens it; a revoked one is closed at the next check",
     )
     log_level: str = "info"
+    log_summary_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between two `woz.summary` log lines (answered, waiting,"
+        " p50/p99 of the time to answer)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +118,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be a PostgreSQL URL such as postgresql://woz@db.example/woz"
                 " (leave it out for SQLite in the data folder)"
+            )
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, url: str | None) -> str | None:
+        if url is None or url == "":
+            return None
+        if url.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                "must be a Redis URL such as redis://127.0.0.1:6379/0"
+                " (leave it out for the in-process dispatcher)"
             )
         return url
 

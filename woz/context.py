@@ -12,6 +12,7 @@ from aiohttp import web
 
 from woz.auth import KeyRing
 from woz.config import Settings
+from woz.log_summary import AnswerStats
 from woz.media import MediaFolder
 from woz.models.keys import KeyInfo
 from woz.runtime import StudyRuntime
@@ -23,6 +24,7 @@ STORE = web.AppKey("store", Store)
 KEYS = web.AppKey("keys", KeyRing)
 MEDIA = web.AppKey("media", MediaFolder)
 STUDIES = web.AppKey("studies", ServedStudies)
+ANSWER_STATS = web.AppKey("answer_stats", AnswerStats)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)

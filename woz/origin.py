@@ -25,6 +25,8 @@ The operator socket's handshake (a GET) checks `origin_allowed` itself.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -82,32 +84,39 @@ def _refusal(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+async def _checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A state-changing request from a browser page: same origin and JSON, or refused."""
+    refusal = cross_site_refusal(request)
+    if refusal is not None:
+        log.warning(
+            "origin.refused",
+            path=request.path,
+            origin=request.headers.get("Origin"),
+            fetch_site=request.headers.get("Sec-Fetch-Site"),
+        )
+        return _refusal(403, "cross_site_request", refusal)
+    if request.content_type != "application/json":
+        return _refusal(
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON, with 'Content-Type: application/json'.",
+        )
+    return await handler(request)
+
+
 def same_origin_only(exempt: tuple[str, ...] = KEY_AUTHENTICATED) -> Middleware:
     """The middleware that checks every state-changing request outside `exempt` paths."""
 
     @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def guard(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+        # Not a coroutine: a request that needs no check returns the handler's own
+        # awaitable, so no frame of this middleware stays alive while it waits.
         if (
             request.method in SAFE_METHODS
             or request.path.startswith(exempt)
             or request.match_info.http_exception is not None  # 404/405: no handler runs
         ):
-            return await handler(request)
-        refusal = cross_site_refusal(request)
-        if refusal is not None:
-            log.warning(
-                "origin.refused",
-                path=request.path,
-                origin=request.headers.get("Origin"),
-                fetch_site=request.headers.get("Sec-Fetch-Site"),
-            )
-            return _refusal(403, "cross_site_request", refusal)
-        if request.content_type != "application/json":
-            return _refusal(
-                415,
-                "unsupported_media_type",
-                "Send the body as JSON, with 'Content-Type: application/json'.",
-            )
-        return await handler(request)
+            return handler(request)
+        return _checked(request, handler)
 
     return guard

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
-from woz.dispatch.base import Admission, Dispatcher, chain
-from woz.dispatch.memory import MemoryDispatcher
+from woz.dispatch.base import Admission, chain
+from woz.dispatch.factory import StudyStates
+from woz.dispatch.front import Front
+from woz.dispatch.kv import KeyValue
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.models.task import Answer, Task
@@ -34,6 +36,7 @@ from woz.recording import StoreRecorder
 from woz.research.admission import ResearchAdmission
 from woz.research.conditions import Conditions
 from woz.research.operators import OperatorRecords
+from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
 from woz.research.service import build_research, keep_definition
@@ -52,9 +55,16 @@ class StudyRuntime:
     """A served study: its definition, its dispatcher and its research services."""
 
     def __init__(
-        self, store: Store, study: Study, source: Path | None, secret: bytes, media: MediaFolder
+        self,
+        store: Store,
+        study: Study,
+        source: Path | None,
+        secret: bytes,
+        media: MediaFolder,
+        kv: KeyValue,
     ) -> None:
         self.store = store
+        self.kv = kv  # this study's share of the dispatcher's state (`StudyStates`)
         self.study = study
         self.source = source  # the file it was loaded from; None when given as an object
         self.secret = secret
@@ -63,9 +73,10 @@ class StudyRuntime:
         # Operators connected to this study, by key id (a second socket replaces the first).
         self.connections: dict[str, OperatorConnection] = {}
         self._admit: Admission | None = None
-        self.dispatcher: Dispatcher = self._new_dispatcher()
+        self.dispatcher: Front = self.new_dispatcher(study)
         # Set by `_derive` (called by `open_runtime` before the runtime is used).
         self.participants: Participants
+        self.page_sessions: PageSessions
         self.admission: ResearchAdmission
         self.presence: PresenceLog
         self.operator_records: OperatorRecords
@@ -87,6 +98,7 @@ class StudyRuntime:
         self.recorder.study = study
         self.upstreams = upstreams
         self.participants = research.participants
+        self.page_sessions = PageSessions(self.store, study)
         self.admission = research.admission
         self.operator_records = research.operators
         if not hasattr(self, "presence"):  # its log is per study id, which never changes
@@ -98,10 +110,10 @@ class StudyRuntime:
         # personal data is redacted before anything else reads the messages.
         self._admit = chain([research.admission, Conditions(study, self.store).admit])
 
-    def work(self, participants: int, participants_with_arms: int) -> RunningWork:
+    async def work(self, participants: int, participants_with_arms: int) -> RunningWork:
         """What is running now, for `woz.study_reload.refusals`."""
-        live = self.dispatcher.live(max_tasks=1_000_000)
-        tasks = (self.dispatcher.task(task.task_id) for task in live.tasks)
+        live = await self.dispatcher.live(max_tasks=1_000_000)
+        tasks = [await self.dispatcher.task(task.task_id) for task in live.tasks]
         return RunningWork(
             in_flight_by_persona=Counter(task.persona for task in live.tasks),
             in_flight_by_upstream=Counter(t.upstream for t in tasks if t and t.upstream),
@@ -110,30 +122,38 @@ class StudyRuntime:
             participants_with_arms=participants_with_arms,
         )
 
-    def swap(self, study: Study, session: aiohttp.ClientSession) -> Dispatcher | None:
+    def swap(
+        self, study: Study, session: aiohttp.ClientSession, dispatcher: Front | None = None
+    ) -> Front | None:
         """Serve `study` (same id, judged safe to apply) from now on, synchronously.
 
-        A new `[routing]` gets a new dispatcher (the rules allow it only when the study
-        is idle); the old one is returned for the caller to close."""
+        A new `[routing]` comes with a new, opened `dispatcher` (`new_dispatcher`; the
+        rules allow it only when the study is idle); the old one is returned for the
+        caller to close."""
         retired = None
-        if study.routing != self.study.routing:
-            retired = self.dispatcher
         self._derive(study, session)
-        if retired is not None:
-            self.dispatcher = self._new_dispatcher()
+        if dispatcher is not None:
+            retired, self.dispatcher = self.dispatcher, dispatcher
         return retired
 
-    def _new_dispatcher(self) -> Dispatcher:
-        return MemoryDispatcher(
-            self.study.routing, self.recorder, admit=self._admit_now, models=_CurrentModels(self)
+    def new_dispatcher(self, study: Study) -> Front:
+        """This process's front of the study's dispatcher, over the study's own state
+        (so its tasks and operators are never another study's). Open it before use."""
+        return Front(
+            self.kv,
+            study.routing,
+            self.recorder,
+            admit=self._admit_now,
+            models=_CurrentModels(self),
         )
 
     async def _admit_now(self, task: Task) -> Task:
         assert self._admit is not None
         return await self._admit(task)
 
-    async def close(self) -> None:
+    async def close(self, states: StudyStates) -> None:
         await self.dispatcher.close()
+        await states.close(self.kv)
         await self.recorder.close()
         await self.presence.close()
 
@@ -159,10 +179,18 @@ async def open_runtime(
     source: Path | None,
     media: MediaFolder,
     session: aiohttp.ClientSession,
+    states: StudyStates,
 ) -> StudyRuntime:
-    """A runtime for `study`, its secret created on first use (the store is open)."""
+    """A runtime for `study`, its secret created on first use (the store is open), its
+    dispatcher open over the study's state from `states`."""
     secret = await store.study_secret(study.id, study.study.title)
-    runtime = StudyRuntime(store, study, source, secret, media)
-    runtime._derive(study, session)
+    kv = await states.open(study.id)
+    try:
+        runtime = StudyRuntime(store, study, source, secret, media, kv)
+        runtime._derive(study, session)
+        await runtime.dispatcher.open()
+    except BaseException:
+        await states.close(kv)
+        raise
     await keep_definition(store, study)
     return runtime

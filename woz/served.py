@@ -23,6 +23,7 @@ from typing import Literal
 import aiohttp
 import structlog
 
+from woz.dispatch.factory import StudyStates
 from woz.media import MediaFolder
 from woz.models.study import Study
 from woz.research.service import keep_definition
@@ -100,8 +101,11 @@ class StudyReload:
 class ServedStudies:
     """The runtimes of every served study, by id."""
 
-    def __init__(self, sources: StudySources, store: Store, media: MediaFolder) -> None:
+    def __init__(
+        self, sources: StudySources, store: Store, media: MediaFolder, states: StudyStates
+    ) -> None:
         self.sources = sources
+        self._states = states
         self._store = store
         self._media = media
         self._runtimes: dict[str, StudyRuntime] = {}
@@ -128,7 +132,7 @@ class ServedStudies:
             raise StudyFileError(f"no study files (*.toml) in {self.sources.folder}")
         for study, source in loaded:
             self._runtimes[study.id] = await open_runtime(
-                self._store, study, source, self._media, session
+                self._store, study, source, self._media, session, self._states
             )
         log.info("woz.studies", studies=self.ids())
 
@@ -152,7 +156,7 @@ class ServedStudies:
         for study, source in loaded:
             previous = by_source.get(source) if source is not None else None
             if previous is not None and previous.id != study.id:
-                reasons = refusals(previous.study, study, previous.work(0, 0))
+                reasons = refusals(previous.study, study, await previous.work(0, 0))
                 report.append(StudyReload(previous.id, str(source), "refused", tuple(reasons)))
                 seen.add(previous.id)
                 continue
@@ -180,7 +184,9 @@ class ServedStudies:
         assert self._session is not None
         where = str(source) if source else None
         try:
-            runtime = await open_runtime(self._store, study, source, self._media, self._session)
+            runtime = await open_runtime(
+                self._store, study, source, self._media, self._session, self._states
+            )
         except MissingKey as exc:
             return StudyReload(study.id, where, "refused", (str(exc),))
         self._runtimes[study.id] = runtime
@@ -193,13 +199,18 @@ class ServedStudies:
             return StudyReload(study.id, where, "unchanged")
         participants = await self._store.participant_count(study.id)
         with_arms = sum((await self._store.arm_counts(study.id)).values())
-        # From here to the swap nothing awaits: no task can start in between.
-        reasons = refusals(runtime.study, study, runtime.work(participants, with_arms))
+        reasons = refusals(runtime.study, study, await runtime.work(participants, with_arms))
         if reasons:
             return StudyReload(study.id, where, "refused", tuple(reasons))
+        fresh = None
+        if study.routing != runtime.study.routing:  # allowed only when idle (`refusals`)
+            fresh = runtime.new_dispatcher(study)
+            await fresh.open()
         try:
-            retired = runtime.swap(study, self._session)
+            retired = runtime.swap(study, self._session, fresh)
         except MissingKey as exc:
+            if fresh is not None:
+                await fresh.close()
             return StudyReload(study.id, where, "refused", (str(exc),))
         await keep_definition(self._store, study)
         if retired is not None:
@@ -209,7 +220,7 @@ class ServedStudies:
     async def _retire(self, runtime: StudyRuntime) -> StudyReload:
         """The study's file is gone from the folder: stop serving it, once it is idle."""
         where = str(runtime.source) if runtime.source else None
-        work = runtime.work(0, 0)
+        work = await runtime.work(0, 0)
         in_flight = sum(work.in_flight_by_persona.values())
         if in_flight or work.operators_connected:
             reason = (
@@ -218,10 +229,10 @@ class ServedStudies:
             )
             return StudyReload(runtime.id, where, "refused", (reason,))
         del self._runtimes[runtime.id]
-        await runtime.close()
+        await runtime.close(self._states)
         return StudyReload(runtime.id, where, "retired")
 
     async def close(self) -> None:
         for runtime in list(self._runtimes.values()):
-            await runtime.close()
+            await runtime.close(self._states)
         self._runtimes.clear()

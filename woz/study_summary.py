@@ -7,6 +7,7 @@ point at choices that are allowed but often unintended.
 from __future__ import annotations
 
 from woz.models.study import Study
+from woz.research.pay_report import PROLIFIC_RATES
 from woz.speech.study_voice import plan_voice, voice_problem
 
 
@@ -58,14 +59,61 @@ def summary(study: Study) -> list[tuple[str, str]]:
     if study.arms:
         arms = ", ".join(arm.id for arm in study.arms)
         lines.append(("arms", f"{arms}, assigned {study.conditions.assignment}"))
+    lines.append(("recruit", _recruitment(study)))
+    if study.embedding.allow:
+        lines.append(("framed by", ", ".join(study.embedding.allow)))
     return lines
+
+
+def _recruitment(study: Study) -> str:
+    recruitment = study.recruitment
+    codes = [
+        f"{name} {code}"
+        for name, code in (
+            ("completion", recruitment.completion_code),
+            ("screen-out", recruitment.screened_out_code),
+            ("timeout", recruitment.timed_out_code),
+        )
+        if code
+    ]
+    parts = [f"{recruitment.platform} (id from ?{recruitment.params.participant}=)"]
+    parts.append("codes " + ", ".join(codes) if codes else "no codes")
+    if recruitment.time_limit_minutes:
+        parts.append(f"chat limited to {recruitment.time_limit_minutes:g} min")
+    if recruitment.pay:
+        expected = recruitment.expected_minutes
+        pay = f"pays {recruitment.pay:g} {recruitment.currency}"
+        parts.append(pay + (f" for {expected:g} min" if expected else ""))
+    return "; ".join(parts)
 
 
 def _voice(study: Study) -> str:
     plan = plan_voice(study.voice)
     upstream = f" at upstream {plan.upstream}" if plan.upstream else ""
     line = f"{plan.engine}{upstream}, voice {plan.voice}, speed {plan.speed:g}"
+    line += "; participants' recordings kept" if study.voice.keep_audio else ""
+    line += "; voice mode on the participant page" if study.participant_page.voice else ""
     return line + (f" ({plan.fallback})" if plan.fallback else "")
+
+
+def _recruitment_warnings(study: Study) -> list[str]:
+    recruitment = study.recruitment
+    found = []
+    if recruitment.platform != "generic" and not recruitment.completion_code:
+        found.append(
+            f"[recruitment] platform {recruitment.platform} but no completion_code: "
+            "participants finish with no code to give the platform"
+        )
+    rates = PROLIFIC_RATES.get(recruitment.currency)
+    expected = recruitment.expected_minutes
+    if recruitment.platform == "prolific" and rates and recruitment.pay and expected:
+        rate = recruitment.pay * 60 / expected
+        if rate < rates[0]:
+            found.append(
+                f"[recruitment] pays {rate:.2f} {recruitment.currency}/hour for "
+                f"{expected:g} min, below Prolific's minimum of {rates[0]:.2f}"
+            )
+    return found
 
 
 def warnings(study: Study) -> list[str]:
@@ -84,7 +132,13 @@ def warnings(study: Study) -> list[str]:
         found.append("[study.consent] has no text: participants are shown nothing to agree to")
     if section.debrief.policy != "none" and not section.debrief.text.strip():
         found.append("[study.debrief] has no text: a debrief would show nothing")
+    found.extend(_recruitment_warnings(study))
     problem = voice_problem(plan_voice(study.voice))
     if problem:
-        found.append(f"[voice]: {problem}: /v1/audio/speech will fail")
+        found.append(f"[voice]: {problem}: /v1/audio/speech and /v1/realtime will not speak")
+    if study.voice.keep_audio and not section.consent_required:
+        found.append(
+            "[voice] keep_audio keeps participants' recordings, but consent_required is false: "
+            "voices may be recorded from people who did not agree"
+        )
     return found

@@ -90,7 +90,7 @@ async def state(request: web.Request, researcher: KeyInfo) -> web.Response:
     dispatcher = runtime.dispatcher
     pseudonym = runtime.recorder.operator_pseudonym
     participant = request.query.get("participant") or None
-    live = dispatcher.live(LISTED_TASKS, participant)
+    live = await dispatcher.live(LISTED_TASKS, participant)
     if participant is None:
         recent = await app[STORE].recent_records(study.id, RECENT_RECORDS)
     else:
@@ -101,7 +101,7 @@ async def state(request: web.Request, researcher: KeyInfo) -> web.Response:
     body = {
         "study": {"id": study.id, "title": study.study.title},
         "now": now.isoformat(),
-        "queue": dispatcher.status().model_dump(),
+        "queue": (await dispatcher.status()).model_dump(),
         "operators": [
             {**op.model_dump(exclude={"key_id"}), "operator": pseudonym(op.key_id)}
             for op in live.operators
@@ -156,7 +156,7 @@ def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
 
 async def task_conversation(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/tasks/{id}`: the conversation of a task in flight, as its operator sees it."""
-    task = runtime_of(request).dispatcher.task(request.match_info["task_id"])
+    task = await runtime_of(request).dispatcher.task(request.match_info["task_id"])
     if task is None:
         return _error(404, "unknown_task", "No such task is waiting for an answer (any more).")
     return web.json_response({"id": task.id, "messages": _transcript(task.messages)})

@@ -9,6 +9,7 @@ import { JsonEditor } from "./jsoneditor.js";
 import { renderAside, renderHead } from "./taskinfo.js";
 import { ToolCallsEditor } from "./toolcalls.js";
 import { renderTranscript } from "./transcript.js";
+import { VOICE_API, VoiceTurn } from "./voiceturn.js";
 
 const TYPING_MS = 150;
 const DRAFT_PREFIX = "woz.draft.";
@@ -153,9 +154,10 @@ export class TaskView {
       h("div", { class: "model-draft-head" }, h("span", { class: "model-draft-title", text: "Model draft" }), this.draftStatus, this.useDraftButton),
       this.draftBody);
     this.renderModelDraft();
+    this.voice = task.api === VOICE_API ? new VoiceTurn(task, { onFiller: (text) => this.sayFiller(text) }) : null;
     const composer = h("section", { class: "composer", "aria-label": "Answer" },
       h("div", { class: "composer-body" },
-        this.draftPanel, this.tabs, this.textPane, this.jsonPane, this.toolsPane, this.status),
+        this.voice ? this.voice.el : null, this.draftPanel, this.tabs, this.textPane, this.jsonPane, this.toolsPane, this.status),
       h("div", { class: "composer-actions" },
         h("span", { class: "composer-hint", text: "Shift+Enter new line · Ctrl+K snippets · ? help" }),
         this.releaseButton, this.sendButton));
@@ -215,6 +217,20 @@ export class TaskView {
   }
 
   // -- typing, live lock, drafts ---------------------------------------------
+
+  /** A voice turn: start the answer with a filler phrase, which woz says at once (the
+   * participant hears it while the rest is typed), so it can no longer change. */
+  sayFiller(text) {
+    if (this.pending || this.locked || this.mode !== "text") return;
+    const rest = this.textArea.value.trimStart();
+    this.textArea.value = `${text} ${rest}`;
+    this.onTextInput();
+    this.flushTyping();
+    this.locked = `${text} `;
+    this.voice.fillerSaid(text);
+    this.textArea.focus();
+    this.textArea.setSelectionRange(this.textArea.value.length, this.textArea.value.length);
+  }
 
   onTextInput() {
     const value = this.textArea.value;
@@ -413,8 +429,16 @@ export class TaskView {
     this.status.dataset.kind = kind;
   }
 
-  /** Build the reply frame from the composer, or show why it cannot be sent. */
+  /** Build the reply frame from the composer, or show why it cannot be sent; a voice
+   * turn's frame carries what the operator heard the participant say. */
   buildReply() {
+    const built = this.buildAnswer();
+    const heard = this.voice ? this.voice.transcript() : null;
+    if (built.frame && heard) built.frame.transcript = heard;
+    return built;
+  }
+
+  buildAnswer() {
     if (this.mode === "text") {
       const content = this.textArea.value;
       if (!content.trim()) return { problem: "Write an answer first." };

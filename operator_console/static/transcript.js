@@ -97,6 +97,7 @@ export function lastUserText(task) {
     const text = (messages[i].content || []).filter((p) => p.type === "text").map((p) => p.text).join(" ");
     if (text) return text;
     if ((messages[i].content || []).some((p) => p.type === "image")) return "[image]";
+    if ((messages[i].content || []).some((p) => p.type === "audio")) return "[spoken]";
   }
   return "";
 }

@@ -73,14 +73,22 @@ async def finish(awaitable: Awaitable[T]) -> T:
     return await asyncio.wait_for(awaitable, WAIT_S)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def launched(*extra_args: str) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with `extra_args` (fake media devices, autoplay)."""
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        args = [*CHROMIUM_ARGS, *extra_args]
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with launched() as chromium:
+        yield chromium
 
 
 @asynccontextmanager

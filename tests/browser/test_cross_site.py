@@ -184,7 +184,7 @@ async def test_another_page_cannot_act_as_the_participant(
     assert status.consent is None and not status.withdrawn and not status.debriefed
     assert await woz.store.list_consents(woz.study.id) == []
     assert await woz.store.list_disclosures(woz.study.id, tombstone_of(participant)) == []
-    assert woz.runtime.dispatcher.status().waiting == 0
+    assert (await woz.runtime.dispatcher.status()).waiting == 0
     assert await woz.store.list_records(woz.study.id) == []
 
     # The page itself still works.

@@ -27,6 +27,7 @@ from woz.models.research import (
     DisclosureEvent,
     DisclosureKind,
     OperatorTraining,
+    PageSession,
     PresenceEvent,
 )
 from woz.research.audit import verify_chain
@@ -481,3 +482,59 @@ async def test_media_is_readable_by_every_process_until_deleted(
     assert await store.media_file(MEDIA_ID) is None
     assert await other.media_file(MEDIA_ID) is None
     await other.delete_media(MEDIA_ID)  # nothing to delete: no error
+
+
+# -- page sessions ------------------------------------------------------------------
+
+
+def page_session(subject: str = "t_1", participant: str | None = "p_1") -> PageSession:
+    return PageSession(
+        study_id="s",
+        subject=subject,
+        participant=participant,
+        platform="prolific",
+        platform_session="sess-1",
+        platform_study="study-1",
+        started_at=T0,
+    )
+
+
+async def test_a_page_session_is_opened_once_and_saved(store: Store, other: Store) -> None:
+    """Two first visits make one session; a save overwrites the mutable fields only."""
+    first, second = await asyncio.gather(
+        store.open_page_session(page_session()),
+        other.open_page_session(page_session().model_copy(update={"platform_session": "x"})),
+    )
+    assert first == second and first.started_at == T0
+    assert first.platform_session in ("sess-1", "x")
+    done = first.model_copy(
+        update={
+            "chat_started_at": T0 + timedelta(minutes=1),
+            "chat_ended_at": T0 + timedelta(minutes=9),
+            "ended_by": "time_limit",
+            "finished_at": T0 + timedelta(minutes=10),
+            "outcome": "timed_out",
+            "code": "TIMEOUT1",
+            "arm": "a",
+            "consent_id": "con_1",
+        }
+    )
+    await store.save_page_session(done)
+    assert await other.get_page_session("s", "t_1") == done
+    assert await other.get_page_session("s", "t_2") is None
+    await store.open_page_session(
+        page_session("t_0", "p_0").model_copy(update={"started_at": T0 - timedelta(minutes=1)})
+    )
+    assert [s.subject for s in await other.list_page_sessions("s")] == ["t_0", "t_1"]
+    assert await other.list_page_sessions("t") == []
+
+
+async def test_withdrawal_keeps_the_page_session_without_the_pseudonym(store: Store) -> None:
+    """The completion code stays payable after a withdrawal; the pseudonym goes."""
+    participant = "p_gone"
+    subject = tombstone_of(participant)
+    opened = await store.open_page_session(page_session(subject, participant))
+    await store.save_page_session(opened.model_copy(update={"outcome": "completed", "code": "C1"}))
+    await store.erase_participant("s", participant, T0)
+    [kept] = await store.list_page_sessions("s")
+    assert kept.participant is None and kept.code == "C1" and kept.subject == subject

@@ -6,6 +6,7 @@ Shared by the chat page's integration and browser tests, with the study they run
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from tests.conftest import Woz
+from woz.chat_page.resume import CONVERSATION
 
 PAGE_STUDY_TOML = """
 [study]
@@ -53,6 +55,9 @@ first_token_delay_ms = 0
 """
 
 
+TOKEN = re.compile(r'<meta name="woz-session" content="([^"]*)">')
+
+
 class PageClient:
     """One participant's browser, as far as the page's endpoints can tell."""
 
@@ -62,12 +67,19 @@ class PageClient:
         self.page = f"{woz.url}/p/{study_id}"
         # What a browser on the page sends with every POST: the page's origin.
         self.post_headers = {"Origin": woz.url, "X-Woz-Page": "1"}
+        self.query = ""
+        self.token: str | None = None  # the page's token, sent as the page's script does
 
-    async def open(self) -> aiohttp.ClientResponse:
-        """Visit the page (making the participant and their cookie on a first visit)."""
-        async with self.http.get(self.page) as response:
-            await response.read()
-            return response
+    async def open(self, query: str = "") -> aiohttp.ClientResponse:
+        """Visit the page (making the participant and their cookie on a first visit), with
+        `query` (`?PROLIFIC_PID=...`) as the link's; later calls carry the page's token
+        in `X-Woz-Session` and the query, as the page's script does."""
+        self.query = query
+        async with self.http.get(self.page + query) as response:
+            html = await response.text()
+        found = TOKEN.search(html)
+        self.token = found.group(1) if found and found.group(1) else None
+        return response
 
     @property
     def cookie(self) -> str | None:
@@ -78,21 +90,28 @@ class PageClient:
 
     @property
     def participant(self) -> str:
-        """The pseudonym the cookie carries."""
-        assert self.cookie is not None
-        return self.cookie.rpartition(".")[0]
+        """The pseudonym the page's token (or the cookie) carries."""
+        token = self.token or self.cookie
+        assert token is not None
+        return token.rpartition(".")[0]
+
+    def _headers(self, method: str) -> dict[str, str]:
+        headers = dict(self.post_headers) if method == "POST" else {}
+        if self.token:
+            headers["X-Woz-Session"] = self.token
+        return headers
 
     async def call(
         self, method: str, path: str, body: Any = None, *, page_header: bool = True
     ) -> tuple[int, Any]:
         """An endpoint under the page; returns the status and the JSON body."""
-        headers = dict(self.post_headers) if method == "POST" else {}
+        headers = self._headers(method)
         if not page_header:
             headers.pop("X-Woz-Page", None)
         if method == "POST" and body is None:
             body = {}  # as the page's script sends: every POST is JSON
         async with self.http.request(
-            method, f"{self.page}/{path}", json=body, headers=headers
+            method, f"{self.page}/{path}{self.query}", json=body, headers=headers
         ) as response:
             return response.status, await response.json()
 
@@ -118,6 +137,13 @@ class PageClient:
         await self.open()
         return await self.consent()
 
+    async def end(self) -> tuple[int, Any]:
+        """End the chat and ask for the debrief, as the page does (with no
+        after-questionnaire between them); the debrief's status and state."""
+        status, state = await self.call("POST", "end")
+        assert status == 200, state
+        return await self.call("POST", "debrief")
+
     async def chat(
         self, content: str, *, model: str = "concierge", headers: dict[str, str] | None = None
     ) -> tuple[int, list[Any]]:
@@ -126,7 +152,11 @@ class PageClient:
         async with self.http.post(
             f"{self.page}/chat/completions",
             json=body,
-            headers={**self.post_headers, **(headers or {})},
+            headers={
+                **self._headers("POST"),
+                "X-Woz-Conversation": CONVERSATION,  # the page's one conversation
+                **(headers or {}),
+            },
         ) as response:
             if response.status != 200:
                 return response.status, [await response.json()]
@@ -136,7 +166,13 @@ class PageClient:
 
 
 @asynccontextmanager
-async def page_client(woz: Woz, study_id: str | None = None) -> AsyncIterator[PageClient]:
-    """A participant with their own cookie jar (which accepts the test server's IP host)."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+async def page_client(
+    woz: Woz, study_id: str | None = None, *, cookies: bool = True
+) -> AsyncIterator[PageClient]:
+    """A participant with their own cookie jar (which accepts the test server's IP host),
+    or, with `cookies=False`, none at all (a survey's frame, where they are blocked)."""
+    jar: aiohttp.abc.AbstractCookieJar = (
+        aiohttp.CookieJar(unsafe=True) if cookies else aiohttp.DummyCookieJar()
+    )
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
         yield PageClient(woz, http, study_id or woz.study.id)

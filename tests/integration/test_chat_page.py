@@ -165,13 +165,13 @@ async def test_end_debriefs_once_with_what_was_shown(woz: Woz) -> None:
     async with page_client(woz) as client:
         await client.join()
         await answered_turn(woz, client, "Hello?", "Hi there.")
-        status, state = await client.call("POST", "end")
+        status, state = await client.end()
         assert status == 200 and state["debrief"]["given"] is True
         content = state["debrief"]["content"]
         assert content["disclosure"] == WHO_WROTE["human"]
         assert content["reason"].endswith("changes how people phrase requests.")
         assert content["text"].startswith("Thank you for helping us.")
-        status, again = await client.call("POST", "end")
+        status, again = await client.end()
         assert again["debrief"] == state["debrief"]
         subject = tombstone_of(client.participant)
     events = await woz.store.list_disclosures(woz.study.id, subject)
@@ -192,7 +192,7 @@ async def test_end_without_a_debrief_due_records_nothing(woz: Woz) -> None:
     """An end-of-study debrief, or a study with none, is not given when the session ends."""
     async with page_client(woz) as client:
         await client.join()
-        status, state = await client.call("POST", "end")
+        status, state = await client.end()
         assert status == 200 and state["debrief"]["given"] is False
         subject = tombstone_of(client.participant)
     events = await woz.store.list_disclosures(woz.study.id, subject)
@@ -210,7 +210,7 @@ async def test_reconsent_after_the_debrief(woz: Woz) -> None:
         await client.join()
         status, error = await client.call("POST", "reconsent", {"granted": False})
         assert status == 409 and error["error"]["code"] == "not_allowed"
-        await client.call("POST", "end")
+        await client.end()
         status, state = await client.call("POST", "reconsent", {"granted": False})
         assert status == 200 and state["debrief"]["reconsent"] == "refused"
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -139,3 +140,29 @@ async def test_the_consent_chat_app_consents_chats_and_debriefs(aiohttp_server: 
     assert status["consent"]["scopes"] == ["in_study_analysis"]  # the uses agreed to, no more
     assert record.consent_id is not None and record.participant == status["participant"]
     assert status["consent_current"] and status["debriefed"] and not status["withdrawn"]
+
+
+async def test_the_voice_assistant_hears_a_question_and_speaks_the_answer(
+    aiohttp_server: Server, tmp_path: Path
+) -> None:
+    question, answer = tmp_path / "question.wav", tmp_path / "answer.wav"
+    speak = await asyncio.create_subprocess_exec(
+        "espeak-ng", "-w", str(question), "How long do I boil an egg?"
+    )
+    assert await speak.wait() == 0
+    async with example_woz(aiohttp_server, "voice_assistant") as woz:
+        operator = await woz.online_operator()
+        app = await run_app(woz, "voice_assistant/app.py", str(question), str(answer))
+        task = await operator.next_task()
+        assert (
+            task["api"] == "openai.realtime"
+            and task["messages"][-1]["content"][0]["type"] == "audio"
+        )
+        await operator.reply(
+            task["id"], "Seven minutes for a soft yolk.", transcript="How long do I boil an egg?"
+        )
+        printed = await finished(*app)
+    assert "you> How long do I boil an egg?" in printed
+    assert "assistant> Seven minutes for a soft yolk." in printed
+    with wave.open(str(answer), "rb") as spoken:
+        assert spoken.getframerate() == 24_000 and spoken.getnframes() > 24_000

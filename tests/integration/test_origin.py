@@ -155,7 +155,11 @@ async def test_bodies_must_be_declared_json(woz: Woz) -> None:
 PAGE_ACTIONS: list[tuple[str, Any]] = [
     ("consent", None),  # filled in with the consent the page shows
     ("chat/completions", {"model": "concierge", "messages": [{"role": "user", "content": "Hi"}]}),
+    ("start", {}),
     ("end", {}),
+    ("debrief", {}),
+    ("complete", {}),
+    ("refuse", {}),
     ("reconsent", {"granted": False}),
     ("withdraw", {}),
 ]
@@ -188,10 +192,11 @@ async def test_the_participant_page_refuses_actions_from_other_pages(woz: Woz) -
         after = await client.state()
         assert after["consent"]["given"] is False and after["withdrawn"] is False
         assert after["debrief"]["given"] is False and after["debrief"]["reconsent"] is None
+        assert after["session"]["started"] is False and after["session"]["completion"] is None
         subject = tombstone_of(client.participant)
     assert await woz.store.list_consents(woz.study.id) == []
     assert await woz.store.list_disclosures(woz.study.id, subject) == []
-    assert woz.runtime.dispatcher.status().waiting == 0
+    assert (await woz.runtime.dispatcher.status()).waiting == 0
 
 
 @pytest.mark.parametrize("study_toml", [PAGE_STUDY_TOML], indirect=True)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime, timedelta
 
 import openai
 import pytest
 
 from tests.conftest import STUDY_TOML, Woz, ask
 from tests.databases import run_sql
+from tests.integration.page_client import PAGE_STUDY_TOML, page_client
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
+from woz.models.research import PageSession
+from woz.research.pseudonyms import tombstone_of
 
 LOW_RATE = (
     STUDY_TOML
@@ -120,3 +124,84 @@ async def test_withdrawing_an_unknown_participant_is_refused_unless_forced(
                 model="wizard", messages=[{"role": "user", "content": "hi"}], user="P-0042"
             )
     assert [t.subject for t in await woz.store.list_tombstones(woz.study.id)] == [tombstone.subject]
+
+
+PAID_TOML = (
+    PAGE_STUDY_TOML
+    + """
+[recruitment]
+platform = "prolific"
+completion_code = "DONE1"
+screened_out_code = "NOCONSENT"
+pay = 2.5
+currency = "GBP"
+expected_minutes = 15
+"""
+)
+
+
+@pytest.mark.parametrize("study_toml", [PAID_TOML], indirect=True)
+async def test_report_participants_lists_codes_times_and_rates_against_prolific(
+    woz: Woz, settings: Settings
+) -> None:
+    """One CSV row per session, with the code to approve and the effective hourly rate
+    against Prolific's minimum (6.00) and recommended (9.00) rates; a withdrawn participant's
+    row stays, payable; the summary names the codes and alerts on a low median rate."""
+    async with page_client(woz, cookies=False) as refusing:
+        await refusing.open("?PROLIFIC_PID=x1&SESSION_ID=sub-refused")
+        await refusing.call("POST", "refuse")
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    for n, (minutes, withdraw) in enumerate([(20, False), (30, True)]):
+        participant = f"p_seeded{n}"
+        session = await woz.store.open_page_session(
+            PageSession(
+                study_id=woz.study.id,
+                subject=tombstone_of(participant),
+                participant=participant,
+                platform="prolific",
+                platform_session=f"sub-{minutes}",
+                started_at=start,
+            )
+        )
+        session.finished_at = start + timedelta(minutes=minutes)
+        session.outcome, session.code = "completed", "DONE1"
+        await woz.store.save_page_session(session)
+        if withdraw:
+            await woz.runtime.participants.withdraw(participant, "test")
+    data = ["--data", str(settings.data)]
+    code, out, err = await run_woz(*data, "report", "participants", "--study", woz.study.id)
+    assert code == 0, err
+    rows = {row["platform_session"]: row for row in csv.DictReader(out.splitlines())}
+    assert rows["sub-refused"]["outcome"] == "screened_out"
+    assert rows["sub-refused"]["code"] == "NOCONSENT"
+    assert rows["sub-refused"]["action"] == "screened_out"
+    assert rows["sub-refused"]["hourly_rate"] == ""
+    twenty, thirty = rows["sub-20"], rows["sub-30"]
+    assert (twenty["participant"], thirty["participant"]) == ("p_seeded0", "")  # withdrawn
+    assert [
+        twenty[k] for k in ("minutes", "hourly_rate", "below_minimum", "below_recommended")
+    ] == [
+        "20.0",
+        "7.50",
+        "no",
+        "yes",
+    ]
+    assert [thirty[k] for k in ("action", "code", "hourly_rate", "below_minimum")] == [
+        "approve",
+        "DONE1",
+        "5.00",
+        "yes",
+    ]
+    assert twenty["prolific_minimum"] == "6.00" and twenty["prolific_recommended"] == "9.00"
+    assert "woz: codes to approve: DONE1 (2)" in err
+    assert "median time 25.0 min for 2.50 GBP: 6.00 GBP/hour" in err
+    assert "longer than the expected 15 min" in err
+    assert "below Prolific's recommended 9.00 GBP/hour" in err
+    code, out, err = await run_woz(
+        *data, "participants", "show", "--study", woz.study.id, "--pseudonym", "p_seeded0"
+    )
+    assert code == 0, err
+    shown = json.loads(out)["page_session"]
+    assert shown["code"] == "DONE1" and shown["platform_session"] == "sub-20"
+    code, _, err = await run_woz(*data, "report", "participants", "--study", "no-such-study")
+    assert code == 2 and "never been served" in err

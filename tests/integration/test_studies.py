@@ -13,10 +13,12 @@ import aiohttp
 import anthropic
 import openai
 import pytest
+import redis
 from aiohttp.test_utils import TestServer
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import ask
+from tests.contracts.test_dispatcher import REDIS_URL, check_redis, forget_prefix, redis_prefix
 from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings
@@ -285,3 +287,34 @@ async def test_a_revoked_operator_key_closes_its_socket(
         await op_beta.send({"type": "ping"})
         await op_beta.expect("pong")
         await op_beta.close()
+
+
+async def test_studies_share_redis_each_under_its_own_prefix(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings
+) -> None:
+    """Over a shared Redis, each study's dispatcher state lives under its own key prefix:
+    the same model id in two studies still reaches each study's own operator."""
+    check_redis()
+    prefix = redis_prefix()
+    shared = settings.model_copy(update={"redis_url": REDIS_URL, "redis_prefix": prefix})
+    try:
+        async with two_studies(aiohttp_server, shared) as (server, alpha, beta):
+            op_alpha = await operator(server, alpha.operator_token)
+            op_beta = await operator(server, beta.operator_token)
+            async with client(server, alpha.app_key) as a, client(server, beta.app_key) as b:
+                to_alpha = ask(a, "for alpha", model="wizard")
+                to_beta = ask(b, "for beta", model="wizard")
+                task_alpha = await op_alpha.next_task()
+                task_beta = await op_beta.next_task()
+                keys = [k.decode() for k in redis.Redis.from_url(REDIS_URL).keys(prefix + "*")]
+                assert {k.removeprefix(prefix).split(":")[0] for k in keys} == {"alpha", "beta"}
+                await op_alpha.reply(task_alpha["id"], "from alpha")
+                await op_beta.reply(task_beta["id"], "from beta")
+                assert (await to_alpha).choices[0].message.content == "from alpha"
+                assert (await to_beta).choices[0].message.content == "from beta"
+            assert all("for beta" not in str(f) for f in op_alpha.frames)
+            assert all("for alpha" not in str(f) for f in op_beta.frames)
+            await op_alpha.close()
+            await op_beta.close()
+    finally:
+        forget_prefix(prefix)

@@ -75,6 +75,24 @@ def test_check_warns_of_a_voice_this_machine_cannot_speak() -> None:
     study = parse_study(MINIMAL + '[voice]\nname = "en_GB-alan-low"\n')
     assert (
         "[voice]: piper has no voice 'en_GB-alan-low' here (installed voices: "
-        "en_US-joe-medium): /v1/audio/speech will fail"
+        "en_US-joe-medium): /v1/audio/speech and /v1/realtime will not speak"
     ) in warnings(study)
     assert not [w for w in warnings(parse_study(MINIMAL)) if w.startswith("[voice]")]
+
+
+def test_kept_audio_must_be_named_in_the_consent_text() -> None:
+    """A study that keeps voice recordings says so in the consent participants read."""
+    base = '[study]\nid = "s"\ntitle = "t"\n[[personas]]\nid = "p"\n[voice]\nkeep_audio = true\n'
+    silent = base.replace(
+        'title = "t"\n', 'title = "t"\n[study.consent]\ntext = "We keep chats."\n'
+    )
+    with pytest.raises(StudyFileError, match="keep_audio"):
+        parse_study(silent)
+    told = silent.replace("We keep chats.", "We keep chats and audio recordings of your voice.")
+    assert parse_study(told).voice.keep_audio
+
+
+def test_check_warns_of_recordings_kept_without_required_consent() -> None:
+    """Keeping voices without asking for consent first is seldom what a study means."""
+    kept = warnings(parse_study(MINIMAL + "[voice]\nkeep_audio = true\n"))
+    assert any("keep_audio" in w and "consent_required is false" in w for w in kept)

@@ -64,8 +64,12 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k not in ("messages", "tools", "system")},
         **facts.task_fields(),
     )
+    model = wire.model
+    # A request waiting for a human holds only its task, not the parsed body too.
+    del body, raw, wire, facts
     handle = await runtime_of(request).dispatcher.submit(task)
-    return await _Reply(request, handle, wire).run()
+    del task  # admission may have made a redacted copy: only the handle's task lives on
+    return await _Reply(request, handle, model).run()
 
 
 async def count_message_tokens(request: web.Request) -> web.StreamResponse:
@@ -82,9 +86,9 @@ async def count_message_tokens(request: web.Request) -> web.StreamResponse:
 class _Reply(Exchange):
     """One Anthropic message, streaming or not; the lifecycle is `Exchange`'s."""
 
-    def __init__(self, request: web.Request, handle: TaskHandle, wire: MessagesRequest) -> None:
+    def __init__(self, request: web.Request, handle: TaskHandle, model: str) -> None:
         super().__init__(request, handle)
-        self.wire = wire
+        self.model = model
         self.id = new_id("msg_", 12)
         self.blocks = 0  # content blocks started so far; the next one's index
         self.text_open = False
@@ -105,7 +109,7 @@ class _Reply(Exchange):
             "id": self.id,
             "type": "message",
             "role": "assistant",
-            "model": self.wire.model,
+            "model": self.model,
             "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": None,

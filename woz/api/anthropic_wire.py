@@ -21,7 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.api.fields import json_schema, obj, optional_string, string
 from woz.api.message_limit import check_message
 from woz.errors import invalid_request
-from woz.models.task import ContentPart, Message, ToolCall, ToolChoice, ToolSpec
+from woz.models.task import (
+    TOOL_CHOICE_AUTO,
+    TOOL_CHOICE_NONE,
+    TOOL_CHOICE_REQUIRED,
+    ContentPart,
+    Message,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 _NEUTRAL_PREFIX = "call_"
 _ANTHROPIC_PREFIX = "toolu_"
@@ -220,13 +229,13 @@ def tool_choice_of(request: MessagesRequest) -> ToolChoice:
     choice = request.tool_choice
     names = {t.name for t in request.tools or []}
     if choice is None or choice.type == "auto":
-        return ToolChoice(mode="auto")
+        return TOOL_CHOICE_AUTO
     if choice.type == "none":
-        return ToolChoice(mode="none")
+        return TOOL_CHOICE_NONE
     if not names:
         raise invalid_request(f"tool_choice '{choice.type}' needs 'tools'.", param="tool_choice")
     if choice.type == "any":
-        return ToolChoice(mode="required")
+        return TOOL_CHOICE_REQUIRED
     if choice.name not in names:
         raise invalid_request(
             f"tool_choice names {choice.name!r}, which is not one of the request's tools.",

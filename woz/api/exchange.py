@@ -20,7 +20,8 @@ The base class does the rest the same way for every dialect:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -30,8 +31,8 @@ from woz.api.errors import INTERNAL_MESSAGE, as_client_sees
 from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
-from woz.context import SETTINGS, runtime_of
-from woz.dispatch.base import TaskHandle
+from woz.context import ANSWER_STATS, SETTINGS, runtime_of
+from woz.dispatch.base import Dispatcher, TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import json_response
 from woz.models.task import Answer
@@ -56,15 +57,18 @@ class Exchange(ABC):
         self.task = handle.task
         self.settings = request.app[SETTINGS]
         self.pacing = runtime_of(request).study.pacing
-        self.dispatcher = runtime_of(request).dispatcher
+        self.dispatcher: Dispatcher = runtime_of(request).dispatcher
         self.streamed = ""  # live-mode text already sent; the answer starts with it
         self._first_token_sent = False
 
-    async def run(self) -> web.StreamResponse:
-        """Answer the request, as a stream if the app asked for one."""
+    def run(self) -> Coroutine[Any, Any, web.StreamResponse]:
+        """Answer the request, as a stream if the app asked for one.
+
+        Not a coroutine itself: it returns the one that does the work, so a request
+        waiting for a human keeps one frame fewer alive."""
         if self.task.stream:
-            return await self.stream()
-        return await self.respond()
+            return self.stream()
+        return self.respond()
 
     async def respond(self) -> web.StreamResponse:
         """The whole answer as one JSON body; a `WozError` goes to the error middleware."""
@@ -84,7 +88,7 @@ class Exchange(ABC):
         except ClientGone:
             return web.Response(status=499)  # nobody is listening; the status is for the log
         finally:
-            self.dispatcher.finish(self.handle, delivered=delivered)
+            self._finish(delivered)
 
     async def stream(self) -> web.StreamResponse:
         """Headers and the dialect's opening frames at once, then the answer as it comes."""
@@ -118,8 +122,15 @@ class Exchange(ABC):
         except ClientGone:
             pass
         finally:
-            self.dispatcher.finish(self.handle, delivered=delivered)
+            self._finish(delivered)
         return events.response
+
+    def _finish(self, delivered: bool) -> None:
+        """Report the outcome to the dispatcher; count an answer for the log's summary."""
+        self.dispatcher.finish(self.handle, delivered=delivered)
+        if delivered:
+            waited = datetime.now(UTC) - self.task.received_at
+            self.request.app[ANSWER_STATS].answered(waited.total_seconds())
 
     async def _live(self, events: EventStream, draft: str) -> None:
         stable = stable_prefix(draft)

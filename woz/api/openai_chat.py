@@ -56,18 +56,25 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k not in ("messages", "tools")},
         **facts.task_fields(),
     )
+    model = chat.model
+    include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
+    # The parsed body and request are not needed any more: a request waiting for a
+    # human should hold only its task, not three copies of what it asked.
+    del body, raw, chat, facts
     handle = await runtime_of(request).dispatcher.submit(task)
-    return await _Completion(request, handle, chat).run()
+    del task  # admission may have made a redacted copy: only the handle's task lives on
+    return await _Completion(request, handle, model, include_usage).run()
 
 
 class _Completion(Exchange):
     """One chat completion, streaming or not; the lifecycle is `Exchange`'s."""
 
     def __init__(
-        self, request: web.Request, handle: TaskHandle, chat: ChatCompletionRequest
+        self, request: web.Request, handle: TaskHandle, model: str, include_usage: bool
     ) -> None:
         super().__init__(request, handle)
-        self.chat = chat
+        self.model = model
+        self.include_usage = include_usage
         self.id = new_id("chatcmpl-", 15)
         self.created = int(time.time())
 
@@ -98,7 +105,7 @@ class _Completion(Exchange):
                 delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
                 await events.data(self._chunk(delta))
         await events.data(self._chunk({}, finish_reason=answer.finish_reason))
-        if self.chat.stream_options and self.chat.stream_options.include_usage:
+        if self.include_usage:
             usage_chunk = self._chunk_base()
             usage_chunk["choices"] = []
             usage_chunk["usage"] = self._usage(answer)
@@ -112,11 +119,11 @@ class _Completion(Exchange):
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
-            "model": self.chat.model,
+            "model": self.model,
             "system_fingerprint": SYSTEM_FINGERPRINT,
             "service_tier": "default",
         }
-        if self.chat.stream_options and self.chat.stream_options.include_usage:
+        if self.include_usage:
             chunk["usage"] = None
         return chunk
 
@@ -163,7 +170,7 @@ class _Completion(Exchange):
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
-            "model": self.chat.model,
+            "model": self.model,
             "choices": [
                 {
                     "index": 0,

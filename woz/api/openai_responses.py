@@ -100,6 +100,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
             param=param,
         )
     handle = await runtime_of(request).dispatcher.submit(task)
+    del task  # admission may have made a redacted copy: only the handle's task lives on
     exchange = _Response(request, handle, wire, len(instructions))
     if wire.background:
         return await start_background(request, exchange)

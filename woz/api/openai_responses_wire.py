@@ -18,7 +18,16 @@ from woz.api.fields import json_schema, obj, optional_string, string
 from woz.api.message_limit import check_length, check_message
 from woz.api.openai_wire import image_part, tool_choice_from
 from woz.errors import invalid_request
-from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
+from woz.models.task import (
+    JSON_OBJECT_FORMAT,
+    TEXT_FORMAT,
+    ContentPart,
+    Message,
+    ResponseFormat,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 
 class _Open(BaseModel):
@@ -210,9 +219,9 @@ def tool_choice_of(request: ResponsesRequest) -> ToolChoice:
 def response_format_of(request: ResponsesRequest) -> ResponseFormat:
     fmt = request.text.format if request.text else None
     if fmt is None or fmt.type == "text":
-        return ResponseFormat()
+        return TEXT_FORMAT
     if fmt.type == "json_object":
-        return ResponseFormat(type="json_object")
+        return JSON_OBJECT_FORMAT
     if not fmt.name or fmt.schema_ is None:
         raise invalid_request(
             "'text.format' of type json_schema needs 'name' and 'schema'.", param="text.format"

@@ -14,7 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.api.fields import json_schema, obj, optional_string, string
 from woz.api.message_limit import check_message
 from woz.errors import invalid_request
-from woz.models.task import ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolSpec
+from woz.models.task import (
+    JSON_OBJECT_FORMAT,
+    TEXT_FORMAT,
+    TOOL_CHOICE_AUTO,
+    ContentPart,
+    Message,
+    ResponseFormat,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 
 class _Open(BaseModel):
@@ -181,7 +191,7 @@ def tool_choice_from(
     The dialects differ only in where a function choice keeps its name (the keys
     `name_at`) and how their errors describe the choice (`expected`)."""
     if choice is None or choice == "auto":
-        return ToolChoice(mode="auto")
+        return TOOL_CHOICE_AUTO
     if choice in ("none", "required"):
         if choice == "required" and not names:
             raise invalid_request("tool_choice 'required' needs 'tools'.", param="tool_choice")
@@ -205,9 +215,9 @@ def tool_choice_from(
 def response_format_of(request: ChatCompletionRequest) -> ResponseFormat:
     fmt = request.response_format
     if fmt is None or fmt.type == "text":
-        return ResponseFormat()
+        return TEXT_FORMAT
     if fmt.type == "json_object":
-        return ResponseFormat(type="json_object")
+        return JSON_OBJECT_FORMAT
     if fmt.json_schema is None:
         raise invalid_request(
             "'response_format.json_schema' is required for type json_schema.",

@@ -20,10 +20,11 @@ from aiohttp import web
 
 from woz.api.sse import ClientGone, client_gone
 from woz.context import SETTINGS
-from woz.dispatch.base import Delivery, TaskHandle
+from woz.dispatch.backend import Delivery
+from woz.dispatch.base import TaskHandle
 
 
-async def await_delivery(
+def await_delivery(
     request: web.Request,
     handle: TaskHandle,
     *,
@@ -31,16 +32,29 @@ async def await_delivery(
     keepalive_s: float | None = None,
     keepalive: Callable[[], Awaitable[None]] | None = None,
     on_draft: Callable[[str], Awaitable[None]] | None = None,
-) -> Delivery:
-    """The committed answer; raises its `WozError`, or `ClientGone`.
+) -> Awaitable[Delivery]:
+    """The committed answer, awaited; raises its `WozError`, or `ClientGone`.
 
     `keepalive` is awaited whenever `keepalive_s` passes without other output;
     `on_draft` is awaited with each new draft of a live-mode task. Without either,
     the app's `Watcher` checks the client (on its own `disconnect_poll_s` interval)
-    and `poll_s` is not used.
+    and `poll_s` is not used; the caller then awaits the watcher directly, with no
+    frame of this function kept alive for every waiting request.
     """
     if keepalive is None and on_draft is None:
-        return await request.app[WATCHER].wait(request, handle.outcome)
+        return request.app[WATCHER].wait(request, handle.outcome)
+    return _await_with_output(request, handle, poll_s, keepalive_s, keepalive, on_draft)
+
+
+async def _await_with_output(
+    request: web.Request,
+    handle: TaskHandle,
+    poll_s: float,
+    keepalive_s: float | None,
+    keepalive: Callable[[], Awaitable[None]] | None,
+    on_draft: Callable[[str], Awaitable[None]] | None,
+) -> Delivery:
+    """`await_delivery` for a stream: keep-alives and live drafts while it waits."""
     last_output = time.monotonic()
     draft_seen = handle.draft
     while True:

@@ -1,4 +1,4 @@
-"""The chat page's JSON endpoints: its state, consent, the end of a session, withdrawal.
+"""The chat page's JSON endpoints: its state, consent, re-consent and withdrawal.
 
 Each answers with the page's whole state (see `page_state`), so the page's
 script re-renders from one shape after any action. Every action goes through
@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict
 
 from woz.api.participant_page import USE_LABELS
 from woz.api.research import read_body
-from woz.chat_page.session import ACTOR, page_participant
-from woz.context import STORE, runtime_of
+from woz.chat_page.resume import session_state
+from woz.chat_page.session import ACTOR, page_participant, page_sessions, page_study
+from woz.context import STORE
 from woz.models.study import PermittedUse
 from woz.research.conditions import Conditions
 from woz.research.consent import ConsentGrant, consent_text_sha256, required_uses
@@ -44,27 +45,36 @@ class ReconsentBody(BaseModel):
     granted: bool
 
 
-async def _debrief_shown(request: web.Request, participant: str) -> DebriefContent:
+async def debrief_shown(request: web.Request, participant: str) -> DebriefContent:
     """The debrief for this participant: its disclosure depends on how they were answered."""
-    study = runtime_of(request).study
+    study = page_study(request)
     conditions = Conditions(study, request.app[STORE])
     mode = await conditions.mode_for(study.page_persona.id, participant)
     return debrief_content(study, mode)
 
 
 async def page_state(request: web.Request, participants: Participants, participant: str) -> Any:
-    """Everything the page shows: the study and persona, consent, debrief, withdrawal."""
-    study = runtime_of(request).study
+    """Everything the page shows: the study and persona, the session and its completion
+    (kept after a withdrawal: withdrawing never forfeits pay), consent, debrief."""
+    study = page_study(request)
     persona = study.page_persona
     status = await participants.status(participant)
+    session = await page_sessions(request).seen(participant)
     state: dict[str, Any] = {
         "study": {"id": study.id, "title": study.page_title, "description": study.page_description},
         "persona": {"id": persona.id, "name": persona.display_name or persona.id},
+        "locale": study.participant_page.locale,
+        "platform": study.recruitment.platform,
+        "embedding": {"allow": study.embedding.allow},
         "withdrawn": status.withdrawn,
         "withdrawn_at": status.withdrawn_at.isoformat() if status.withdrawn_at else None,
+        "session": await session_state(request, session, None if status.withdrawn else participant),
+        # Voice mode (`[participant_page] voice`), and whether recordings are kept.
+        "voice": ({"audio_kept": study.voice.keep_audio} if study.participant_page.voice else None),
     }
     if status.withdrawn:
         return state
+    state["participant"] = participant
     section = study.study
     state["consent"] = {
         "required": section.consent_required,
@@ -78,7 +88,7 @@ async def page_state(request: web.Request, participants: Participants, participa
         "given": status.consent_current,
         "scopes": list(status.consent.scopes) if status.consent else [],
     }
-    shown = await _debrief_shown(request, participant) if status.debriefed else None
+    shown = await debrief_shown(request, participant) if status.debriefed else None
     state["debrief"] = {
         "policy": section.debrief.policy,
         "at_session_end": debrief_due_at_session_end(study),
@@ -106,21 +116,14 @@ async def post_consent(request: web.Request) -> web.Response:
         method="participant_page",
         scopes=body.scopes,
     )
-    await participants.consent(participant, grant, ACTOR)
+    sessions = page_sessions(request)
+    session = await sessions.of(participant)
+    # The platform's session id is kept with the consent: in its audit entry, and the
+    # page session names the consent.
+    context = {"platform_session": session.platform_session} if session.platform_session else {}
+    record = await participants.consent(participant, grant, ACTOR, **context)
+    await sessions.consented(session, record.id)
     return web.json_response(await page_state(request, participants, participant), status=201)
-
-
-async def post_end(request: web.Request) -> web.Response:
-    """The participant ended the session: debrief now if the study's policy says so.
-
-    Recorded once: ending again shows the same debrief without a second event.
-    """
-    participants, participant = page_participant(request)
-    status = await participants.status(participant)
-    if debrief_due_at_session_end(runtime_of(request).study) and not status.debriefed:
-        shown = await _debrief_shown(request, participant)
-        await participants.debrief(participant, ACTOR, shown.shown())
-    return web.json_response(await page_state(request, participants, participant))
 
 
 async def post_reconsent(request: web.Request) -> web.Response:

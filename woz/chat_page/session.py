@@ -1,35 +1,63 @@
-"""Who is on the chat page: a participant made at the first visit, kept in a cookie.
+"""Who is on the chat page: the participant the link names, or one made at the first visit.
 
-The first `GET /p/<study id>` makes a participant: a random external id that
-is never stored, only its pseudonym (`Participants.pseudonym_of`). The browser
-keeps the participant's signed page token (`Participants.page_token`) in an
-HttpOnly, SameSite=Strict cookie scoped to `/p/<study id>`, so the page's
-script never sees it and no other site can send it.
+`GET /p/<study id>` decides who the visitor is. A link from a recruitment
+platform names them (`woz.research.recruitment.arrival`: `PROLIFIC_PID`,
+`workerId`, ...): the external id becomes their pseudonym, as the API's
+`X-Woz-Participant` does, and is never stored; the same id coming back is the
+same participant, who carries on where they were. Without an id, the
+participant in the browser's cookie comes back, or a new one is made from a
+random id.
 
-The page's JSON endpoints accept nothing else: no cookie (or a forged one) is
-`401`, and a POST without the `X-Woz-Page: 1` header is `403`. SameSite does not
-stop a page of the same site (another port, a sibling subdomain) from sending the
-cookie, so before any of this `woz.origin` refuses a POST from another origin
-(`403 cross_site_request`) or with a body that is not JSON (`415`); the header
-is a second guard, since a cross-origin page cannot set it without a CORS
-preflight, which woz never grants. A path naming another study is `404`.
+The participant's signed page token (`Participants.page_token`) is given two
+ways. The page's HTML carries it, and the page's script sends it back in the
+`X-Woz-Session` header: that works inside a survey's frame, where browsers
+block third-party cookies. And an HttpOnly, SameSite=Strict cookie scoped to
+`/p/<study id>` keeps it for a visit without an id (a lab's link).
+
+The page's JSON endpoints accept nothing else: no token (or a forged one) is
+`401`, and a POST without the `X-Woz-Page: 1` header is `403`. A header token
+cannot be sent by another site at all (it is not ambient), and before any of
+this `woz.origin` refuses a POST from another origin (`403 cross_site_request`)
+or with a body that is not JSON (`415`). A path naming another study is `404`.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from woz.api.research import ApiError
 from woz.context import RUNTIME, STUDIES, runtime_of
+from woz.models.study import Study
+from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
+from woz.research.recruitment import arrival
 
 PREFIX = "/p"
 COOKIE = "woz_participant"
 COOKIE_DAYS = 180  # long enough to come back for an end-of-study debrief
 PAGE_HEADER = "X-Woz-Page"
+SESSION_HEADER = "X-Woz-Session"
 ACTOR = "participant_page"
+
+
+# The study-scoped things the page's handlers use, reached only through these.
+
+
+def page_study(request: web.Request) -> Study:
+    """The study whose page this request is for (its path chose the runtime)."""
+    return runtime_of(request).study
+
+
+def page_sessions(request: web.Request) -> PageSessions:
+    """The page sessions of that study's participants."""
+    return runtime_of(request).page_sessions
+
+
+def study_secret(request: web.Request) -> bytes:
+    return runtime_of(request).secret
 
 
 def page_path(study_id: str) -> str:
@@ -53,14 +81,15 @@ def check_study(request: web.Request) -> None:
 
 
 def page_participant(request: web.Request) -> tuple[Participants, str]:
-    """The participant service and the pseudonym the request's cookie proves.
+    """The participant service and the pseudonym the request's token proves (the
+    `X-Woz-Session` header, else the cookie).
 
-    Raises `ApiError`: 404 for another study, 401 without a genuine cookie, 403
+    Raises `ApiError`: 404 for another study, 401 without a genuine token, 403
     for a POST without the page header.
     """
     check_study(request)
     participants = runtime_of(request).participants
-    token = request.cookies.get(COOKIE)
+    token = request.headers.get(SESSION_HEADER) or request.cookies.get(COOKIE)
     if not token:
         raise ApiError(
             401, "no_session", "Open the study's page first; it needs cookies to be enabled."
@@ -75,23 +104,43 @@ def page_participant(request: web.Request) -> tuple[Participants, str]:
     return participants, participant
 
 
-def ensure_participant(request: web.Request, response: web.StreamResponse) -> None:
-    """The visitor's participant, made now (and set in the cookie) on a first visit.
+@dataclass(frozen=True)
+class Visitor:
+    """Who opened the page: their page token, or a preview that records nothing."""
+
+    token: str
+    preview: bool = False
+
+
+async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
+    """The visitor's participant: the one the link names, else the cookie's, else a new one;
+    the page session of a participant the link names opened (or found again), and the
+    token set in the cookie. A visit without an id stores nothing (a link previewer, a
+    crawler): its session opens at its first step.
 
     The cookie is set again on every visit, so its lifetime runs from the last one.
     """
     participants = runtime_of(request).participants
-    token = request.cookies.get(COOKIE, "")
-    participant = participants.participant_of_token(token) if token else None
+    found = arrival(page_study(request), request.query)
+    if found.preview:  # MTurk's preview of a HIT not yet accepted: nobody to record
+        return Visitor("", preview=True)
+    participant = None
+    if found.external_id is not None:
+        participant = participants.pseudonym_of(found.external_id)
+    elif token := request.cookies.get(COOKIE, ""):
+        participant = participants.participant_of_token(token)
     if participant is None:
         participant = participants.pseudonym_of(secrets.token_urlsafe(24))
-        token = participants.page_token(participant)
+    if found.external_id is not None:  # a visit without an id opens its session at consent
+        await page_sessions(request).arrive(participant, found)
+    token = participants.page_token(participant)
     response.set_cookie(
         COOKIE,
         token,
         max_age=COOKIE_DAYS * 24 * 3600,
-        path=page_path(runtime_of(request).study.id),
+        path=page_path(page_study(request).id),
         httponly=True,
         samesite="Strict",
         secure=request.secure,
     )
+    return Visitor(token)

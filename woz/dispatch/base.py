@@ -1,9 +1,10 @@
-"""The Dispatcher protocol and the types that cross it.
+"""The Dispatcher protocol (what facades, the operator hub and the watch view call)
+and the types that cross it.
 
 The dispatcher knows tasks and operators, never wire formats. Facades submit
 tasks and await a `Delivery`; the operator hub forwards operator actions and
-receives frames through an `OperatorLink`. A Redis-backed dispatcher can
-implement the same protocol for several woz processes.
+receives frames through an `OperatorLink`. `woz.dispatch.front.Front` is the one
+implementation: process-local, over a `Backend` shared by every woz process.
 """
 
 from __future__ import annotations
@@ -14,17 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
-
+from woz.dispatch.backend import Delivery, QueueStatus
 from woz.models.live import LiveDispatch
 from woz.models.record import Timings
 from woz.models.task import Answer, Task
-
-
-class QueueStatus(BaseModel):
-    waiting: int
-    operators_online: int
-    oldest_wait_s: float
 
 
 class Rejected(Exception):
@@ -34,14 +28,6 @@ class Rejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A committed answer, ready to render: the record already exists."""
-
-    answer: Answer
-    record_id: str
 
 
 @dataclass(frozen=True)
@@ -78,11 +64,13 @@ class TaskHandle:
         outcome: asyncio.Future[Delivery],
         drafts: DraftFeed,
         taken_up: Callable[[], bool] = lambda: True,
+        streamed: Callable[[str], None] = lambda text: None,
     ) -> None:
         self.task = task
         self.outcome = outcome
         self._drafts = drafts
         self._taken_up = taken_up
+        self._streamed = streamed
 
     @property
     def taken_up(self) -> bool:
@@ -97,7 +85,7 @@ class TaskHandle:
 
     def mark_streamed(self, text: str) -> None:
         """Live mode: `text` has reached the participant and can no longer change."""
-        self._drafts.streamed = text
+        self._streamed(text)
 
 
 class DraftFeed:
@@ -105,7 +93,6 @@ class DraftFeed:
 
     def __init__(self) -> None:
         self.text = ""
-        self.streamed = ""
         self._event = asyncio.Event()
 
     def update(self, text: str) -> None:
@@ -177,17 +164,17 @@ class Dispatcher(Protocol):
 
         Synchronous, so that it runs to the end even in a cancelled handler."""
 
-    def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
+    async def connect(self, operator: OperatorIdentity, link: OperatorLink) -> None:
         """An operator's socket opened; its held tasks are sent to it again."""
 
-    def disconnect(self, operator_key_id: str, link: OperatorLink) -> None:
+    async def disconnect(self, operator_key_id: str, link: OperatorLink) -> None:
         """The socket closed: the operator's tasks wait out the reconnect grace."""
 
-    def ready(self, operator_key_id: str, capacity: int) -> None: ...
+    async def ready(self, operator_key_id: str, capacity: int) -> None: ...
 
-    def pause(self, operator_key_id: str) -> None: ...
+    async def pause(self, operator_key_id: str) -> None: ...
 
-    def typing(self, operator_key_id: str, task_id: str, text: str) -> None: ...
+    async def typing(self, operator_key_id: str, task_id: str, text: str) -> None: ...
 
     async def reply(self, operator_key_id: str, task_id: str, answer: Answer) -> str:
         """Commit the operator's answer and wake the waiting request; returns the record id.
@@ -198,14 +185,14 @@ class Dispatcher(Protocol):
         commit and the wake-up, a task would stay answered but undelivered.
         """
 
-    def release(self, operator_key_id: str, task_id: str) -> None: ...
+    async def release(self, operator_key_id: str, task_id: str) -> None: ...
 
-    def status(self) -> QueueStatus: ...
+    async def status(self) -> QueueStatus: ...
 
-    def task(self, task_id: str) -> Task | None:
+    async def task(self, task_id: str) -> Task | None:
         """A task someone still waits for, as it was admitted (None once it has ended)."""
 
-    def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
+    async def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
         """Operators present and the `max_tasks` oldest tasks in flight (only
         `participant`'s, if given), for a researcher watching. Cheap with thousands
         waiting: only the tasks listed are described."""

@@ -7,11 +7,11 @@ upstream and says what the model's part was in an operator's answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
-from woz.dispatch.state import TaskState
+from woz.dispatch.backend import ReplyContext
 from woz.errors import ErrorKind, WozError
 from woz.models.task import Answer, Task
 from woz.provenance import classify
@@ -21,7 +21,8 @@ log = structlog.get_logger(__name__)
 
 DRAFT_FRAME_INTERVAL_S = 0.1  # how often a streaming draft is pushed to the console
 
-SendDraft = Callable[[TaskState, str, bool, str | None], None]
+SendDraft = Callable[[str, str, bool, str | None, str, str | None], Awaitable[bool]]
+"""`(task_id, text, done, error, source, failure)`: a draft so far; False once the task ended."""
 
 
 def upstream_failed(exc: UpstreamError) -> WozError:
@@ -33,21 +34,21 @@ def upstream_failed(exc: UpstreamError) -> WozError:
     )
 
 
-def with_provenance(state: TaskState, answer: Answer) -> Answer:
+def with_provenance(context: ReplyContext, answer: Answer) -> Answer:
     """`answer` with `produced_by`, edit ratio and draft, when a model drafted the task,
     and why the draft failed, when it did (the record keeps it as its `failure`)."""
-    if state.draft_error is not None:
-        answer = answer.model_copy(update={"draft_failure": state.draft_error})
-    if state.model_draft is None:
+    if context.draft_error is not None:
+        answer = answer.model_copy(update={"draft_failure": context.draft_error})
+    if context.model_draft is None:
         return answer
     final = answer.content if answer.content is not None else _calls_text(answer)
-    produced_by, ratio = classify(state.model_draft, final)
+    produced_by, ratio = classify(context.model_draft, final)
     return answer.model_copy(
         update={
             "produced_by": produced_by,
             "edit_ratio": ratio,
-            "draft": state.model_draft,
-            "draft_source": state.draft_source,
+            "draft": context.model_draft,
+            "draft_source": context.draft_source,
         }
     )
 
@@ -68,26 +69,23 @@ class ModelWork:
             raise UpstreamError(upstream, "no_backend", "woz runs without upstream models")
         return await self._models.answer(upstream, task)
 
-    async def draft(self, state: TaskState) -> None:
-        """Assist mode: stream the upstream's draft to whoever holds the task."""
-        if self._models is None or state.task.upstream is None:
+    async def draft(self, task: Task) -> None:
+        """Assist mode: stream the upstream's draft to whoever holds the task, through
+        the backend (the operator may be on another process); stops once it ended."""
+        if self._models is None or task.upstream is None:
             return
-        spec_name = state.task.upstream
-        state.draft_source = spec_name
+        source = task.upstream
         text = ""
         last_sent = 0.0
         try:
-            async for piece in self._models.stream(spec_name, state.task):
+            async for piece in self._models.stream(source, task):
                 text += piece
-                state.model_draft = text
                 if time.monotonic() - last_sent >= DRAFT_FRAME_INTERVAL_S:
-                    self._send_draft(state, text, False, None)
+                    if not await self._send_draft(task.id, text, False, None, source, None):
+                        return
                     last_sent = time.monotonic()
         except UpstreamError as exc:
-            log.warning("task.draft_failed", task_id=state.task.id, reason=exc.reason)
-            state.draft_error = f"draft {exc}"
-            self._send_draft(state, text, True, exc.reason)
+            log.warning("task.draft_failed", task_id=task.id, reason=exc.reason)
+            await self._send_draft(task.id, text, True, exc.reason, source, str(exc))
             return
-        state.model_draft = text
-        state.task.draft = text
-        self._send_draft(state, text, True, None)
+        await self._send_draft(task.id, text, True, None, source, None)

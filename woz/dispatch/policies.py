@@ -8,31 +8,40 @@ An operator who released a task is asked again only when no one else can take it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
+from typing import Protocol, TypeVar
 
 
-@dataclass
-class OperatorLoad:
+class OperatorLoad(Protocol):
     """What the policy needs to know of one operator."""
 
-    key_id: str
-    capacity: int
-    held: set[str] = field(default_factory=set)
-    last_assigned: float = 0.0
+    @property
+    def key_id(self) -> str: ...
 
     @property
-    def free(self) -> int:
-        return self.capacity - len(self.held)
+    def capacity(self) -> int: ...
+
+    @property
+    def held(self) -> Collection[str]: ...
+
+    @property
+    def last_assigned(self) -> float: ...
+
+
+Op = TypeVar("Op", bound=OperatorLoad)
+
+
+def free_slots(op: OperatorLoad) -> int:
+    return op.capacity - len(op.held)
 
 
 def choose_operator(
-    candidates: Iterable[OperatorLoad],
+    candidates: Iterable[Op],
     conversation_owner: str | None,
-    declined_by: set[str],
-) -> OperatorLoad | None:
+    declined_by: Collection[str],
+) -> Op | None:
     """The operator to assign to, or None when no one has a free slot."""
-    available = [op for op in candidates if op.free > 0]
+    available = [op for op in candidates if free_slots(op) > 0]
     if not available:
         return None
     for op in available:

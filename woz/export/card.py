@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from woz.export.manifest import Manifest
@@ -68,6 +68,9 @@ class CardFacts:
     presented_as: dict[str, int]
     debriefed_participants: int
     consented_participants: int
+    voice_turns: int = 0
+    audio_files: int = 0
+    voices: dict[str, int] = field(default_factory=dict)
 
 
 def _training(manifest: Manifest) -> str:
@@ -146,6 +149,40 @@ def _money(value: float | None, currency: str) -> str:
     return "n/a" if value is None else f"{value:.2f} {currency}/h"
 
 
+def _audio(study: Study, manifest: Manifest, facts: CardFacts) -> str:
+    """Which recordings of participants' voices the export carries, and on what consent."""
+    s = study.study
+    if study.voice.keep_audio:
+        kept = (
+            f"The study kept participants' recorded speech (`[voice] keep_audio = true`); "
+            f"consent text version {s.consent.version} names audio recording, and "
+            f"consent was {'required' if s.consent_required else 'not required'} before "
+            "taking part. "
+        )
+    else:
+        kept = (
+            "The study did not keep participants' recorded speech (`[voice] keep_audio = "
+            "false`): each utterance was heard by the wizard and deleted once answered. "
+        )
+    where = (
+        f"This export carries {facts.audio_files} recording(s) as WAV files (PCM16, 24 kHz, "
+        "mono) in `audio/`, named by the `audio` column (an Audio feature: "
+        '`dataset.cast_column("audio", datasets.Audio())`). '
+        if manifest.format == "hf"
+        else "Only the `hf` format carries the recordings. "
+    )
+    spoken = ", ".join(f"`{name}` ({n})" for name, n in sorted(facts.voices.items()))
+    return (
+        "## Audio\n\n"
+        f"{facts.voice_turns} row(s) are spoken turns (the OpenAI Realtime API). {kept}{where}"
+        "`input_transcript` is the wizard's transcript of what was said. The spoken answers "
+        "are not included: a speech engine said the wizard's text (the `answer`) "
+        f"with {spoken or 'no voice'}; `voice` gives, per row, the engine and voice, the time "
+        "from the end of the participant's speech to the first audio, and interruptions. "
+        "Withdrawal deleted a participant's recordings with their records.\n"
+    )
+
+
 def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: LaborLedger) -> str:
     s = study.study
     presented = ", ".join(f"{n} as {kind}" for kind, n in sorted(facts.presented_as.items()))
@@ -201,6 +238,7 @@ def render_card(study: Study, manifest: Manifest, facts: CardFacts, ledger: Labo
         f"{'was kept raw in the records' if study.privacy.keep_raw else 'is the redacted text'}. "
         "Redaction is best-effort: names, addresses and unusual spellings are not caught. "
         "Participants appear only as pseudonyms (an HMAC with a secret of the study).\n",
+        *([_audio(study, manifest, facts)] if facts.voice_turns else []),
         "## Provenance counts\n\n" + _table(manifest.produced_by, "produced_by"),
         "## Exclusions\n\n" + _table(manifest.exclusions, "reason"),
         "## Fields\n\nEvery row carries the record's provenance and disclosure fields "

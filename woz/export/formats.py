@@ -8,7 +8,9 @@
   for records whose human answer replaced a model draft.
 - `hf`: JSONL of flat columns that `datasets.load_dataset("json", ...)` reads:
   `messages` (role, content, tool_calls as JSON text, tool_call_id), `answer`,
-  `answer_tool_calls`, then the provenance fields as columns of their own.
+  `answer_tool_calls`, `audio` (a voice turn's recording, where kept: a WAV in
+  `audio/` beside the data, an Audio feature), `input_transcript` (the wizard's
+  transcript of it), then the provenance fields as columns of their own.
 - `csv`: transcripts, one row per turn. A record contributes the turns that are
   new since the previous record of its conversation (or all of them), then its
   answer (`is_answer` = true); every row carries its record's provenance.
@@ -100,6 +102,24 @@ def write_preference(rows: Sequence[Selected], out: Path) -> Written:
     return {"data.jsonl": len(lines)}, skipped, written
 
 
+AUDIO_FOLDER = "audio"
+
+
+def audio_path(record: Record) -> str | None:
+    """Where an hf export puts the record's kept input audio, relative to the data."""
+    voice = record.voice
+    if voice is None or not voice.audio_kept or voice.input_audio is None:
+        return None
+    return f"{AUDIO_FOLDER}/{voice.input_audio}"
+
+
+def _voice(record: Record) -> dict[str, Any] | None:
+    """A voice turn's facts: what spoke the answer, its timings, any interruption."""
+    if record.voice is None:
+        return None
+    return record.voice.model_dump(mode="json", exclude={"input_transcript", "input_audio"})
+
+
 def write_hf(rows: Sequence[Selected], out: Path) -> Written:
     lines = []
     for selected in rows:
@@ -114,6 +134,11 @@ def write_hf(rows: Sequence[Selected], out: Path) -> Written:
             "messages": [flat_turn(m) for m in record.messages],
             "answer": answer.content if answer and answer.content else "",
             "answer_tool_calls": json.dumps(calls) if calls else "",
+            # A spoken turn's recording, kept with consent: a file beside the data
+            # (`audio/<id>.wav`), which `datasets` reads as an Audio feature.
+            "audio": audio_path(record),
+            "input_transcript": record.voice.input_transcript if record.voice else None,
+            "voice": _voice(record),
             **_woz(selected),
         }
         lines.append(line)

@@ -54,11 +54,10 @@ def sha256_file(path: Path) -> str:
 
 
 def hash_files(out: Path, rows: dict[str, int]) -> dict[str, FileEntry]:
-    """Every file in `out` (but the manifest) with its hash, size and, for data, rows."""
+    """Every file under `out` (but the manifest; audio files in their folder) by its
+    relative path, with its hash, size and, for data, rows."""
     return {
-        path.name: FileEntry(
-            sha256=sha256_file(path), bytes=path.stat().st_size, rows=rows.get(path.name)
-        )
-        for path in sorted(out.iterdir())
-        if path.is_file() and path.name != "manifest.json"
+        name: FileEntry(sha256=sha256_file(path), bytes=path.stat().st_size, rows=rows.get(name))
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and (name := path.relative_to(out).as_posix()) != "manifest.json"
     }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import woz
 from woz.export.card import CardFacts, render_card
-from woz.export.formats import WRITERS
+from woz.export.formats import WRITERS, audio_path
 from woz.export.manifest import Manifest, hash_files
 from woz.export.selection import (
     INCLUDABLE,
@@ -76,7 +76,8 @@ async def export_dataset(
         study.id, study.labor, await store.list_presence(study.id), records, EPOCH, now
     )
     trained = frozenset(t.operator for t in await store.list_operator_training(study.id))
-    manifest = _write(study, fmt, purpose, out, selection, tombstones, ledger, now, trained)
+    audio = await _kept_audio(store, fmt, selection)
+    manifest = _write(study, fmt, purpose, out, selection, tombstones, ledger, now, trained, audio)
     manifest_hash = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
     await store.append_audit(
         study.id,
@@ -103,12 +104,16 @@ def _write(
     ledger: LaborLedger,
     now: datetime,
     trained: frozenset[str],
+    audio: dict[str, Path],
 ) -> Manifest:
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
         file_rows, skipped, written = WRITERS[fmt](selection.rows, staging)
+        for relative, source in audio.items():
+            (staging / relative).parent.mkdir(exist_ok=True)
+            shutil.copyfile(source, staging / relative)
         exclusions = selection.exclusions + skipped
         deleted = sum(t.records_deleted for t in tombstones)
         if deleted:  # their records are gone; the count is what remains of them
@@ -116,7 +121,7 @@ def _write(
         manifest = _manifest(
             study, fmt, purpose, now, written, exclusions, selection, tombstones, trained
         )
-        facts = _facts(written, next(iter(file_rows)))
+        facts = _facts(written, next(iter(file_rows)), audio)
         (staging / "README.md").write_text(render_card(study, manifest, facts, ledger), "utf-8")
         manifest.files = hash_files(staging, file_rows)
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
@@ -127,6 +132,23 @@ def _write(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+async def _kept_audio(store: Store, fmt: str, selection: Selection) -> dict[str, Path]:
+    """The recordings an hf export carries beside its data: the kept input audio of the
+    exported voice turns, by their path in the export."""
+    if fmt != "hf":
+        return {}
+    found: dict[str, Path] = {}
+    for row in selection.rows:
+        relative = audio_path(row.record)
+        voice = row.record.voice
+        if relative is None or voice is None or voice.input_audio is None:
+            continue
+        source = await store.media_file(voice.input_audio)
+        if source is not None:
+            found[relative] = source
+    return found
 
 
 def _manifest(
@@ -169,13 +191,17 @@ def _manifest(
     )
 
 
-def _facts(written: list[Record], data_file: str) -> CardFacts:
+def _facts(written: list[Record], data_file: str, audio: dict[str, Path]) -> CardFacts:
     participants = {r.participant: r for r in written if r.participant}
+    voiced = [r.voice for r in written if r.voice is not None]
     return CardFacts(
         data_file=data_file,
         presented_as=dict(Counter(r.presented_as for r in written)),
         debriefed_participants=sum(1 for r in participants.values() if r.debriefed),
         consented_participants=len({r.participant for r in written if r.consent_id}),
+        voice_turns=len(voiced),
+        audio_files=len(audio),
+        voices=dict(Counter(f"{v.engine}:{v.voice}" for v in voiced if v.engine)),
     )
 
 

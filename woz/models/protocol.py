@@ -57,6 +57,8 @@ class ReplyFrame(_Frame):
     content: str | None = Field(default=None, max_length=1_000_000)
     tool_calls: list[ReplyToolCall] | None = None
     finish_reason: Literal["stop", "length", "content_filter"] | None = None
+    # A voice turn: what the user said, as the operator heard it.
+    transcript: str | None = Field(default=None, max_length=100_000)
 
 
 class ReleaseFrame(_Frame):
@@ -133,4 +135,7 @@ def task_view(task: Task) -> dict[str, Any]:
         "attempt": task.attempt,
         "mode": task.mode,
         "arm": task.arm if task.reveal_arm else None,
+        # A voice turn (`openai.realtime`): the utterance's length, and whether the
+        # participant cut the previous answer short (what had been said by then).
+        "voice": task.request.get("voice") if task.api == "openai.realtime" else None,
     }

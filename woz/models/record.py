@@ -34,6 +34,35 @@ class Timings(BaseModel):
     attempts: int = 1
 
 
+class VoiceTurn(BaseModel):
+    """What a spoken turn adds to its record (the Realtime API, `woz.api.realtime`).
+
+    `input_audio` is the media id of the user's utterance when the study keeps audio
+    (`[voice] keep_audio`), else None; `input_transcript` is what the wizard heard
+    the user say. `engine` and `voice` name what spoke the answer (None for a text
+    session). `first_audio_ms` runs from the end of the user's speech (the VAD's
+    stop, or the commit) to the first byte of spoken answer sent; `audio_sent_ms`
+    is how much of the answer was sent. A reply cut short says why
+    (`interrupted_by`: `turn_detected` for a barge-in, `client_cancelled`) and, if
+    the client said how much it played, `played_ms`.
+    """
+
+    session_id: str
+    modality: Literal["audio", "text"]
+    input_audio: str | None = None
+    input_audio_ms: int | None = None
+    audio_kept: bool = False
+    input_transcript: str | None = None
+    engine: str | None = None
+    voice: str | None = None
+    speech_ended_at: datetime | None = None
+    first_audio_at: datetime | None = None
+    first_audio_ms: int | None = None
+    audio_sent_ms: int = 0
+    interrupted_by: Literal["turn_detected", "client_cancelled"] | None = None
+    played_ms: int | None = None
+
+
 class Record(BaseModel):
     """One task with its answer (if any), provenance, disclosure and timings."""
 
@@ -77,3 +106,5 @@ class Record(BaseModel):
     # Set after the fact by a researcher reviewing the data: why this answer was a
     # wizard error (the operator broke the protocol or got it wrong), else None.
     wizard_error: str | None = None
+    # A turn of a Realtime (voice) session: its audio, transcript, voice and timings.
+    voice: VoiceTurn | None = None

@@ -98,3 +98,37 @@ class AuditEntry(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
     prev_hash: str
     hash: str
+
+
+Outcome = Literal["completed", "screened_out", "timed_out"]
+"""How a participant's page session ended, each with its own completion code:
+`completed` (the whole flow), `screened_out` (refused consent), `timed_out` (the
+study's time limit ended the chat)."""
+
+
+class PageSession(BaseModel):
+    """One participant's way through the participant page, from the first visit to the
+    completion code: what a recruitment platform's submission is paid against.
+
+    Keyed by the participant's subject, so it outlives a withdrawal: withdrawing
+    never forfeits pay. `participant` (the pseudonym) is erased by the withdrawal
+    like every other trace of it. `platform_session` is the platform's id of the
+    submission (Prolific's SESSION_ID, MTurk's assignmentId), never a person's id;
+    `consent_id` links it to the consent given on the page.
+    """
+
+    study_id: str
+    subject: str
+    participant: str | None
+    platform: str
+    platform_session: str | None = None
+    platform_study: str | None = None
+    consent_id: str | None = None
+    arm: str | None = None
+    started_at: datetime
+    chat_started_at: datetime | None = None
+    chat_ended_at: datetime | None = None
+    ended_by: Literal["participant", "time_limit"] | None = None
+    finished_at: datetime | None = None
+    outcome: Outcome | None = None
+    code: str | None = None

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from woz.models.recruitment import EmbeddingSection, RecruitmentSection
 
 PermittedUse = Literal[
     "in_study_analysis",
@@ -178,12 +181,36 @@ class ParticipantPageSection(_Strict):
     participant pages show as their title and subtitle, in place of the study's own
     `title` and `description`, which are the researchers' and may state the research
     question or the deception. The title defaults to the persona's display name.
+    `locale`: the language of the page's own words (`woz/chat_page/static/locales/`,
+    one file per language: en, fr).
+    `voice`: participants may also talk (push-to-talk or hands-free) and hear the
+    answers spoken, with captions (the Realtime API behind the page; `[voice]`).
     """
 
     persona: str | None = None
     title: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=500)
+    locale: str = "en"
+    voice: bool = False
 
+    @field_validator("locale")
+    @classmethod
+    def _a_locale_woz_has(cls, locale: str) -> str:
+        if locale not in page_locales():
+            raise ValueError(f"locale {locale!r} is not one of {', '.join(page_locales())}")
+        return locale
+
+
+def page_locales() -> list[str]:
+    """The languages the participant page speaks: one JSON file each."""
+    return sorted(path.stem for path in LOCALES.glob("*.json"))
+
+
+LOCALES = Path(__file__).parents[1] / "chat_page" / "static" / "locales"
+
+DEFAULT_FILLERS = ("Hmm, let me check.", "One moment, please.", "Good question.")
+
+_NAMES_AUDIO = re.compile(r"\b(audio|voice|recording|recorded|record your speech)")
 
 ESPEAK_VOICE = re.compile(r"^[A-Za-z0-9_-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
 """An espeak-ng voice: a language code, optionally with a variant (`en-us`, `en-gb+f3`)."""
@@ -199,12 +226,29 @@ class VoiceSection(_Strict):
     `upstream` (an `[[upstreams]]` id). `name`: the engine's voice, empty
     for its default (piper: `en_US-joe-medium`, or a path to a `.onnx` model;
     espeak: `en-us`; upstream: `alloy`). `speed`: the pace, 1.0 the voice's own.
+    `fillers`: phrases the wizard can say at once in a voice session to cover the
+    time they take ("Hmm, let me check."): the console offers them, and one that
+    starts the answer is spoken as soon as it is chosen, before the rest is typed.
+    `keep_audio`: whether the recordings of what participants say in voice sessions
+    (`/v1/realtime`) are kept with the records and exported; when false (the
+    default) the wizard hears each utterance and it is deleted once answered. A
+    study that keeps audio says so in its consent text.
     """
 
     engine: Literal["piper", "espeak", "upstream"] = "piper"
     name: str = Field(default="", max_length=300)
     upstream: str | None = None
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
+    keep_audio: bool = False
+    fillers: list[str] = Field(default_factory=lambda: list(DEFAULT_FILLERS), max_length=20)
+
+    @field_validator("fillers")
+    @classmethod
+    def _fillers_are_short_sentences(cls, fillers: list[str]) -> list[str]:
+        for filler in fillers:
+            if not filler.strip() or len(filler) > 200:
+                raise ValueError("a filler is a short phrase: 1 to 200 characters")
+        return [filler.strip() for filler in fillers]
 
     @field_validator("name")
     @classmethod
@@ -295,6 +339,8 @@ class Study(_Strict):
     passthrough: PassthroughSection = Field(default_factory=PassthroughSection)
     participant_page: ParticipantPageSection = Field(default_factory=ParticipantPageSection)
     voice: VoiceSection = Field(default_factory=VoiceSection)
+    recruitment: RecruitmentSection = Field(default_factory=RecruitmentSection)
+    embedding: EmbeddingSection = Field(default_factory=EmbeddingSection)
 
     @model_validator(mode="after")
     def _unique_persona_ids(self) -> Study:
@@ -303,6 +349,17 @@ class Study(_Strict):
             if persona.id in seen:
                 raise ValueError(f"persona id {persona.id!r} is used twice")
             seen.add(persona.id)
+        return self
+
+    @model_validator(mode="after")
+    def _kept_audio_is_in_the_consent(self) -> Study:
+        # Participants must be told their voice is recorded before it is kept.
+        text = self.study.consent.text.lower()
+        if self.voice.keep_audio and text.strip() and not _NAMES_AUDIO.search(text):
+            raise ValueError(
+                "voice.keep_audio keeps recordings of participants' voices, so "
+                "study.consent.text must say so (name the audio recording)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -330,6 +387,9 @@ class Study(_Strict):
             raise ValueError(
                 f"passthrough: upstream {embeddings!r} is not defined in [[upstreams]]"
             )
+        for coded in self.recruitment.arm_codes:
+            if self.arm(coded) is None:
+                raise ValueError(f"recruitment.arm_codes names {coded!r}, which is not an arm")
         spoken = self.voice.upstream
         if spoken is not None and spoken not in upstreams:
             raise ValueError(f"voice.upstream: upstream {spoken!r} is not defined in [[upstreams]]")

@@ -80,19 +80,36 @@ class ToolSpec(BaseModel):
 
 
 class ToolChoice(BaseModel):
-    """What the app allows: any answer, a tool call required, one named tool, or no tools."""
+    """What the app allows: any answer, a tool call required, one named tool, or no tools.
+
+    Frozen, so the common choices are shared (`TOOL_CHOICE_AUTO`) by every task
+    instead of each waiting request holding its own copy."""
+
+    model_config = ConfigDict(frozen=True)
 
     mode: Literal["auto", "required", "none", "named"] = "auto"
     name: str | None = None
 
 
 class ResponseFormat(BaseModel):
-    """Plain text, any JSON object, or JSON valid against `json_schema`."""
+    """Plain text, any JSON object, or JSON valid against `json_schema`.
+
+    Frozen, so plain text and any JSON object are shared (`TEXT_FORMAT`,
+    `JSON_OBJECT_FORMAT`) by every task that asks for them."""
+
+    model_config = ConfigDict(frozen=True)
 
     type: Literal["text", "json_object", "json_schema"] = "text"
     name: str | None = None
     json_schema: dict[str, Any] | None = None
     strict: bool = False
+
+
+TOOL_CHOICE_AUTO = ToolChoice(mode="auto")
+TOOL_CHOICE_NONE = ToolChoice(mode="none")
+TOOL_CHOICE_REQUIRED = ToolChoice(mode="required")
+TEXT_FORMAT = ResponseFormat()
+JSON_OBJECT_FORMAT = ResponseFormat(type="json_object")
 
 
 class Task(BaseModel):
@@ -106,9 +123,9 @@ class Task(BaseModel):
     participant: str | None = None
     messages: list[Message]
     tools: list[ToolSpec] = Field(default_factory=list)
-    tool_choice: ToolChoice = Field(default_factory=ToolChoice)
+    tool_choice: ToolChoice = Field(default_factory=lambda: TOOL_CHOICE_AUTO)
     parallel_tool_calls: bool = True
-    response_format: ResponseFormat = Field(default_factory=ResponseFormat)
+    response_format: ResponseFormat = Field(default_factory=lambda: TEXT_FORMAT)
     stream: bool = False
     live: bool = False
     max_tokens: int | None = None
@@ -138,6 +155,13 @@ class Task(BaseModel):
     redactions: dict[str, int] = Field(default_factory=dict)
     raw_messages: list[Message] | None = None
 
+    @property
+    def drafts_heard(self) -> bool:
+        """Whether the waiting client follows the operator's drafts: a live task, or a
+        spoken turn whose wizard may start with a filler that is said at once."""
+        voice = self.request.get("voice")
+        return self.live or bool(isinstance(voice, dict) and voice.get("fillers"))
+
 
 class Answer(BaseModel):
     """What goes back to the app: text or tool calls, and who produced it."""
@@ -152,6 +176,8 @@ class Answer(BaseModel):
     model: str | None = None
     # Why the model's draft failed, when it did: the operator answered without it.
     draft_failure: str | None = None
+    # A voice turn: what the operator heard the user say (they may type it).
+    input_transcript: str | None = None
 
     def as_message(self) -> Message:
         """The answer as the assistant turn that continues its conversation."""

@@ -23,10 +23,19 @@ from typing import Any
 
 import structlog
 from aiohttp import WSCloseCode, web
+from pydantic import BaseModel
 
-from woz.dispatch.base import QueueStatus
+from woz.dispatch.backend import QueueStatus
 from woz.jsontext import dumps
 from woz.models.protocol import task_view
+from woz.models.server_frames import (
+    QueueFrame,
+    TaskAssignedFrame,
+    TaskDraftFrame,
+    TaskRevokedFrame,
+    TaskView,
+    frame_json,
+)
 from woz.models.task import Task
 from woz.operators.backlog import BacklogWatch, SendLimits
 
@@ -99,23 +108,30 @@ class OperatorConnection:
             self._give_up("close_timed_out")
 
     def send(self, frame_type: str, **payload: Any) -> None:
+        """Queue a frame given as its type and fields (prefer `send_frame`)."""
+        self._queue(dumps({"type": frame_type, **payload}))
+
+    def _queue(self, text: str) -> None:
         if self._given_up:
             return
-        text = dumps({"type": frame_type, **payload})
         self._queued_bytes += len(text)
         self._outbox.put_nowait(text)
 
+    def send_frame(self, frame: BaseModel) -> None:
+        """Queue one typed frame (`woz.models.server_frames`)."""
+        self._queue(dumps(frame_json(frame)))
+
     def send_assigned(self, task: Task) -> None:
-        self.send("task.assigned", task=task_view(task))
+        self.send_frame(TaskAssignedFrame(task=TaskView(**task_view(task))))
 
     def send_revoked(self, task_id: str, reason: str) -> None:
-        self.send("task.revoked", task_id=task_id, reason=reason)
+        self.send_frame(TaskRevokedFrame(task_id=task_id, reason=reason))
 
     def send_queue(self, status: QueueStatus) -> None:
-        self.send("queue", **status.model_dump())
+        self.send_frame(QueueFrame(**status.model_dump()))
 
     def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
-        self.send("task.draft", task_id=task_id, text=text, done=done, error=error)
+        self.send_frame(TaskDraftFrame(task_id=task_id, text=text, done=done, error=error))
 
     async def _write_loop(self) -> None:
         while (text := await self._outbox.get()) is not None:

@@ -39,6 +39,18 @@ from woz.models.protocol import (
     ReuseConsentFrame,
     TypingFrame,
 )
+from woz.models.server_frames import (
+    ErrorFrame,
+    ErrorReportedFrame,
+    HelloFrame,
+    MyWorkReplyFrame,
+    NoticeFrame,
+    PongFrame,
+    ReplyAckFrame,
+    ReplyError,
+    ReplyRejectedFrame,
+    ReuseConsentRecordedFrame,
+)
 from woz.models.task import Answer
 from woz.operators.backlog import SendLimits
 from woz.operators.connection import OperatorConnection
@@ -147,11 +159,13 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
         previous = connections.get(key.id)
         connections[key.id] = connection
         if previous is not None:
-            previous.send("error", code="replaced", message="This operator connected elsewhere.")
+            previous.send_frame(
+                ErrorFrame(code="replaced", message="This operator connected elsewhere.")
+            )
             await previous.stop()
             await previous.close()
-        connection.send("hello", **await _hello(request, key))
-        dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+        connection.send_frame(HelloFrame(**await _hello(request, key)))
+        await dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         revocation = asyncio.create_task(
             close_when_revoked(_credential(request), connection, settings.operator_key_check_s)
         )
@@ -159,11 +173,13 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
             if message.type == WSMsgType.TEXT:
                 await _handle(request, connection, key, message.data)
             elif message.type == WSMsgType.BINARY:
-                connection.send("error", code="bad_frame", message="Send text frames of JSON.")
+                connection.send_frame(
+                    ErrorFrame(code="bad_frame", message="Send text frames of JSON.")
+                )
     finally:
         if revocation is not None:
             revocation.cancel()
-        dispatcher.disconnect(key.id, connection)
+        await asyncio.shield(dispatcher.disconnect(key.id, connection))
         try:
             if connections.get(key.id) is connection:
                 del connections[key.id]
@@ -179,28 +195,28 @@ async def _handle(
     try:
         raw: Any = loads(data)
     except ValueError as exc:
-        connection.send("error", code="bad_frame", message=f"Not JSON: {exc}.")
+        connection.send_frame(ErrorFrame(code="bad_frame", message=f"Not JSON: {exc}."))
         return
     try:
         frame = OPERATOR_FRAME.validate_python(raw)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]) or "frame"
-        connection.send("error", code="bad_frame", message=f"{where}: {problem['msg']}")
+        connection.send_frame(ErrorFrame(code="bad_frame", message=f"{where}: {problem['msg']}"))
         return
     dispatcher = runtime_of(request).dispatcher
     operator = connection.operator_key_id
     try:
         if isinstance(frame, ReadyFrame):
-            dispatcher.ready(operator, frame.capacity)
+            await dispatcher.ready(operator, frame.capacity)
             await runtime_of(request).presence.mark(operator, "available")
         elif isinstance(frame, PauseFrame):
-            dispatcher.pause(operator)
+            await dispatcher.pause(operator)
             await runtime_of(request).presence.mark(operator, "paused")
         elif isinstance(frame, TypingFrame):
-            dispatcher.typing(operator, frame.task_id, frame.text)
+            await dispatcher.typing(operator, frame.task_id, frame.text)
         elif isinstance(frame, ReleaseFrame):
-            dispatcher.release(operator, frame.task_id)
+            await dispatcher.release(operator, frame.task_id)
         elif isinstance(frame, ReplyFrame):
             await connection.run(_reply(dispatcher, connection, frame))
         elif isinstance(frame, ReuseConsentFrame):
@@ -208,12 +224,16 @@ async def _handle(
         elif isinstance(frame, ReportErrorFrame):
             await _report_error(request, connection, key, frame)
         elif isinstance(frame, MyWorkFrame):
-            connection.send("my_work", work=await runtime_of(request).operator_records.work_of(key))
+            connection.send_frame(
+                MyWorkReplyFrame(work=await runtime_of(request).operator_records.work_of(key))
+            )
         elif isinstance(frame, PingFrame):
-            connection.send("pong")
+            connection.send_frame(PongFrame())
     except Rejected as rejected:
         task_id = getattr(frame, "task_id", None)
-        connection.send("error", code=rejected.code, message=rejected.message, task_id=task_id)
+        connection.send_frame(
+            ErrorFrame(code=rejected.code, message=rejected.message, task_id=task_id)
+        )
 
 
 async def _reply(dispatcher: Dispatcher, connection: OperatorConnection, frame: ReplyFrame) -> None:
@@ -222,14 +242,15 @@ async def _reply(dispatcher: Dispatcher, connection: OperatorConnection, frame: 
         content=frame.content,
         tool_calls=[call.to_call() for call in frame.tool_calls or []],
         finish_reason=frame.finish_reason or "stop",
+        input_transcript=frame.transcript or None,
     )
     try:
         record_id = await dispatcher.reply(connection.operator_key_id, frame.task_id, answer)
     except Rejected as rejected:
-        error = {"code": rejected.code, "message": rejected.message}
-        connection.send("reply.rejected", task_id=frame.task_id, error=error)
+        error = ReplyError(code=rejected.code, message=rejected.message)
+        connection.send_frame(ReplyRejectedFrame(task_id=frame.task_id, error=error))
     else:
-        connection.send("reply.ack", task_id=frame.task_id, record_id=record_id)
+        connection.send_frame(ReplyAckFrame(task_id=frame.task_id, record_id=record_id))
 
 
 async def _reuse_consent(
@@ -242,9 +263,9 @@ async def _reuse_consent(
             key, frame.scopes, "console", consents.pseudonym_of(key), version=frame.version
         )
     except ConsentRefused as refused:
-        connection.send("error", code="consent_refused", message=str(refused))
+        connection.send_frame(ErrorFrame(code="consent_refused", message=str(refused)))
     else:
-        connection.send("reuse_consent.recorded", consent=consent_summary(consent))
+        connection.send_frame(ReuseConsentRecordedFrame(consent=consent_summary(consent)))
 
 
 async def _report_error(
@@ -256,9 +277,9 @@ async def _report_error(
             key, frame.record_id, frame.note
         )
     except RecordRefused as refused:
-        connection.send("error", code="unknown_record", message=str(refused))
+        connection.send_frame(ErrorFrame(code="unknown_record", message=str(refused)))
     else:
-        connection.send("error_reported", record_id=frame.record_id, wizard_error=note)
+        connection.send_frame(ErrorReportedFrame(record_id=frame.record_id, wizard_error=note))
 
 
 async def operator_media(request: web.Request) -> web.StreamResponse:
@@ -292,7 +313,7 @@ def send_notice(runtime: StudyRuntime, text: str, sender: str) -> int:
     at = datetime.now(UTC).isoformat()
     connections = list(runtime.connections.values())
     for connection in connections:
-        connection.send("notice", text=text, sender=sender, at=at)
+        connection.send_frame(NoticeFrame(text=text, sender=sender, at=at))
     return len(connections)
 
 

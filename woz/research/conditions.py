@@ -7,7 +7,8 @@ Both seeded methods follow an allocation sequence, as in a trial's
 randomisation list (`woz.store.arms`): participants are numbered in order of
 arrival, and the seed fixes which arm each position gets, so the same seed and
 the same order give the same assignment on any machine. With `fixed`, the app
-names the arm in the `X-Woz-Arm` header.
+names the arm in the `X-Woz-Arm` header (or the participant page's link, `?arm=`),
+once: later requests may leave it out.
 
 `admit` is a dispatcher admission step: it sets the task's mode and upstream
 from its persona, and then from its arm when the persona is under the experiment.
@@ -81,7 +82,11 @@ class Conditions:
         arm_ids = [arm.id for arm in self._study.arms]
         arms = tuple(arm_ids)
         if conditions.assignment == "fixed":
-            requested = task.requested_arm
+            # A participant assigned already (say, by the participant page's link) keeps
+            # their arm without naming it again.
+            requested = task.requested_arm or await self._store.arm_of(
+                self._study.id, task.participant
+            )
             if requested is None or self._study.arm(requested) is None:
                 raise invalid_request(
                     f"This study assigns arms by the app: send {ARM_HEADER} with one of "

@@ -32,6 +32,28 @@ WHO_WROTE: dict[Mode, str] = {
     ),
 }
 REASON_PREFIX = "Why we did not tell you at the start: "
+# The same statements in the participant page's other locales (`[participant_page]
+# locale`); a locale without them gets English. The recorded hash is of the words shown.
+WHO_WROTE_IN: dict[str, dict[Mode, str]] = {
+    "en": WHO_WROTE,
+    "fr": {
+        "human": (
+            "Chaque réponse de cette discussion a été écrite par une personne de l’équipe "
+            "de recherche, et non générée par une IA."
+        ),
+        "assist": (
+            "Chaque réponse de cette discussion a été écrite par une personne de l’équipe "
+            "de recherche. Un modèle d’IA proposait des brouillons, et la personne décidait "
+            "quoi envoyer."
+        ),
+        "model": (
+            "Les réponses de cette discussion ont été générées par un modèle d’IA. Dans "
+            "cette étude, d’autres participants ont reçu des réponses écrites par des "
+            "personnes de l’équipe de recherche."
+        ),
+    },
+}
+REASON_PREFIX_IN = {"en": REASON_PREFIX, "fr": "Pourquoi nous ne vous l’avons pas dit au début : "}
 
 
 class DebriefContent(BaseModel):
@@ -52,16 +74,18 @@ def debrief_content(study: Study, mode: Mode) -> DebriefContent:
 
     Without deception it is the study's text alone. Under deception it always
     says who wrote the answers and, when the study gives one, why the
-    participant was not told.
+    participant was not told, in the participant page's locale.
     """
     section = study.study
     text = section.debrief.text.strip()
     if section.deception == "none":
         return DebriefContent(disclosure=None, reason=None, text=text)
     justification = section.deception_justification.strip()
+    locale = study.participant_page.locale
+    prefix = REASON_PREFIX_IN.get(locale, REASON_PREFIX)
     return DebriefContent(
-        disclosure=WHO_WROTE[mode],
-        reason=REASON_PREFIX + justification if justification else None,
+        disclosure=WHO_WROTE_IN.get(locale, WHO_WROTE)[mode],
+        reason=prefix + justification if justification else None,
         text=text,
     )
 

@@ -131,8 +131,11 @@ class Participants:
             or await self._store.last_task_at(study_id, participant)
         )
 
-    async def consent(self, participant: str, grant: ConsentGrant, actor: str) -> ConsentRecord:
-        """Record a consent; `ConsentRefused` if it does not match the study's text."""
+    async def consent(
+        self, participant: str, grant: ConsentGrant, actor: str, **context: str
+    ) -> ConsentRecord:
+        """Record a consent; `ConsentRefused` if it does not match the study's text.
+        `context` goes into the audit entry (the platform's session id, say)."""
         standing = await self._usable(participant)
         version, scopes = check_grant(self._study, grant)
         record = ConsentRecord(
@@ -154,6 +157,7 @@ class Participants:
             version=version,
             method=grant.method,
             scopes=list(scopes),
+            **context,
         )
         return record
 

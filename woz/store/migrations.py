@@ -203,6 +203,29 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE records ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: participants' ways through the participant page, kept past a withdrawal
+    # (by subject) so that recruitment platforms' submissions stay payable.
+    """
+    CREATE TABLE page_sessions (
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        participant TEXT,
+        platform TEXT NOT NULL,
+        platform_session TEXT,
+        platform_study TEXT,
+        consent_id TEXT,
+        arm TEXT,
+        started_at TEXT NOT NULL,
+        chat_started_at TEXT,
+        chat_ended_at TEXT,
+        ended_by TEXT,
+        finished_at TEXT,
+        outcome TEXT,
+        code TEXT,
+        PRIMARY KEY (study_id, subject)
+    );
+    CREATE INDEX page_sessions_started ON page_sessions (study_id, started_at);
+    """,
 ]
 
 

@@ -202,6 +202,28 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     """,
+    # 3: SQLite's 11: participants' ways through the participant page.
+    """
+    CREATE TABLE page_sessions (
+        study_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        participant TEXT,
+        platform TEXT NOT NULL,
+        platform_session TEXT,
+        platform_study TEXT,
+        consent_id TEXT,
+        arm TEXT,
+        started_at TIMESTAMPTZ NOT NULL,
+        chat_started_at TIMESTAMPTZ,
+        chat_ended_at TIMESTAMPTZ,
+        ended_by TEXT,
+        finished_at TIMESTAMPTZ,
+        outcome TEXT,
+        code TEXT,
+        PRIMARY KEY (study_id, subject)
+    );
+    CREATE INDEX page_sessions_started ON page_sessions (study_id, started_at);
+    """,
 ]
 
 

@@ -131,6 +131,10 @@ class PgParticipantTables(PostgresDatabase):
                 " WHERE study_id = %s AND participant = %s",
                 (subject, study_id, participant),
             )
+            await db.execute(  # the session stays, payable, without the pseudonym
+                "UPDATE page_sessions SET participant = NULL WHERE study_id = %s AND subject = %s",
+                (study_id, subject),
+            )
             await db.execute(
                 "INSERT INTO participants (study_id, subject, pseudonym, first_seen_at)"
                 " VALUES (%s, %s, NULL, %s) ON CONFLICT (study_id, subject) DO UPDATE"

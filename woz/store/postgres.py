@@ -12,6 +12,7 @@ from woz.store.pg_audit import PgAuditTables
 from woz.store.pg_keys import PgKeyTables
 from woz.store.pg_media import PgMediaTables
 from woz.store.pg_operators import PgOperatorTables
+from woz.store.pg_page_sessions import PgPageSessionTables
 from woz.store.pg_participants import PgParticipantTables
 from woz.store.pg_records import PgRecordTables
 from woz.store.pg_responses import PgResponseTables
@@ -22,6 +23,7 @@ class PostgresStore(
     PgRecordTables,
     PgResponseTables,
     PgParticipantTables,
+    PgPageSessionTables,
     PgOperatorTables,
     PgAuditTables,
     PgMediaTables,

@@ -60,7 +60,8 @@ class ParticipantStore(Protocol):
     async def erase_participant(self, study_id: str, participant: str, at: datetime) -> Tombstone:
         """Delete the participant's content everywhere, keep a tombstone; idempotent (a
         second call returns the first tombstone). The arm assignment is re-keyed to the
-        subject, so that balanced assignment keeps its counts."""
+        subject, so that balanced assignment keeps its counts; the page session loses
+        its pseudonym and keeps the rest (`woz.store.page_sessions`)."""
 
     async def tombstone(self, study_id: str, subject: str) -> Tombstone | None: ...
 

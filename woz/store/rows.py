@@ -18,6 +18,7 @@ from woz.models.research import (
     ConsentRecord,
     DisclosureEvent,
     OperatorTraining,
+    PageSession,
     PresenceEvent,
     Tombstone,
 )
@@ -129,3 +130,8 @@ def audit_entry_of(row: Row) -> AuditEntry:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
+
+
+def page_session_of(row: Row) -> PageSession:
+    """A participant's page session; pydantic reads either backend's timestamps."""
+    return PageSession.model_validate({name: row[name] for name in PageSession.model_fields})

@@ -11,6 +11,7 @@ from woz.store.sqlite_arms import ArmTables
 from woz.store.sqlite_audit import AuditTables
 from woz.store.sqlite_keys import KeyTables
 from woz.store.sqlite_media import MediaTables
+from woz.store.sqlite_page_sessions import PageSessionTables
 from woz.store.sqlite_participants import ParticipantTables
 from woz.store.sqlite_presence import PresenceTables
 from woz.store.sqlite_records import RecordTables
@@ -23,6 +24,7 @@ class SQLiteStore(
     ResponseTables,
     ArmTables,
     ParticipantTables,
+    PageSessionTables,
     PresenceTables,
     AuditTables,
     MediaTables,

@@ -132,6 +132,10 @@ class ParticipantTables(SQLiteDatabase):
                 "UPDATE arm_assignments SET participant = ? WHERE study_id = ? AND participant = ?",
                 (subject, study_id, participant),
             )
+            db.execute(  # the session stays, payable, without the pseudonym
+                "UPDATE page_sessions SET participant = NULL WHERE study_id = ? AND subject = ?",
+                (study_id, subject),
+            )
             db.execute(
                 "INSERT INTO participants (study_id, subject, pseudonym, first_seen_at)"
                 " VALUES (?, ?, NULL, ?) ON CONFLICT (study_id, subject) DO UPDATE"

@@ -1,17 +1,39 @@
 // The page's calls to woz: same-origin JSON under the page's own path, and the
 // chat, streamed as server-sent events in the Chat Completions wire format.
-// The participant's cookie (HttpOnly) authenticates every call; POSTs carry
-// `X-Woz-Page: 1`, which a cross-site page cannot send.
+// The participant's token, which the server put in the page, authenticates
+// every call in the `X-Woz-Session` header (inside a survey's frame browsers
+// block third-party cookies; the cookie serves a visit without one). POSTs
+// carry `X-Woz-Page: 1`, which a cross-site page cannot send. Every call
+// carries the page's own query (the platform's parameters), for the return
+// address at the end.
+
+import { t } from "./i18n.js";
 
 /** The page's path, `/p/<study id>`: every endpoint lives under it. */
 export const base = location.pathname.replace(/\/+$/, "");
+const query = location.search;
 
-/** A refusal from woz: the HTTP status and the error's code. */
+function meta(name) {
+  const element = document.querySelector(`meta[name="${name}"]`);
+  return element ? element.content : "";
+}
+
+/** The participant's page token ("" for a visit that records nothing, a preview). */
+export const token = meta("woz-session");
+/** Whether this is a preview (an MTurk HIT not accepted yet). */
+export const preview = meta("woz-preview") === "1";
+
+function headers(extra = {}) {
+  return token ? { "X-Woz-Session": token, ...extra } : { ...extra };
+}
+
+/** A refusal from woz: the HTTP status, the error's code and the field it names. */
 export class PageError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, param) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code || "";
+    this.param = param || "";
   }
 }
 
@@ -22,22 +44,30 @@ async function errorOf(response) {
   } catch {
     // not JSON (a proxy's page, say): the status says enough
   }
-  return new PageError(response.status, error.code, error.message);
+  return new PageError(response.status, error.code, error.message, error.param);
+}
+
+/** `url` with the page's own query added to any query it has. */
+function withQuery(url) {
+  if (!query) return url;
+  return url.includes("?") ? `${url}&${query.slice(1)}` : `${url}${query}`;
 }
 
 async function call(method, path, body) {
-  const options = { method, headers: {}, credentials: "same-origin" };
+  const options = { method, headers: headers(), credentials: "same-origin" };
   if (method === "POST") {
     options.headers["X-Woz-Page"] = "1";
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body || {});
   }
-  const response = await fetch(`${base}/${path}`, options);
+  const response = await fetch(withQuery(`${base}/${path}`), options);
   if (!response.ok) throw await errorOf(response);
   return response.json();
 }
 
 export const getState = () => call("GET", "state");
+/** GET a JSON endpoint under the page's path (`path` may carry a query string). */
+export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body);
 
 /**
@@ -49,11 +79,11 @@ export async function streamChat({ model, messages, conversation, signal, onText
   const response = await fetch(`${base}/chat/completions`, {
     method: "POST",
     credentials: "same-origin",
-    headers: {
+    headers: headers({
       "Content-Type": "application/json",
       "X-Woz-Page": "1",
       "X-Woz-Conversation": conversation,
-    },
+    }),
     body: JSON.stringify({ model, messages, stream: true }),
     signal,
   });
@@ -95,18 +125,12 @@ function readEvent(event, onText) {
  * a deceptive design it could say who answers.
  */
 export function sayWhat(error) {
-  if (!(error instanceof PageError)) return "The connection was interrupted. Please try again.";
+  if (!(error instanceof PageError)) return t("error.interrupted");
   const busy = ["no_operator_online", "queue_full", "shutting_down", "rate_limit_exceeded"];
-  if ([429, 503, 529].includes(error.status) || busy.includes(error.code)) {
-    return "The assistant is busy right now. Please try again in a moment.";
-  }
-  if (error.status === 504 || error.code === "answer_timeout") {
-    return "No answer came in time. Please try again.";
-  }
-  if (error.status === 401) return "Your session has expired. Please reload the page.";
-  if (error.code === "string_above_max_length") {
-    return "Your message is too long. Please shorten it and try again.";
-  }
-  if (error.code === "stream_cut") return "The connection was interrupted. Please try again.";
-  return "Something went wrong. Please try again.";
+  if ([429, 503, 529].includes(error.status) || busy.includes(error.code)) return t("error.busy");
+  if (error.status === 504 || error.code === "answer_timeout") return t("error.no_answer");
+  if (error.status === 401) return t("error.expired");
+  if (error.code === "string_above_max_length") return t("error.too_long");
+  if (error.code === "stream_cut") return t("error.interrupted");
+  return t("error.generic");
 }

@@ -1,15 +1,24 @@
 // The conversation: a transcript of bubbles and a composer. Every text, the
 // participant's and the answer's, goes into the page as text only
-// (`textContent` and text nodes), never parsed as markup.
+// (`textContent` and text nodes, answers through the safe Markdown subset of
+// markdown.js), never parsed as markup.
 
 import { PageError, sayWhat, streamChat } from "./api.js";
+import { t } from "./i18n.js";
+import { renderMarkdown } from "./markdown.js";
 
 const $ = (id) => document.getElementById(id);
+// Refusals that end the chat rather than this turn: the page reloads its state.
+const SESSION_REFUSALS = [
+  "consent_required",
+  "participant_withdrawn",
+  "time_limit_reached",
+  "session_ended",
+];
 
-/** A random id for this page's conversation (works without a secure context). */
-function newConversationId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return "page-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+function fill(body, role, text) {
+  if (role === "assistant") renderMarkdown(body, text, { breaks: true });
+  else body.textContent = text;
 }
 
 function bubble(role, text) {
@@ -17,7 +26,7 @@ function bubble(role, text) {
   item.className = `msg msg-${role}`;
   const body = document.createElement("div");
   body.className = "bubble";
-  body.textContent = text;
+  fill(body, role, text);
   item.append(body);
   return item;
 }
@@ -25,28 +34,37 @@ function bubble(role, text) {
 function typingDots() {
   const dots = document.createElement("span");
   dots.className = "typing";
-  dots.setAttribute("aria-label", "typing");
+  dots.setAttribute("aria-label", t("chat.typing"));
   for (let i = 0; i < 3; i += 1) dots.append(document.createElement("span"));
   return dots;
 }
 
 export class ChatView {
   /**
-   * `model`: the persona to talk to. `onRefused(error)` is told of refusals the
-   * page must handle itself (no consent, withdrawn): it reloads the state.
+   * `model`: the persona to talk to; `conversation`: the page's conversation
+   * header; `transcript`: the turns so far (a participant who came back).
+   * `onRefused(error)` is told of refusals the page must handle itself (no
+   * consent, withdrawn, time up): it reloads the state. `onAnswered()` after
+   * each answer.
    */
-  constructor({ model, personaName, onRefused }) {
+  constructor({ model, personaName, conversation, transcript, onRefused, onAnswered }) {
     this.model = model;
     this.onRefused = onRefused;
+    this.onAnswered = onAnswered || (() => {});
     this.messages = [];
-    this.conversation = newConversationId();
+    this.conversation = conversation;
     this.inFlight = null;
     this.transcript = $("transcript");
     this.scroller = $("scroller");
     this.input = $("message");
     this.sendButton = $("send");
     this.error = $("chat-error");
-    $("chat-empty").textContent = `Say hello to ${personaName}.`;
+    $("chat-empty").textContent = t("chat.say_hello", { name: personaName });
+    for (const turn of transcript || []) {
+      this.messages.push({ role: turn.role, content: turn.content });
+      this.transcript.append(bubble(turn.role, turn.content));
+    }
+    $("chat-empty").hidden = this.messages.length > 0;
     $("composer").addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
@@ -105,12 +123,13 @@ export class ChatView {
         signal: this.inFlight.signal,
         onText: (piece) => {
           answer += piece;
-          body.textContent = answer;
+          fill(body, "assistant", answer);
           this.scrollDown();
         },
       });
       if (!answer) throw new PageError(0, "empty_answer", "");
       this.messages.push({ role: "assistant", content: answer });
+      this.onAnswered();
     } catch (error) {
       // The turn did not happen: take it back, and give the text back to edit.
       this.messages.pop();
@@ -119,7 +138,7 @@ export class ChatView {
       if (error.name === "AbortError") return;
       this.input.value = text;
       this.fit();
-      if (error.code === "consent_required" || error.code === "participant_withdrawn") {
+      if (SESSION_REFUSALS.includes(error.code)) {
         this.onRefused(error);
         return;
       }

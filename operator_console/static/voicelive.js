@@ -1,0 +1,112 @@
+// Hearing a voice session live: once a task names its Realtime session, the
+// console listens to it (`/operator/voice/<session>`) for as long as it lasts,
+// plays each utterance while the participant is still speaking, and shows the
+// session's state in a small status line ("Participant speaking…"). Text frames
+// are JSON state; binary frames are PCM16 at 24 kHz. Nothing received is ever
+// rendered as markup.
+
+import { h } from "./dom.js";
+
+const RATE = 24000;
+const monitors = new Map();
+const STATES = {
+  speech_started: "🎙 Participant speaking…",
+  speech_stopped: "Participant finished speaking",
+  committed: "Participant finished speaking",
+  speaking: "🔊 Your answer is being spoken",
+  interrupted: "⚡ The participant interrupted the answer",
+  done: "Answer spoken",
+};
+
+let statusLine = null;
+
+function status() {
+  if (!statusLine) {
+    statusLine = h("div", { class: "voice-live", role: "status", "aria-live": "polite", hidden: true });
+    document.body.append(statusLine);
+  }
+  return statusLine;
+}
+
+class VoiceMonitor {
+  constructor(sessionId) {
+    this.sessionId = sessionId;
+    this.heardLive = new Set(); // utterances played while spoken
+    this.current = null; // the utterance being spoken
+    this.bytes = 0;
+    this.playEnd = 0;
+    this.listeners = new Set();
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.ws = new WebSocket(`${scheme}://${location.host}/operator/voice/${encodeURIComponent(sessionId)}`);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.addEventListener("message", (event) => this.onMessage(event.data));
+    this.ws.addEventListener("close", () => monitors.delete(this.sessionId));
+  }
+
+  onMessage(data) {
+    if (data instanceof ArrayBuffer) {
+      this.play(data);
+      return;
+    }
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (frame.type === "speech_started") this.current = frame.item_id;
+    if (frame.type === "committed" && this.current === frame.item_id && this.bytes > 0) this.heardLive.add(frame.item_id);
+    if (frame.type === "speech_started") this.bytes = 0;
+    const state = frame.type === "reply" ? frame.state : frame.type;
+    if (!STATES[state]) return;
+    const line = status();
+    line.hidden = false;
+    line.dataset.state = state;
+    line.textContent = STATES[state];
+    for (const listener of this.listeners) listener(state);
+  }
+
+  play(buffer) {
+    const samples = new Int16Array(buffer);
+    if (!samples.length) return;
+    this.bytes += buffer.byteLength;
+    // Half a second of the participant's voice has been heard live.
+    if (this.bytes >= RATE) status().dataset.live = "true";
+    try {
+      this.context = this.context || new AudioContext({ sampleRate: RATE });
+      const audio = this.context.createBuffer(1, samples.length, RATE);
+      const channel = audio.getChannelData(0);
+      for (let i = 0; i < samples.length; i += 1) channel[i] = samples[i] / 0x8000;
+      const source = this.context.createBufferSource();
+      source.buffer = audio;
+      source.connect(this.context.destination);
+      this.playEnd = Math.max(this.playEnd, this.context.currentTime);
+      source.start(this.playEnd);
+      this.playEnd += audio.duration;
+    } catch {
+      // no audio output here: the state line still shows, and the task has the recording
+    }
+  }
+
+  /** Whether the utterance `itemId` was played here while it was spoken. */
+  heard(itemId) {
+    return this.heardLive.has(itemId) || (this.current === itemId && this.bytes > 0);
+  }
+
+  /** `listener(state)` on every change of state, until the returned function is called. */
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The live monitor of a voice session, opened on first use; null without a session. */
+export function monitorFor(sessionId) {
+  if (typeof sessionId !== "string" || !/^sess_[0-9a-f]+$/.test(sessionId)) return null;
+  let monitor = monitors.get(sessionId);
+  if (!monitor) {
+    monitor = new VoiceMonitor(sessionId);
+    monitors.set(sessionId, monitor);
+  }
+  return monitor;
+}
