@@ -24,9 +24,10 @@ from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by ev
 from woz.app import create_app
 from woz.auth import create_key
 from woz.config import Settings
-from woz.context import STORE
+from woz.context import STORE, STUDIES
 from woz.dispatch.kv import KeyValue
 from woz.models.study import Study
+from woz.runtime import StudyRuntime
 from woz.store.base import Store
 from woz.study import parse_study
 from woz.testing import ScriptedOperator
@@ -87,6 +88,13 @@ class Woz:
     @property
     def store(self) -> Store:
         return self.server.app[STORE]
+
+    @property
+    def runtime(self) -> StudyRuntime:
+        """The served study's runtime: its dispatcher, participants, recorder..."""
+        runtime = self.server.app[STUDIES].get(self.study.id)
+        assert runtime is not None
+        return runtime
 
     def openai(self, **kwargs: Any) -> openai.AsyncOpenAI:
         """The official SDK pointed at this woz (use it with `async with`), validating every

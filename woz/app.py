@@ -1,4 +1,4 @@
-"""The application factory: one study, its store, dispatcher and routes.
+"""The application factory: the served studies (`woz.served`), their store and routes.
 
 Resources live in `cleanup_ctx`, opened when the app starts and closed in
 reverse order when it stops, so a test server and `woz serve` share one path.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import Any
 
 import aiohttp
@@ -22,27 +22,8 @@ from woz.auth import KeyRing
 from woz.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
 from woz.config import Settings
 from woz.console import console_headers, setup_console
-from woz.context import (
-    ADMISSION,
-    ANSWER_STATS,
-    DISPATCHER,
-    KEYS,
-    MEDIA,
-    OPERATOR_RECORDS,
-    PAGE_SESSIONS,
-    PARTICIPANTS,
-    PRESENCE,
-    RECORDER,
-    REQUEST_ID,
-    SETTINGS,
-    STORE,
-    STUDY,
-    STUDY_SECRET,
-    UPSTREAMS,
-)
-from woz.dispatch.base import Admission, chain
-from woz.dispatch.factory import open_kv
-from woz.dispatch.front import Front
+from woz.context import ANSWER_STATS, KEYS, MEDIA, REQUEST_ID, SETTINGS, STORE, STUDIES
+from woz.dispatch.factory import StudyStates
 from woz.dispatch.kv import KeyValue
 from woz.log_summary import AnswerStats, summarise
 from woz.media import MediaFolder
@@ -50,26 +31,23 @@ from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
 from woz.origin import same_origin_only
-from woz.recording import StoreRecorder
-from woz.research.conditions import Conditions
-from woz.research.page_sessions import PageSessions
-from woz.research.service import open_research
+from woz.served import ServedStudies, StudySources
 from woz.store.base import Store
 from woz.store.factory import store_for
-from woz.upstream import MissingKey, Upstreams
 from woz.watch import setup_watch, watch_headers
 
 log = structlog.get_logger(__name__)
 
-GIVEN_KV = web.AppKey("given_kv", KeyValue)  # shared state handed in (tests of several fronts)
-
 
 def create_app(
-    study: Study, settings: Settings, store: Store | None = None, kv: KeyValue | None = None
+    studies: Study | Iterable[Study] | StudySources,
+    settings: Settings,
+    store: Store | None = None,
+    kv: KeyValue | None = None,
 ) -> web.Application:
-    """A woz server for `study`. With no `store`, the one the settings name (`store_for`);
-    with no `kv` (the dispatcher's shared state), the one they name (`open_kv`), which
-    the app then closes."""
+    """A woz server for `studies` (one study, several, or their files). With no `store`,
+    the one the settings name (`store_for`); with no `kv` (the dispatcher's shared state),
+    each study gets its own share of the one they name (`StudyStates`)."""
     app = web.Application(
         client_max_size=settings.max_body_mib * 1024 * 1024,
         middlewares=[
@@ -81,11 +59,11 @@ def create_app(
         ],
     )
     app[SETTINGS] = settings
-    app[STUDY] = study
     app[STORE] = store if store is not None else store_for(settings)
     app[MEDIA] = MediaFolder(settings.data / "media", app[STORE])
-    if kv is not None:
-        app[GIVEN_KV] = kv
+    app[KEYS] = KeyRing(app[STORE], settings.key_cache_s)
+    sources = studies if isinstance(studies, StudySources) else StudySources.of(studies)
+    app[STUDIES] = ServedStudies(sources, app[STORE], app[MEDIA], StudyStates(settings, kv))
     app[ANSWER_STATS] = AnswerStats()
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_summary)
@@ -103,62 +81,28 @@ def create_app(
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
-    study = app[STUDY]
-    given = app.get(GIVEN_KV)
-    kv = given if given is not None else await open_kv(app[SETTINGS])  # first: it may refuse
-    try:
-        await store.open()
-    except BaseException:
-        if given is None:
-            await kv.close()
-        raise
-    secret = await store.study_secret(study.id, study.study.title)
-    app[STUDY_SECRET] = secret
-    app[KEYS] = KeyRing(store, study.id)
-    app[RECORDER] = StoreRecorder(store, study, secret)
+    await store.open()
     session = aiohttp.ClientSession()
     try:
-        models = Upstreams(study, session)
-    except MissingKey:
+        await app[STUDIES].open(session)
+    except BaseException:
+        await app[STUDIES].close()
         await session.close()
         await store.close()
-        if given is None:
-            await kv.close()
         raise
-    research = await open_research(
-        store, study, secret, app[RECORDER].operator_pseudonym, media=app[MEDIA]
-    )
-    app[PARTICIPANTS] = research.participants
-    app[PAGE_SESSIONS] = PageSessions(store, study)
-    app[ADMISSION] = research.admission
-    app[UPSTREAMS] = models
-    app[PRESENCE] = research.presence
-    app[OPERATOR_RECORDS] = research.operators
-    # Research first: a refused task (withdrawn, no consent) gets no arm, and
-    # personal data is redacted before anything else reads the messages.
-    admissions: list[Admission] = [research.admission, Conditions(study, store).admit]
-    dispatcher = Front(kv, study.routing, app[RECORDER], admit=chain(admissions), models=models)
-    await dispatcher.open()
-    app[DISPATCHER] = dispatcher
-    log.info("woz.started", study=study.id, personas=[p.id for p in study.personas])
     try:
         yield
     finally:
-        await dispatcher.close()
-        if given is None:
-            await kv.close()
-        await app[RECORDER].close()
-        await research.presence.close()
+        await app[STUDIES].close()
         await session.close()
         await store.close()
 
 
 async def _summary(app: web.Application) -> AsyncIterator[None]:
     """The periodic `woz.summary` log line (answered, waiting, p50/p99) while serving."""
-    dispatcher = app[DISPATCHER]
 
-    async def waiting() -> int:
-        return (await dispatcher.status()).waiting
+    async def waiting() -> int:  # across the served studies
+        return sum([(await runtime.dispatcher.status()).waiting for runtime in app[STUDIES]])
 
     task = asyncio.create_task(summarise(app[ANSWER_STATS], waiting, app[SETTINGS].log_summary_s))
     try:
@@ -171,7 +115,8 @@ async def _summary(app: web.Application) -> AsyncIterator[None]:
 
 async def _end_waiting_requests(app: web.Application) -> None:
     """Shutting down: requests still waiting for a human end now, not at their deadline."""
-    await app[DISPATCHER].close()
+    for runtime in app[STUDIES]:
+        await runtime.dispatcher.close()
 
 
 @web.middleware

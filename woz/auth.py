@@ -1,14 +1,16 @@
 """Tokens: created once, stored and looked up as SHA-256 hashes.
 
 Tokens are 256-bit random strings, so a plain SHA-256 is a safe verifier (no
-password-style stretching is needed). Verified keys are cached by hash; a key
-created by `woz keys create` while the server runs is found on first use.
+password-style stretching is needed). Verified keys are cached by hash for a few
+seconds; a key created by `woz keys create` while the server runs is found on first
+use, and one revoked by `woz keys revoke` stops working when its cache entry ends.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 from woz.models.keys import KeyInfo, KeyRole
 from woz.models.task import new_id
@@ -31,37 +33,49 @@ async def create_key(store: Store, study_id: str, role: KeyRole, name: str) -> t
 
 
 class KeyRing:
-    """Verifies tokens against the store, with a cache of known hashes."""
+    """Verifies tokens against the store, with a short-lived cache of known hashes.
 
-    def __init__(self, store: Store, study_id: str) -> None:
+    A key is remembered for `cache_s` seconds, so a key revoked with `woz keys revoke`
+    (by any process, on any machine sharing the store) stops working within that time.
+    Which study a key opens is the caller's concern (`woz.context.scope_to`).
+    """
+
+    def __init__(self, store: Store, cache_s: float = 2.0) -> None:
         self._store = store
-        self._study_id = study_id
-        self._known: dict[str, KeyInfo] = {}
+        self._cache_s = cache_s
+        self._known: dict[str, tuple[float, KeyInfo]] = {}
 
     async def verify(self, token: str, *roles: KeyRole) -> KeyInfo | None:
-        """The key for `token` if it belongs to this study and has one of `roles`."""
+        """The live key for `token` if it has one of `roles`."""
         # Looked up by the SHA-256 of the token: what is compared is a hash, so
         # the lookup's timing tells nothing about any stored token.
         digest = hash_token(token)
-        info = self._known.get(digest)
-        if info is None:
-            info = await self._store.key_by_hash(digest)
-            if info is None:
+        now = time.monotonic()
+        cached = self._known.get(digest)
+        if cached is not None and cached[0] > now:
+            info = cached[1]
+        else:
+            found = await self._store.key_by_hash(digest)
+            if found is None:
+                self._known.pop(digest, None)
                 return None
-            if len(self._known) < 10_000:
-                self._known[digest] = info
+            info = found
+            if self._cache_s > 0 and (cached is not None or len(self._known) < 10_000):
+                self._known[digest] = (now + self._cache_s, info)
         return self.allowed(info, roles)
 
     def seen(self, token: str) -> KeyInfo | None:
-        """The key for `token` if it was verified before (no waiting), else None: then
+        """The key for `token` if it was verified lately (no waiting), else None: then
         `verify` asks the store. Check it with `allowed`."""
-        return self._known.get(hash_token(token))
+        cached = self._known.get(hash_token(token))
+        if cached is None or cached[0] <= time.monotonic():
+            return None
+        return cached[1]
 
     def allowed(self, info: KeyInfo, roles: tuple[KeyRole, ...]) -> KeyInfo | None:
-        """`info` if it belongs to this study and has one of `roles`."""
-        if info.study_id != self._study_id or info.role not in roles:
-            return None
-        return info
+        """`info` if it has one of `roles` (its study is checked where the request is
+        scoped, `woz.context.scope_to`)."""
+        return info if info.role in roles else None
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -1,5 +1,5 @@
-"""The `woz` command: demo, serve, keys, and the research commands (`woz.cli_research`,
-`woz.cli_operators`).
+"""The `woz` command: demo, serve, keys create, and the commands of `woz.cli_keys`,
+`woz.cli_studies`, `woz.cli_research` and `woz.cli_operators`.
 
 Logging is configured here and only here. Bad input (a study file, an
 argument) ends with one line naming the problem and exit status 2, never a
@@ -27,15 +27,20 @@ from aiohttp import web
 from woz.app import create_app
 from woz.auth import create_key
 from woz.chat_page import page_path
+from woz.cli_keys import add_key_commands
 from woz.cli_operators import add_operator_commands
 from woz.cli_research import CommandRefused, add_research_commands, settings_from
+from woz.cli_studies import add_study_commands
 from woz.config import Settings
 from woz.console import OPERATOR_LOGIN
+from woz.context import STUDIES
+from woz.control import control_channel
 from woz.dispatch.factory import RedisUnreachable
 from woz.logging import configure_logging
 from woz.models.keys import KeyRole
 from woz.models.study import Study
 from woz.research.recruitment import study_link
+from woz.served import StudySources
 from woz.store.base import Store, StoreUnavailable
 from woz.store.factory import store_for
 from woz.study import StudyFileError, load_study
@@ -110,13 +115,18 @@ def raise_open_file_limit() -> int:
 
 
 async def _serve(
-    study: Study, settings: Settings, banner: list[str] | None, *, worker: int | None = None
+    studies: Study | StudySources,
+    settings: Settings,
+    banner: list[str] | None,
+    *,
+    worker: int | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; `worker` is this process's index under `--workers`
     (the port is shared, and only the first worker prints where woz is)."""
     open_files = raise_open_file_limit()
     log.info("woz.open_files", limit=open_files)
-    app = create_app(study, settings)
+    app = create_app(studies, settings)
+    app.cleanup_ctx.append(control_channel)  # `woz studies reload`, SIGHUP (in every worker)
     # Handlers are written to be cancelled (cleanup in `finally`, commits shielded), so
     # a client that leaves stops its handler at once instead of at the next poll.
     runner = web.AppRunner(
@@ -124,7 +134,7 @@ async def _serve(
     )
     try:
         await runner.setup()
-    except (MissingKey, StoreUnavailable, RedisUnreachable) as exc:
+    except (MissingKey, StoreUnavailable, StudyFileError, RedisUnreachable) as exc:
         raise CliError(str(exc)) from exc
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)
     try:
@@ -145,7 +155,11 @@ async def _serve(
     bound = runner.addresses[0][1] if runner.addresses else settings.port
     base = settings.public_url or f"http://{settings.host}:{bound}"
     if not worker:
-        print(f"woz is serving study {study.id!r} at {base}/v1  (Ctrl+C stops)", flush=True)
+        served = ", ".join(repr(study_id) for study_id in app[STUDIES].ids())
+        print(
+            f"woz is serving {_studies_word(app)} {served} at {base}/v1  (Ctrl+C stops)",
+            flush=True,
+        )
         for line in banner or []:
             print(line.replace("{base}", base), flush=True)
     try:
@@ -236,20 +250,39 @@ def cmd_demo(args: argparse.Namespace) -> None:
     asyncio.run(_serve(study, settings, banner))
 
 
+def _studies_word(app: web.Application) -> str:
+    return "study" if len(app[STUDIES].ids()) == 1 else "studies"
+
+
+def _sources(args: argparse.Namespace) -> tuple[StudySources, list[Study]]:
+    """The study files `serve` was given, each checked now (a bad one is one message)."""
+    if not args.study and not args.studies:
+        raise CliError("give the study to serve: --study FILE (repeatable) or --studies DIR")
+    folder = Path(args.studies) if args.studies else None
+    if folder is not None and not folder.is_dir():
+        raise CliError(f"--studies {folder}: not a folder")
+    sources = StudySources(files=tuple(Path(f) for f in args.study or []), folder=folder)
+    loaded, failed = sources.load()
+    if failed:
+        raise CliError("\n".join(failed.values()))
+    if not loaded:
+        raise CliError(f"--studies {folder}: no study files (*.toml) in it")
+    return sources, [study for study, _ in loaded]
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
-    if len(args.study) > 1:
-        raise CliError(
-            "woz serves one study per process for now; run one `woz serve --study FILE "
-            "--port N` per study, each on its own port"
-        )
-    study = _load(args.study[0])
+    sources, studies = _sources(args)
     pages = [
-        f"  Operator console  {{base}}{OPERATOR_LOGIN.home}   "
-        f"Participant page  {{base}}{page_path(study.id)}",
+        f"  Operator console  {{base}}{OPERATOR_LOGIN.home}",
+        *(f"  Participant page  {{base}}{page_path(study.id)}" for study in studies),
         f"  Watch view        {{base}}{RESEARCHER_LOGIN.home}",
-        f"  Study link        {study_link(study, '{base}' + page_path(study.id))}"
-        f"   (for {study.recruitment.platform})",
-        "Operators and researchers log in with the link `woz keys create` prints for their key.",
+        *(
+            f"  Study link        {study_link(study, '{base}' + page_path(study.id))}"
+            f"   (for {study.recruitment.platform})"
+            for study in studies
+        ),
+        "Operators and researchers log in with the link `woz keys create` prints for their key;",
+        "a key opens its own study only. `woz studies reload` (or SIGHUP) re-reads the files.",
     ]
     settings = settings_from(args)
     workers = args.workers or 1
@@ -258,7 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except WorkersRefused as exc:
         raise CliError(str(exc)) from exc
     if workers == 1:
-        asyncio.run(_serve(study, settings, pages))
+        asyncio.run(_serve(sources, settings, pages))
         return
     try:
         asyncio.run(preflight(settings))
@@ -267,16 +300,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if settings.port == 0:  # the workers must share one port: pick it for them
         settings = settings.model_copy(update={"port": free_port(settings.host)})
     print(f"woz starts {workers} workers on port {settings.port}", flush=True)
-    code = run_workers(workers, _worker, (args.study[0], settings, pages))
+    code = run_workers(workers, _worker, (sources, settings, pages))
     if code:
         raise CliError(f"a worker stopped with exit code {code}")
 
 
-def _worker(index: int, study_file: str, settings: Settings, pages: list[str]) -> None:
-    """One process of `woz serve --workers N` (started by `woz.workers.run_workers`)."""
+def _worker(index: int, sources: StudySources, settings: Settings, pages: list[str]) -> None:
+    """One process of `woz serve --workers N` (started by `woz.workers.run_workers`); each
+    reads the study files itself, and reloads them on SIGHUP (`woz studies reload`)."""
     configure_logging(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(_load(study_file), settings, pages, worker=index))
+        asyncio.run(_serve(sources, settings, pages, worker=index))
 
 
 # Where each role's key logs a browser in (the API key of an app logs nothing in).
@@ -390,9 +424,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("study_file", metavar="STUDY", help="the study file (TOML)")
     check.set_defaults(func=cmd_check)
 
-    serve = commands.add_parser("serve", help="serve a study")
-    # Appended, so that a second --study is refused rather than silently replacing the first.
-    serve.add_argument("--study", required=True, action="append", help="the study file (TOML)")
+    serve = commands.add_parser("serve", help="serve one study or several")
+    serve.add_argument(
+        "--study", action="append", metavar="FILE", help="a study file (TOML); repeat for more"
+    )
+    serve.add_argument(
+        "--studies", metavar="DIR", help="serve every study file (*.toml) in this folder"
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -418,7 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
         "else http://127.0.0.1:8000)",
     )
     create.set_defaults(func=cmd_keys_create)
+    add_key_commands(keys)
 
+    add_study_commands(commands)
     add_research_commands(commands)
     add_operator_commands(commands)
     return parser

@@ -81,7 +81,7 @@ def _store(args: argparse.Namespace) -> Store:
     return store_for(settings_from(args))
 
 
-def _study_id(value: str) -> str:
+def study_id_of(value: str) -> str:
     if value.endswith(".toml"):
         try:
             return load_study(Path(value)).id
@@ -91,7 +91,7 @@ def _study_id(value: str) -> str:
 
 
 async def served_study(store: Store, value: str) -> Study:
-    study_id = _study_id(value)
+    study_id = study_id_of(value)
     definition = await store.study_definition(study_id)
     if definition is None:
         raise CommandRefused(
@@ -309,7 +309,7 @@ def _cell(value: object) -> str:
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
     async def work(store: Store) -> None:
-        studies = [_study_id(args.study)] if args.study else list(await store.audited_studies())
+        studies = [study_id_of(args.study)] if args.study else list(await store.audited_studies())
         broken = []
         for study_id in studies:
             report = verify_chain(study_id, await store.list_audit(study_id))

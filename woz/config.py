@@ -87,6 +87,18 @@ class Settings(BaseSettings):
         description="origins besides the server's own whose pages may use the console's"
         " socket and send the pages' state-changing requests, e.g. https://lab.example",
     )
+    key_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="how long a process trusts a key it has verified before asking the"
+        " store again: a revoked key stops working within this time",
+    )
+    operator_key_check_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often an open operator socket checks that its key (or console"
+        " session) still opens it; a revoked one is closed at the next check",
+    )
     log_level: str = "info"
     log_summary_s: float = Field(
         default=60.0,

@@ -1,4 +1,10 @@
-"""Typed keys for what the application and each request carry."""
+"""Typed keys for what the application and each request carry.
+
+The application carries what every study shares (settings, store, media, keys) and
+the served studies; a request carries the one study it is scoped to (`RUNTIME`),
+set where it is authenticated: the API's key, the operator's or researcher's key or
+session, the participant page's path. Handlers reach the study only through it.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +12,23 @@ from aiohttp import web
 
 from woz.auth import KeyRing
 from woz.config import Settings
-from woz.dispatch.base import Dispatcher
 from woz.log_summary import AnswerStats
 from woz.media import MediaFolder
 from woz.models.keys import KeyInfo
-from woz.models.study import Study
-from woz.recording import StoreRecorder
-from woz.research.admission import ResearchAdmission
-from woz.research.operators import OperatorRecords
-from woz.research.page_sessions import PageSessions
-from woz.research.participants import Participants
-from woz.research.presence import PresenceLog
-from woz.speech import StudyVoice
+from woz.runtime import StudyRuntime
+from woz.served import ServedStudies
 from woz.store.base import Store
-from woz.upstream import Upstreams
 
 SETTINGS = web.AppKey("settings", Settings)
-STUDY = web.AppKey("study", Study)
 STORE = web.AppKey("store", Store)
-STUDY_SECRET = web.AppKey("study_secret", bytes)
 KEYS = web.AppKey("keys", KeyRing)
-RECORDER = web.AppKey("recorder", StoreRecorder)
-DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-PARTICIPANTS = web.AppKey("participants", Participants)
-PAGE_SESSIONS = web.AppKey("page_sessions", PageSessions)
-PRESENCE = web.AppKey("presence", PresenceLog)
 MEDIA = web.AppKey("media", MediaFolder)
-UPSTREAMS = web.AppKey("upstreams", Upstreams)
-ADMISSION = web.AppKey("research_admission", ResearchAdmission)
-OPERATOR_RECORDS = web.AppKey("operator_records", OperatorRecords)
-SPEECH = web.AppKey("speech", StudyVoice)
+STUDIES = web.AppKey("studies", ServedStudies)
 ANSWER_STATS = web.AppKey("answer_stats", AnswerStats)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 APP_KEY = web.RequestKey("app_key", KeyInfo)
+RUNTIME = web.RequestKey("study_runtime", StudyRuntime)
 # Set by the participant chat page instead of `APP_KEY`: the pseudonym its cookie
 # proves. `intake` then uses it and ignores any participant the request names.
 PAGE_PARTICIPANT = web.RequestKey("page_participant", str)
@@ -50,3 +39,16 @@ SUBMITTED_TASK = web.RequestKey("submitted_task", str)
 def app_key(request: web.Request) -> KeyInfo:
     """The verified app key of an API request (set by the auth middleware)."""
     return request[APP_KEY]
+
+
+def runtime_of(request: web.Request) -> StudyRuntime:
+    """The study this request is scoped to (set where it was authenticated)."""
+    return request[RUNTIME]
+
+
+def scope_to(request: web.Request, key: KeyInfo) -> StudyRuntime | None:
+    """Scope `request` to the study of `key`; None if this deployment does not serve it."""
+    runtime = request.config_dict[STUDIES].get(key.study_id)
+    if runtime is not None:
+        request[RUNTIME] = runtime
+    return runtime

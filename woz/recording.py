@@ -34,7 +34,8 @@ class StoreRecorder:
 
     def __init__(self, store: Store, study: Study, secret: bytes) -> None:
         self._store = store
-        self._study = study
+        # Replaced when the study file is reloaded: records made from then on say so.
+        self.study = study
         self._secret = secret
         self._operator_pseudonyms: dict[str, str] = {}  # few operators, one HMAC each
         self._marks: set[asyncio.Task[None]] = set()  # delivery marks being written
@@ -55,7 +56,7 @@ class StoreRecorder:
         timings: Timings,
         failure: str | None = None,
     ) -> Record:
-        persona = self._study.persona(task.persona)
+        persona = self.study.persona(task.persona)
         produced_by = answer.produced_by if answer else None
         return Record(
             id=record_id_for(task.id),
@@ -87,9 +88,9 @@ class StoreRecorder:
             # An operator's answer can carry the failure of the model draft it replaced.
             failure=failure or (answer.draft_failure if answer else None),
             presented_as=persona.presented_as if persona else "ai",
-            deception=self._study.study.deception,
-            permitted_uses=list(self._study.study.permitted_uses),
-            license=self._study.study.data_license,
+            deception=self.study.study.deception,
+            permitted_uses=list(self.study.study.permitted_uses),
+            license=self.study.study.data_license,
             timings=timings,
             status=status,
             request=task.request,

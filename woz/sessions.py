@@ -19,16 +19,17 @@ from typing import Literal
 from aiohttp import web
 
 from woz.auth import hash_token
-from woz.context import KEYS, STORE, STUDY
+from woz.context import KEYS, STORE, scope_to
 from woz.models.keys import KeyInfo, KeyRole
 
 SESSION_HOURS = 12
 
 
 async def session_key(request: web.Request, session: str, role: KeyRole) -> KeyInfo | None:
-    """The key behind a live `session` id, if it is of this study and has `role`."""
+    """The key behind a live `session` id, if it has `role` and its study is served here;
+    the request is then scoped to that study."""
     info = await request.app[STORE].console_session(hash_token(session))
-    if info is None or info.study_id != request.app[STUDY].id or info.role != role:
+    if info is None or info.role != role or scope_to(request, info) is None:
         return None
     return info
 
@@ -52,7 +53,7 @@ class BrowserLogin:
     async def login(self, request: web.Request) -> web.StreamResponse:
         token = request.query.get("token", "")
         info = await request.app[KEYS].verify(token, self.role) if token else None
-        if info is None:
+        if info is None or scope_to(request, info) is None:
             raise web.HTTPUnauthorized(text=self.refusal)
         session = secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from operator_console import STATIC_ROOT
 from woz.auth import bearer_token
 from woz.console import CONTENT_SECURITY_POLICY
-from woz.context import DISPATCHER, KEYS, OPERATOR_RECORDS, RECORDER, STORE, STUDY
+from woz.context import KEYS, STORE, runtime_of, scope_to
 from woz.headers import BrowserPolicy
 from woz.models.keys import KeyInfo
 from woz.models.live import LiveTask, turn_text
@@ -53,8 +53,11 @@ async def _researcher(request: web.Request) -> KeyInfo | None:
     """The researcher behind the request's bearer token or watch session, if any."""
     token = bearer_token(request.headers.get("Authorization"))
     if token is not None:
-        return await request.app[KEYS].verify(token, "researcher")
-    return await RESEARCHER_LOGIN.key(request)
+        info = await request.app[KEYS].verify(token, "researcher")
+    else:
+        info = await RESEARCHER_LOGIN.key(request)
+    # Scoped to the researcher's study: the view shows nothing of any other.
+    return info if info is not None and scope_to(request, info) is not None else None
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -84,9 +87,10 @@ async def state(request: web.Request, researcher: KeyInfo) -> web.Response:
     """The study right now: queue figures, operators, tasks in flight, recent records;
     with `?participant=p_…`, only that participant's tasks and records."""
     app = request.app
-    study = app[STUDY]
-    dispatcher = app[DISPATCHER]
-    pseudonym = app[RECORDER].operator_pseudonym
+    runtime = runtime_of(request)
+    study = runtime.study
+    dispatcher = runtime.dispatcher
+    pseudonym = runtime.recorder.operator_pseudonym
     participant = request.query.get("participant") or None
     live = await dispatcher.live(LISTED_TASKS, participant)
     if participant is None:
@@ -154,7 +158,7 @@ def _record(record: Record, operator_names: dict[str, str]) -> dict[str, Any]:
 
 async def task_conversation(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/tasks/{id}`: the conversation of a task in flight, as its operator sees it."""
-    task = await request.app[DISPATCHER].task(request.match_info["task_id"])
+    task = await runtime_of(request).dispatcher.task(request.match_info["task_id"])
     if task is None:
         return _error(404, "unknown_task", "No such task is waiting for an answer (any more).")
     return web.json_response({"id": task.id, "messages": _transcript(task.messages)})
@@ -163,7 +167,7 @@ async def task_conversation(request: web.Request, researcher: KeyInfo) -> web.Re
 async def record_conversation(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/records/{id}`: a record's conversation, with the answer as its last turn."""
     record = await request.app[STORE].get_record(request.match_info["record_id"])
-    if record is None or record.study_id != request.app[STUDY].id:
+    if record is None or record.study_id != runtime_of(request).study.id:
         return _error(404, "unknown_record", "This study has no such record.")
     turns = list(record.messages)
     if record.answer is not None:
@@ -201,7 +205,7 @@ async def flag_wizard_error(request: web.Request, researcher: KeyInfo) -> web.Re
         return _error(400, "invalid_body", "note: say why the answer was a wizard error")
     record_id = request.match_info["record_id"]
     try:
-        await request.app[OPERATOR_RECORDS].flag_wizard_error(
+        await runtime_of(request).operator_records.flag_wizard_error(
             record_id, body.note, f"researcher:{researcher.id}"
         )
     except RecordRefused as refused:
@@ -224,9 +228,9 @@ async def notify_operators(request: web.Request, researcher: KeyInfo) -> web.Res
     text = body.text.strip()
     if not text:
         return _error(400, "invalid_body", "text: write the note to send")
-    reached = send_notice(request.app, text, researcher.name or "the researcher")
+    reached = send_notice(runtime_of(request), text, researcher.name or "the researcher")
     await request.app[STORE].append_audit(
-        request.app[STUDY].id,
+        runtime_of(request).study.id,
         f"researcher:{researcher.id}",
         "operators.notice",
         None,

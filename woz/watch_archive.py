@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from woz.context import RECORDER, STORE, STUDY
+from woz.context import STORE, runtime_of
 from woz.export.formats import new_turns
 from woz.models.keys import KeyInfo
 from woz.models.live import turn_text
@@ -136,7 +136,7 @@ async def list_sessions(request: web.Request, researcher: KeyInfo) -> web.Respon
         keep = session_filter(request.query)
     except FilterRefused as refused:
         return _error(400, "invalid_filter", str(refused))
-    study, store = request.app[STUDY], request.app[STORE]
+    study, store = runtime_of(request).study, request.app[STORE]
     matched = [s for s in sessions_of(await store.list_records(study.id)) if keep(s)]
     ratings = {f.record_id: f for f in await store.list_feedback(study.id)}
     return web.json_response(
@@ -189,7 +189,7 @@ def _step(
 
 async def show_session(request: web.Request, researcher: KeyInfo) -> web.Response:
     """`GET /watch/session?conversation=<id>`: one session as a timeline."""
-    study, store = request.app[STUDY], request.app[STORE]
+    study, store = runtime_of(request).study, request.app[STORE]
     conversation = request.query.get("conversation", "")
     records = [r for r in await store.list_records(study.id) if r.conversation_id == conversation]
     if not records:
@@ -199,7 +199,7 @@ async def show_session(request: web.Request, researcher: KeyInfo) -> web.Respons
     if participant is not None:
         ratings = {f.record_id: f for f in await store.list_feedback(study.id, participant)}
         reads = await store.list_reads(study.id, participant)
-    pseudonym = request.app[RECORDER].operator_pseudonym
+    pseudonym = runtime_of(request).recorder.operator_pseudonym
     names = {pseudonym(key.id): key.name for key in await store.list_keys(study.id)}
     steps, previous = [], None
     for record in records:

@@ -89,6 +89,11 @@ def run_workers(workers: int, target: Callable[..., None], args: tuple[object, .
 
     def forward(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping_since
+        if signum == signal.SIGHUP:  # a reload: every worker re-reads its study files
+            for process in processes:
+                if process.is_alive() and process.pid is not None:
+                    os.kill(process.pid, signal.SIGHUP)
+            return
         stopping_since = stopping_since or time.monotonic()
         for process in processes:
             if process.is_alive() and process.pid is not None:
@@ -97,7 +102,9 @@ def run_workers(workers: int, target: Callable[..., None], args: tuple[object, .
                 else:
                     _interrupt(process)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         while any(process.is_alive() for process in processes):
             for process in processes:

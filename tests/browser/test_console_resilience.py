@@ -13,7 +13,6 @@ from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.browser.conftest import Console, finish, open_console
 from tests.conftest import Woz, ask
-from woz.operators.hub import CONNECTIONS
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +24,7 @@ async def test_dropped_socket_reconnects_and_the_held_task_is_answered(
     page = console.page
     await console.login()
     await console.ready()
-    connections = console.woz.server.app[CONNECTIONS]
+    connections = console.woz.runtime.connections
     (before,) = connections.values()
     call = ask(openai_client, "Still there?")
     await console.task_shown("Still there?")

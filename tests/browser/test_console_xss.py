@@ -19,7 +19,6 @@ from playwright.async_api import Browser, expect
 from tests.browser.conftest import Console, open_console
 from tests.browser.injection import PAYLOADS, assert_nothing_injected
 from tests.conftest import Woz
-from woz.context import DISPATCHER
 from woz.models.task import ContentPart, Message, Task
 
 pytestmark = pytest.mark.browser
@@ -161,7 +160,7 @@ async def check_payloads(console: Console, woz: Woz, openai_client: openai.Async
     await expect(view.locator(".tool-call-editor")).to_contain_text(PAYLOADS[7])
     await expect(page.locator(".aside .tool-desc")).to_have_text(PAYLOADS[7])
 
-    media = await woz.server.app[DISPATCHER].submit(hostile_media_task(woz))
+    media = await woz.runtime.dispatcher.submit(hostile_media_task(woz))
     await expect(page.locator(".task-tab")).to_have_count(2)
     await page.keyboard.press("Alt+ArrowDown")
     await console.task_shown("media")
@@ -177,7 +176,7 @@ async def check_payloads(console: Console, woz: Woz, openai_client: openai.Async
     await assert_nothing_injected(page)
     assert console.dialogs == []
 
-    woz.server.app[DISPATCHER].finish(media, delivered=False)
+    woz.runtime.dispatcher.finish(media, delivered=False)
     call.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await call

@@ -25,8 +25,6 @@ from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from tests.integration.test_watch import answered_record, researcher_token
 from woz.auth import create_key
-from woz.context import DISPATCHER, PARTICIPANTS
-from woz.operators.hub import CONNECTIONS
 from woz.research.pseudonyms import tombstone_of
 
 pytestmark = pytest.mark.browser
@@ -137,7 +135,7 @@ async def test_another_page_cannot_act_as_the_researcher_or_the_operator(
 
     stored = await woz.store.get_record(record_id)
     assert stored is not None and stored.wizard_error is None
-    assert len(woz.server.app[CONNECTIONS]) == 1  # the scripted operator only
+    assert len(woz.runtime.connections) == 1  # the scripted operator only
     audit = [e.action for e in await woz.store.list_audit(woz.study.id)]
     assert not [a for a in audit if a.startswith(("operators.", "record."))], audit
 
@@ -182,11 +180,11 @@ async def test_another_page_cannot_act_as_the_participant(
 
     [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
     participant = cookie["value"].rpartition(".")[0]
-    status = await woz.server.app[PARTICIPANTS].status(participant)
+    status = await woz.runtime.participants.status(participant)
     assert status.consent is None and not status.withdrawn and not status.debriefed
     assert await woz.store.list_consents(woz.study.id) == []
     assert await woz.store.list_disclosures(woz.study.id, tombstone_of(participant)) == []
-    assert (await woz.server.app[DISPATCHER].status()).waiting == 0
+    assert (await woz.runtime.dispatcher.status()).waiting == 0
     assert await woz.store.list_records(woz.study.id) == []
 
     # The page itself still works.

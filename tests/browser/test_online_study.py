@@ -19,7 +19,6 @@ from tests.browser.test_participant_page import chat_turn, phone_page
 from tests.conftest import Woz, start_woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from tests.integration.test_recruitment import PID, PROLIFIC_TOML
-from woz.context import PARTICIPANTS
 from woz.research.debrief import WHO_WROTE
 
 pytestmark = pytest.mark.browser
@@ -61,7 +60,7 @@ async def test_from_a_prolific_link_to_the_completion_url(browser: Browser, woz:
         await page.get_by_label("Message").fill("A *gift* for my sister?")
         await page.get_by_label("Message").press("Enter")
         task = await op.next_task()
-        assert task["participant"] == woz.server.app[PARTICIPANTS].pseudonym_of(PID)
+        assert task["participant"] == woz.runtime.participants.pseudonym_of(PID)
         await op.reply(task["id"], "**Secateurs**, see [this](https://example.org). <b>x</b>")
         answer = page.locator(".msg-assistant .bubble").last
         await expect(answer).to_have_text("Secateurs, see this. <b>x</b>")  # Markdown, no HTML
@@ -214,7 +213,7 @@ async def test_inside_an_allowed_survey_frame_the_parent_hears_the_session(
             assert errors == []
         finally:
             await context.close()
-        participant = woz.server.app[PARTICIPANTS].pseudonym_of("R_abc123")
+        participant = woz.runtime.participants.pseudonym_of("R_abc123")
         assert task["participant"] == participant
         assert [e["event"] for e in events] == ["started", "message", "ended"]
         assert {(e["origin"], e["participant"]) for e in events} == {(woz.url, participant)}

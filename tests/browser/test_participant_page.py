@@ -23,7 +23,6 @@ from tests.browser.conftest import WAIT_S
 from tests.conftest import Woz, start_woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from woz.config import Settings
-from woz.context import PARTICIPANTS
 from woz.research.debrief import WHO_WROTE
 from woz.research.pseudonyms import tombstone_of
 
@@ -123,7 +122,7 @@ async def test_consent_chat_debrief_and_withdrawal(
         await expect(page.get_by_role("heading", name="Your data has been deleted")).to_be_visible()
 
     study = woz.study.id
-    status = await woz.server.app[PARTICIPANTS].status(participant)
+    status = await woz.runtime.participants.status(participant)
     assert status.withdrawn and status.consent is None
     assert [r for r in await woz.store.list_records(study) if r.participant == participant] == []
     assert await woz.store.get_response("any", study) is None
@@ -254,7 +253,7 @@ async def test_busy_assistant_then_reconsent(browser: Browser, woz: Woz) -> None
         await expect(page.locator("#reconsent-done")).to_contain_text("will not be used")
         await expect(page.locator("#reconsent")).to_be_hidden()
         [cookie] = [c for c in await page.context.cookies() if c["name"] == "woz_participant"]
-    status = await woz.server.app[PARTICIPANTS].status(cookie["value"].rpartition(".")[0])
+    status = await woz.runtime.participants.status(cookie["value"].rpartition(".")[0])
     assert status.debriefed and status.reconsent == "refused"
 
 

@@ -12,7 +12,6 @@ from playwright.async_api import Browser, expect
 from tests.browser.conftest import finish, open_console
 from tests.conftest import STUDY_TOML, Woz, ask
 from woz.auth import create_key
-from woz.context import PARTICIPANTS
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 
 pytestmark = pytest.mark.browser
@@ -39,7 +38,7 @@ async def test_a_past_session_is_found_and_replayed(
     browser: Browser, woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
     _, token = await create_key(woz.store, woz.study.id, "researcher", "Rita")
-    ada = woz.server.app[PARTICIPANTS].pseudonym_of("ada")
+    ada = woz.runtime.participants.pseudonym_of("ada")
     first = await exchange(
         woz, openai_client, "ada", "A wine for fish?", ["A", "A Mus", "A Muscadet"], "A Muscadet."
     )

@@ -29,7 +29,6 @@ from aiohttp.test_utils import TestServer
 from tests.conftest import STUDY_TOML, Woz, _serve, ask, live_then_reply, with_values
 from tests.databases import fresh_schema
 from woz.config import Settings
-from woz.context import DISPATCHER
 from woz.dispatch.kv import KeyValue
 from woz.dispatch.memory_kv import MemoryKeyValue
 from woz.dispatch.redis_kv import RedisKeyValue
@@ -189,7 +188,7 @@ async def test_a_retry_on_the_other_front_joins_and_is_answered_once(pair: Pair)
         task = await op.next_task()
         retry = ask(retry_client, "Once only", extra_headers=RETRY)
         for _ in range(100):  # the retry has joined when the watch view counts two waiters
-            live = await pair.a.server.app[DISPATCHER].live(10)
+            live = await pair.a.runtime.dispatcher.live(10)
             if live.tasks and live.tasks[0].waiters == 2:
                 break
             await asyncio.sleep(0.02)

@@ -155,6 +155,25 @@ async def test_keys_are_found_by_hash_and_listed_per_study(store: Store) -> None
         await store.add_key("k4", "s", "app", "Again", "h1")
 
 
+async def test_a_revoked_key_and_its_sessions_open_nothing(store: Store, other: Store) -> None:
+    """Revoking is durable, seen by every process, idempotent, and per key."""
+    await store.add_key("k1", "s", "operator", "Olive", "h1")
+    await store.add_key("k2", "t", "operator", "Otto", "h2")
+    await store.add_console_session("live", "k1", datetime.now(UTC) + timedelta(hours=1))
+    revoked = await other.revoke_key("k1")
+    assert revoked is not None and revoked.id == "k1" and revoked.revoked_at is not None
+    assert await store.key_by_hash("h1") is None
+    assert await store.console_session("live") is None
+    again = await store.revoke_key("k1")
+    assert again is not None and again.revoked_at == revoked.revoked_at
+    assert await store.revoke_key("nope") is None
+    assert await store.key_by_hash("h2") is not None  # another study's key is untouched
+    listed = await store.list_keys("s")
+    assert [(k.id, k.revoked_at) for k in listed] == [("k1", revoked.revoked_at)]
+    assert (await store.list_keys("t"))[0].revoked_at is None
+    assert [k.id for k in await store.list_keys(None)] == ["k1", "k2"]
+
+
 async def test_console_sessions_live_until_they_expire(store: Store) -> None:
     await store.add_key("k1", "s", "operator", "Olive", "h1")
     now = datetime.now(UTC)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Woz
-from woz.context import PARTICIPANTS, RECORDER
 from woz.models.record import RecordStatus, Timings
 from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task
 
@@ -35,8 +34,7 @@ async def answer_task(
     consent_id: str | None = None,
 ) -> str:
     """Record one delivered answer for `external_id`; returns the record id."""
-    app = woz.server.app
-    participant = app[PARTICIPANTS].pseudonym_of(external_id) if external_id else None
+    participant = woz.runtime.participants.pseudonym_of(external_id) if external_id else None
     if participant is not None:
         await woz.store.register_participant(woz.study.id, participant, at)
     task = Task(
@@ -65,7 +63,7 @@ async def answer_task(
         first_keystroke_at=at + timedelta(seconds=2),
         answered_at=at + timedelta(seconds=20),
     )
-    record_id = await app[RECORDER].answered(task, operator, answer, timings)
+    record_id = await woz.runtime.recorder.answered(task, operator, answer, timings)
     # As the recorder's background mark does, but awaited: the caller reads next.
     await woz.store.note_record_status(
         record_id, RecordStatus.DELIVERED, at + timedelta(seconds=21)

@@ -10,7 +10,6 @@ from yarl import URL
 
 from tests.conftest import STUDY_TOML, Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, PageClient, page_client
-from woz.context import PARTICIPANTS
 from woz.models.research import DisclosureKind
 from woz.research.consent import text_sha256
 from woz.research.debrief import WHO_WROTE
@@ -50,7 +49,7 @@ async def test_first_visit_makes_a_participant_and_a_strict_cookie(woz: Woz) -> 
         first = client.cookie
         await client.open()
         assert client.cookie == first  # a second visit is the same participant
-        assert woz.server.app[PARTICIPANTS].participant_of_token(first or "") is not None
+        assert woz.runtime.participants.participant_of_token(first or "") is not None
         async with client.http.get(f"{woz.url}/participant/static/page.js") as script:
             assert (
                 script.status == 200

@@ -279,14 +279,18 @@ async def test_serve_prints_where_each_page_is(tmp_path: Path) -> None:
         assert await asyncio.wait_for(process.wait(), 15) == 0
 
 
-async def test_serve_refuses_several_studies(tmp_path: Path) -> None:
-    """Two --study options are refused in one line, not served as the last one alone."""
-    first, second = study_file(tmp_path, "a"), study_file(tmp_path, "b")
+async def test_serve_refuses_two_files_of_one_study(tmp_path: Path) -> None:
+    """Two study files with the same id are refused in one line naming both."""
+    first = study_file(tmp_path, "a")
+    second = tmp_path / "copy.toml"
+    second.write_text(first.read_text())
     serve = ["serve", "--study", str(first), "--study", str(second), "--port", "0"]
     code, out, err = await run(*serve, "--data", str(tmp_path))
     assert code == 2 and out == ""
-    assert err.startswith("woz: woz serves one study per process for now;")
-    assert len(err.splitlines()) == 1
+    assert err == (
+        f"woz: {second}: study id 'a' is already served from {first}; every study needs"
+        " its own id\n"
+    )
 
 
 async def test_global_options_come_before_or_after_any_subcommand(

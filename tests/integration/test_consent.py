@@ -16,7 +16,6 @@ from tests.conftest import Woz, ask
 from tests.databases import run_sql
 from woz.auth import create_key
 from woz.config import Settings
-from woz.context import PRESENCE
 
 CONSENT_REQUIRED = {
     "study.consent_required": "true",
@@ -226,7 +225,7 @@ async def test_operator_presence_is_recorded(woz: Woz) -> None:
     await op.ready()
     rejected = await op.reply("task_none", "x")  # answered only after the frames before it
     assert rejected["type"] == "reply.rejected"
-    await woz.server.app[PRESENCE].close()  # what a stopping server does
+    await woz.runtime.presence.close()  # what a stopping server does
     events = await woz.store.list_presence(woz.study.id)
     assert [e.state for e in events] == ["available", "paused", "available", "offline"]
     assert {e.operator for e in events} == {op.hello["operator"]["id"]}

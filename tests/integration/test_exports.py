@@ -16,7 +16,6 @@ import yaml
 from tests.conftest import Woz
 from tests.integration.research_seed import answer_task
 from woz.config import Settings
-from woz.context import PARTICIPANTS
 from woz.export import ExportRefused, export_dataset
 from woz.export.formats import WRITERS
 from woz.export.rows import PROVENANCE_FIELDS
@@ -109,7 +108,7 @@ async def test_withdrawn_participants_leave_no_trace_in_any_format(
     for person in gone:
         result = await research_post(woz, f"/participants/{person}/withdraw")
         assert result["withdrawn"] is True and result["records_deleted"] == 1
-    pseudonyms = [woz.server.app[PARTICIPANTS].pseudonym_of(p) for p in gone]
+    pseudonyms = [woz.runtime.participants.pseudonym_of(p) for p in gone]
     traces = [*gone, *pseudonyms, *(f"marker-{i:03d}" for i in range(10))]
     for fmt in WRITERS:  # the record formats (the analysis formats: test_survey_exports)
         out = tmp_path / fmt

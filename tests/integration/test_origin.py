@@ -16,7 +16,6 @@ from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, page_client
 from tests.integration.test_watch import answered_record, researcher_token
 from woz.config import Settings
-from woz.context import DISPATCHER
 from woz.research.pseudonyms import tombstone_of
 
 ALLOWED_ORIGIN = "https://lab.example"
@@ -197,7 +196,7 @@ async def test_the_participant_page_refuses_actions_from_other_pages(woz: Woz) -
         subject = tombstone_of(client.participant)
     assert await woz.store.list_consents(woz.study.id) == []
     assert await woz.store.list_disclosures(woz.study.id, subject) == []
-    assert (await woz.server.app[DISPATCHER].status()).waiting == 0
+    assert (await woz.runtime.dispatcher.status()).waiting == 0
 
 
 @pytest.mark.parametrize("study_toml", [PAGE_STUDY_TOML], indirect=True)

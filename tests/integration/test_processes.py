@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -57,3 +58,37 @@ async def test_two_workers_on_one_port_answer_requests_whichever_takes_them() ->
                 task = await op.next_task()
                 await op.reply(task["id"], task["messages"][-1]["content"][0]["text"] + "!")
             assert [await w for w in waiting] == [f"Q{i}!" for i in range(8)]
+
+
+async def test_woz_studies_reload_reaches_every_worker() -> None:
+    """Each worker reloads the study files: `woz studies reload` reports both, and a
+    SIGHUP to the parent is passed on to the workers instead of stopping it."""
+    async with deployment() as woz:
+        app = await woz.key("app")
+        server = await woz.start("--workers", "2")
+        run = woz.folder / "data0" / "run"
+        # Both workers serve (each writes <pid>.json): polled, as no event crosses into
+        # this process when another one has started.
+        async with asyncio.timeout(60):
+            while len([p for p in run.glob("*.json") if p.stem.isdigit()]) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        woz.study_file.write_text(STUDY.replace('"Several processes"', '"Renamed"'))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "woz", "--data", str(woz.folder / "data0"),
+            "studies", "reload", "--timeout", "30",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=woz.env(),
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        lines = out.decode().strip().splitlines()
+        assert len(lines) == 2 and all(
+            line.endswith("study 'scale-study': reloaded") for line in lines
+        ), lines
+        assert len({line.split(":")[0] for line in lines}) == 2  # two worker pids
+
+        server.process.send_signal(signal.SIGHUP)
+        async with openai.AsyncOpenAI(
+            base_url=server.base_url, api_key=app, max_retries=0
+        ) as client:
+            assert [m.id async for m in client.models.list()]  # still serving
+        assert server.process.returncode is None

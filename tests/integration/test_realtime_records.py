@@ -11,7 +11,6 @@ import pytest
 
 from tests.conftest import STUDY_TOML, Woz
 from tests.integration.realtime_client import Events, silence, spoken, stream
-from woz.context import PARTICIPANTS
 from woz.export import export_dataset
 from woz.media import MEDIA_URL_PREFIX
 
@@ -59,5 +58,5 @@ async def test_kept_audio_is_exported_beside_the_hf_data(
     card = (out / "README.md").read_text()
     assert "## Audio" in card and "keep_audio = true" in card and "espeak:" in card
 
-    await woz.server.app[PARTICIPANTS].withdraw(record.participant or "", "test")
+    await woz.runtime.participants.withdraw(record.participant or "", "test")
     assert await woz.store.media_file(media_id) is None

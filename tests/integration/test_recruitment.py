@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, PageClient, page_client
 from woz.config import Settings
-from woz.context import PARTICIPANTS
 from woz.research.pseudonyms import tombstone_of
 
 PROLIFIC_TOML = (
@@ -51,7 +50,7 @@ async def test_a_prolific_link_names_the_participant_and_ends_with_the_code(
     the consent; the page, without cookies, goes through to Prolific's completion URL."""
     async with page_client(woz, cookies=False) as client:
         await client.open(LINK)
-        assert client.participant == woz.server.app[PARTICIPANTS].pseudonym_of(PID)
+        assert client.participant == woz.runtime.participants.pseudonym_of(PID)
         state = await client.consent()
         status, state = await client.call("POST", "start")
         assert status == 200 and state["session"]["started"] is True
@@ -141,7 +140,7 @@ async def test_refusing_consent_screens_out_and_withdrawal_keeps_the_code(woz: W
     sessions = {s.platform_session: s for s in await woz.store.list_page_sessions(woz.study.id)}
     assert sessions["s2"].outcome == "screened_out" and sessions["s2"].consent_id is None
     assert sessions["sess-1"].participant is None and sessions["sess-1"].code == "C0MPLETE"
-    participant = woz.server.app[PARTICIPANTS].pseudonym_of(PID)
+    participant = woz.runtime.participants.pseudonym_of(PID)
     assert sessions["sess-1"].subject == tombstone_of(participant)
 
 
@@ -205,7 +204,7 @@ async def test_a_fixed_arm_from_the_link_and_its_completion_code(woz: Woz) -> No
         await client.end()
         _, state = await client.call("POST", "complete")
         assert state["session"]["completion"]["code"] == "FASTDONE"
-    participant = woz.server.app[PARTICIPANTS].pseudonym_of(PID)
+    participant = woz.runtime.participants.pseudonym_of(PID)
     assert await woz.store.arm_of(woz.study.id, participant) == "fast"
     [record] = await woz.store.list_records(woz.study.id)
     assert record.arm == "fast"
@@ -260,8 +259,8 @@ async def test_a_withdrawn_participant_coming_back_leaves_no_pseudonym(
 ) -> None:
     """Withdrawn (here, before ever visiting the page), the same link again stores neither
     their pseudonym nor an arm: the page only says they withdrew."""
-    participant = woz.server.app[PARTICIPANTS].pseudonym_of(PID)
-    await woz.server.app[PARTICIPANTS].withdraw(participant, "test")
+    participant = woz.runtime.participants.pseudonym_of(PID)
+    await woz.runtime.participants.withdraw(participant, "test")
     async with page_client(woz, cookies=False) as client:
         await client.open(LINK + "&arm=fast")
         state = await client.state()

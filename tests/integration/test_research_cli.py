@@ -15,7 +15,6 @@ from tests.integration.page_client import PAGE_STUDY_TOML, page_client
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
-from woz.context import PARTICIPANTS
 from woz.models.research import PageSession
 from woz.research.pseudonyms import tombstone_of
 
@@ -168,7 +167,7 @@ async def test_report_participants_lists_codes_times_and_rates_against_prolific(
         session.outcome, session.code = "completed", "DONE1"
         await woz.store.save_page_session(session)
         if withdraw:
-            await woz.server.app[PARTICIPANTS].withdraw(participant, "test")
+            await woz.runtime.participants.withdraw(participant, "test")
     data = ["--data", str(settings.data)]
     code, out, err = await run_woz(*data, "report", "participants", "--study", woz.study.id)
     assert code == 0, err

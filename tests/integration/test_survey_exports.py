@@ -15,7 +15,6 @@ from tests.conftest import STUDY_TOML, Woz
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
-from woz.context import PARTICIPANTS, STUDY
 from woz.export import FORMATS, export_dataset
 from woz.export.rows import PROVENANCE_FIELDS
 from woz.research.consent import ConsentGrant
@@ -60,10 +59,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 async def take_part(woz: Woz, who: str, rating: int | None, langs: list[str]) -> str:
     """A participant's answered turn, both questionnaires, and a thumb; their pseudonym."""
-    app = woz.server.app
-    participant = app[PARTICIPANTS].pseudonym_of(who)
+    participant = woz.runtime.participants.pseudonym_of(who)
     record = await answer_task(woz, who, f"question from {who}", f"answer to {who}")
-    service = Questionnaires(woz.store, app[STUDY])
+    service = Questionnaires(woz.store, woz.study)
     for questionnaire, answers in (("pre", {"langs": langs, "age": "33"}), ("sus", SUS_ALL_4)):
         found = service.find(questionnaire)
         assert found is not None
@@ -81,9 +79,7 @@ async def test_transcripts_have_a_row_per_message_with_ratings(woz: Woz, tmp_pat
     ada = await take_part(woz, "ada", 1, ["en"])
     bob = await take_part(woz, "bob", -1, ["fr", "en"])
     await take_part(woz, "cy", 1, ["de"])
-    await woz.server.app[PARTICIPANTS].withdraw(
-        woz.server.app[PARTICIPANTS].pseudonym_of("cy"), "t"
-    )
+    await woz.runtime.participants.withdraw(woz.runtime.participants.pseudonym_of("cy"), "t")
     out = tmp_path / "t"
     manifest = await export_dataset(woz.store, woz.study, "transcripts", "in_study_analysis", out)
     assert manifest.records == 2 and manifest.exclusions == {"withdrawn": 1}
@@ -126,10 +122,9 @@ async def test_questionnaires_have_a_row_per_participant_with_scores(
 ) -> None:
     """One row per participant, a column per item, SUS scored; a participant whose consent
     does not cover the purpose is left out and counted."""
-    app = woz.server.app
     ada = await take_part(woz, "ada", None, ["en", "fr"])
     bob = await take_part(woz, "bob", None, [])
-    await app[PARTICIPANTS].consent(bob, ConsentGrant(scopes=["in_study_analysis"]), "t")
+    await woz.runtime.participants.consent(bob, ConsentGrant(scopes=["in_study_analysis"]), "t")
     out = tmp_path / "q"
     manifest = await export_dataset(
         woz.store, woz.study, "questionnaires", "internal_model_training", out

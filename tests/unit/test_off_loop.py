@@ -16,7 +16,7 @@ from woz.models.task import ContentPart, Message, Task
 from woz.off_loop import OffLoop
 from woz.research.admission import REDACT_INLINE_CHARS
 from woz.research.privacy import Finding
-from woz.research.service import open_research
+from woz.research.service import build_research
 from woz.store.sqlite import SQLiteStore
 from woz.study import parse_study
 
@@ -54,7 +54,7 @@ async def test_a_large_task_is_redacted_off_the_event_loop(tmp_path: Path) -> No
     await store.open()
     witness = ThreadWitness()
     try:
-        research = await open_research(
+        research = build_research(
             store, parse_study(PRIVATE), b"s" * 32, str, recognisers=[witness]
         )
         small = await research.admission(task_saying("mail a@x.org"))

@@ -21,13 +21,13 @@ from woz.api.openai_responses_stored import (
     retrieve_response,
     setup_background,
 )
-from woz.api.openai_speech import create_speech, open_speech
+from woz.api.openai_speech import create_speech
 from woz.api.openai_transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.api.realtime.listen import LIVE_VOICE, LiveVoice, listen
 from woz.api.realtime.socket import key_from_protocols, realtime
 from woz.auth import bearer_token
-from woz.context import APP_KEY, KEYS
+from woz.context import APP_KEY, KEYS, scope_to
 from woz.errors import ErrorKind, WozError
 from woz.models.keys import KeyInfo
 
@@ -36,7 +36,8 @@ REALTIME_PATH = "/v1/realtime"
 
 @web.middleware
 def api_auth(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse]:
-    """Every `/v1/` request carries an app key: `Authorization: Bearer` or `x-api-key`.
+    """Every `/v1/` request carries an app key: `Authorization: Bearer` or `x-api-key`;
+    the key's study is the one the request works in.
 
     Not a coroutine: with a key seen before (nearly every request) it returns the
     handler's own awaitable, so no frame of it stays alive while a request waits. The
@@ -78,8 +79,14 @@ def _admitted(
             "Incorrect API key provided. Create one with `woz keys create --role app`.",
             code="invalid_api_key",
         )
+    if scope_to(request, info) is None:
+        raise WozError(
+            ErrorKind.AUTHENTICATION,
+            f"This API key belongs to study {info.study_id!r}, which this server does not serve.",
+            code="invalid_api_key",
+        )
     request[APP_KEY] = info
-    structlog.contextvars.bind_contextvars(app_key=info.id)
+    structlog.contextvars.bind_contextvars(app_key=info.id, study=info.study_id)
     response: Awaitable[web.StreamResponse] = handler(request)
     return response
 
@@ -99,7 +106,6 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get(REALTIME_PATH, realtime)
     app[LIVE_VOICE] = LiveVoice()
     app.router.add_get("/operator/voice/{session_id}", listen)
-    app.cleanup_ctx.append(open_speech)
     app.router.add_post("/v1/moderations", create_moderation)
     app.router.add_post("/v1/embeddings", create_embedding)
     app.router.add_get("/v1/models", list_models)

@@ -31,7 +31,7 @@ from woz.api.fields import parse_body
 from woz.api.intake import find_persona, intake, read_json
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, SETTINGS, STUDY
+from woz.context import SETTINGS, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError
 from woz.jsontext import json_response
@@ -51,7 +51,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     persona = find_persona(request, wire.model)
     facts = intake(request, raw, wire.metadata.user_id if wire.metadata else None)
     task = Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona.id,
         api="anthropic.messages",
         messages=messages_of(wire, request.app[SETTINGS].max_message_chars),
@@ -67,7 +67,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     model = wire.model
     # A request waiting for a human holds only its task, not the parsed body too.
     del body, raw, wire, facts
-    handle = await request.app[DISPATCHER].submit(task)
+    handle = await runtime_of(request).dispatcher.submit(task)
     del task  # admission may have made a redacted copy: only the handle's task lives on
     return await _Reply(request, handle, model).run()
 

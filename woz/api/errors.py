@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from woz.api.unserved import lacks_v1, unserved, wrong_base_url
-from woz.context import STUDY
+from woz.context import RUNTIME
 from woz.errors import ErrorKind, WozError
 
 log = structlog.get_logger(__name__)
@@ -90,6 +90,13 @@ _COVER_MESSAGES = {
     "shutting_down": "The server is restarting. Please try again in a moment.",
 }
 INTERNAL_MESSAGE = "The server had an error while processing your request."
+
+
+def _deception(request: web.Request) -> str:
+    """The deception design of the request's study; before the key has named a study,
+    the most careful one (no word of humans)."""
+    runtime = request.get(RUNTIME)
+    return runtime.study.study.deception if runtime is not None else "concealed"
 
 
 def as_client_sees(error: WozError, deception: str) -> WozError:
@@ -176,7 +183,7 @@ async def api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except WozError as error:
         log.info("api.error", status=error.status, code=error.code, message=error.message)
-        return error_response(as_client_sees(error, request.app[STUDY].study.deception), dialect)
+        return error_response(as_client_sees(error, _deception(request)), dialect)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

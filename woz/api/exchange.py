@@ -31,8 +31,8 @@ from woz.api.errors import INTERNAL_MESSAGE, as_client_sees
 from woz.api.pacing import paced, pacing_for
 from woz.api.sse import ClientGone, EventStream
 from woz.api.waiting import await_delivery
-from woz.context import ANSWER_STATS, DISPATCHER, SETTINGS, STUDY, SUBMITTED_TASK
-from woz.dispatch.base import TaskHandle
+from woz.context import ANSWER_STATS, SETTINGS, SUBMITTED_TASK, runtime_of
+from woz.dispatch.base import Dispatcher, TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import json_response
 from woz.models.task import Answer
@@ -57,8 +57,8 @@ class Exchange(ABC):
         self.task = handle.task
         request[SUBMITTED_TASK] = handle.task.id
         self.settings = request.app[SETTINGS]
-        self.pacing = request.app[STUDY].pacing
-        self.dispatcher = request.app[DISPATCHER]
+        self.pacing = runtime_of(request).study.pacing
+        self.dispatcher: Dispatcher = runtime_of(request).dispatcher
         self.streamed = ""  # live-mode text already sent; the answer starts with it
         self._first_token_sent = False
 
@@ -111,7 +111,7 @@ class Exchange(ABC):
                 await self.stream_answer(events, delivery.answer)
                 delivered = True
             except WozError as error:
-                deception = self.request.app[STUDY].study.deception
+                deception = runtime_of(self.request).study.study.deception
                 await self.stream_error(events, as_client_sees(error, deception))
             except ClientGone:
                 raise

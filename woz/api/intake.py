@@ -16,13 +16,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from woz.context import PAGE_PARTICIPANT, STUDY, STUDY_SECRET, app_key
+from woz.context import PAGE_PARTICIPANT, app_key, runtime_of
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import loads
 from woz.models.study import Persona
+from woz.research.conditions import ARM_HEADER
 from woz.research.pseudonyms import pseudonym
 
-ARM_HEADER = "X-Woz-Arm"
 PARTICIPANT_HEADER = "X-Woz-Participant"
 CONVERSATION_HEADER = "X-Woz-Conversation"
 RETRY_COUNT_HEADER = "X-Stainless-Retry-Count"
@@ -45,7 +45,7 @@ async def read_json(request: web.Request) -> tuple[dict[str, Any], bytes]:
 
 def find_persona(request: web.Request, model: str) -> Persona:
     """The persona `model` names, or a 404 `model_not_found` listing the ones there are."""
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     persona = study.persona(model)
     if persona is None:
         served = ", ".join(f"`{p.id}`" for p in study.personas)
@@ -98,7 +98,7 @@ def intake(request: web.Request, raw_body: bytes, external_participant: str | No
     the same path, conversation header and body bytes. Only a retry (see
     `is_retry`) may join the task of its key; any other request is a new task.
     """
-    secret = request.app[STUDY_SECRET]
+    secret = runtime_of(request).secret
     page_participant = request.get(PAGE_PARTICIPANT)
     if page_participant is not None:
         # Each page participant is their own caller: conversation ids they choose

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from woz.api.errors import dialect_of
 from woz.api.intake import find_persona
-from woz.context import STUDY
+from woz.context import runtime_of
 from woz.models.study import Persona
 
 # A fixed creation time: personas have no release date, and a stable value
@@ -36,7 +36,7 @@ def _anthropic(persona: Persona) -> dict[str, Any]:
 
 
 async def list_models(request: web.Request) -> web.Response:
-    personas = request.app[STUDY].personas
+    personas = runtime_of(request).study.personas
     if dialect_of(request) == "anthropic":
         data = [_anthropic(p) for p in personas]
         return web.json_response(

@@ -26,7 +26,7 @@ from woz.api.openai_wire import (
 )
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, SETTINGS, STUDY
+from woz.context import SETTINGS, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
 from woz.models.task import Answer, Task, new_id
@@ -42,7 +42,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     persona = find_persona(request, chat.model)
     facts = intake(request, raw, chat.user or chat.safety_identifier)
     task = Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona.id,
         api="openai.chat_completions",
         messages=messages_of(chat, request.app[SETTINGS].max_message_chars),
@@ -61,7 +61,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     # The parsed body and request are not needed any more: a request waiting for a
     # human should hold only its task, not three copies of what it asked.
     del body, raw, chat, facts
-    handle = await request.app[DISPATCHER].submit(task)
+    handle = await runtime_of(request).dispatcher.submit(task)
     del task  # admission may have made a redacted copy: only the handle's task lives on
     return await _Completion(request, handle, model, include_usage).run()
 

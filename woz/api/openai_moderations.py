@@ -27,7 +27,7 @@ from woz.api.fields import obj, parse_body
 from woz.api.intake import intake, read_json
 from woz.api.message_limit import check_message
 from woz.api.openai_wire import image_part
-from woz.context import DISPATCHER, SETTINGS, STUDY
+from woz.context import SETTINGS, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import invalid_request
 from woz.models.task import Answer, ContentPart, Message, ResponseFormat, Task, new_id
@@ -94,7 +94,7 @@ async def create_moderation(request: web.Request) -> web.StreamResponse:
         param = f"input[{index}]" if len(items) > 1 else "input"
         check_message([Message(role="user", content=item.parts)], param, max_chars)
     model = wire.model or DEFAULT_MODEL
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     if study.moderation.mode == "auto":
         return web.json_response(moderation_body(model, items, [{} for _ in items]))
     facts = intake(request, raw, None)
@@ -112,7 +112,7 @@ async def create_moderation(request: web.Request) -> web.StreamResponse:
         request={k: v for k, v in body.items() if k != "input"},
         **facts.task_fields(),
     )
-    handle = await request.app[DISPATCHER].submit(task)
+    handle = await runtime_of(request).dispatcher.submit(task)
     return await _Verdict(request, handle, model, items).run()
 
 

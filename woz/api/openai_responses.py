@@ -50,7 +50,7 @@ from woz.api.openai_responses_wire import (
 )
 from woz.api.pacing import input_tokens, output_tokens
 from woz.api.sse import EventStream
-from woz.context import DISPATCHER, SETTINGS, STORE, STUDY
+from woz.context import SETTINGS, STORE, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import dumps
@@ -78,7 +78,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         facts.conversation_id = previous.conversation_id
     instructions = instructions_of(wire, max_chars)
     task = Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona.id,
         api="openai.responses",
         messages=[*instructions, *history, *new_items],
@@ -99,11 +99,11 @@ async def create_response(request: web.Request) -> web.StreamResponse:
             "and fetched with GET /v1/responses/{id}.",
             param=param,
         )
-    handle = await request.app[DISPATCHER].submit(task)
+    handle = await runtime_of(request).dispatcher.submit(task)
     del task  # admission may have made a redacted copy: only the handle's task lives on
     exchange = _Response(request, handle, wire, len(instructions))
     if wire.background:
-        return await start_background(request.app, exchange)
+        return await start_background(request, exchange)
     return await exchange.run()
 
 
@@ -111,7 +111,7 @@ async def _previous(request: web.Request, response_id: str | None) -> StoredConv
     """The stored conversation that `previous_response_id` continues."""
     if response_id is None:
         return None
-    stored = await load_conversation(request.app, response_id)
+    stored = await load_conversation(request, response_id)
     if stored is None:
         raise WozError(
             ErrorKind.NOT_FOUND,

@@ -30,7 +30,7 @@ MAX_LIMIT = 100
 async def list_input_items(request: web.Request) -> web.StreamResponse:
     response_id = request.match_info["response_id"]
     order, limit, after = _page_params(request)
-    stored = await load_conversation(request.app, response_id)
+    stored = await load_conversation(request, response_id)
     if stored is None:
         raise response_not_found(response_id)
     given = stored.messages[:-1] if stored.answered else stored.messages

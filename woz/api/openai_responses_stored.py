@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from woz.api.errors import as_client_sees
-from woz.context import STORE, STUDY
+from woz.context import STORE, runtime_of
 from woz.dispatch.base import Dispatcher, TaskHandle
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.jsontext import json_response
@@ -41,10 +41,11 @@ class StoredConversation(BaseModel):
     answered: bool = True  # kept before there was any other kind
 
 
-async def load_conversation(app: web.Application, response_id: str) -> StoredConversation | None:
-    """The conversation kept for a stored response of the study, or None if there is no
-    such response. A background response stored before its input was kept has none."""
-    items = await app[STORE].get_response(response_id, app[STUDY].id)
+async def load_conversation(request: web.Request, response_id: str) -> StoredConversation | None:
+    """The conversation kept for a stored response of the request's study, or None if
+    there is no such response. A background response stored before its input was kept
+    has none."""
+    items = await request.app[STORE].get_response(response_id, runtime_of(request).study.id)
     if items is None:
         return None
     if not items:
@@ -58,6 +59,7 @@ class BackgroundJob:
 
     runner: asyncio.Task[None]
     handle: TaskHandle
+    study_id: str
 
 
 BACKGROUND = web.AppKey("background_responses", dict[str, BackgroundJob])
@@ -80,7 +82,7 @@ class BackgroundResponse(Protocol):
         """Store the finished response and its conversation."""
 
 
-async def start_background(app: web.Application, response: BackgroundResponse) -> web.Response:
+async def start_background(request: web.Request, response: BackgroundResponse) -> web.Response:
     """Answer at once with the queued response; the task goes on without the request."""
     queued = response.unfinished("queued")
     try:
@@ -88,9 +90,10 @@ async def start_background(app: web.Application, response: BackgroundResponse) -
     except BaseException:
         response.dispatcher.finish(response.handle, delivered=False)  # nobody else will
         raise
-    runner = asyncio.create_task(_run(response, app[STUDY].study.deception))
-    jobs = app[BACKGROUND]
-    jobs[response.id] = BackgroundJob(runner, response.handle)
+    study = runtime_of(request).study
+    runner = asyncio.create_task(_run(response, study.study.deception))
+    jobs = request.app[BACKGROUND]
+    jobs[response.id] = BackgroundJob(runner, response.handle, study.id)
     runner.add_done_callback(lambda _: jobs.pop(response.id, None))
     return json_response(queued)
 
@@ -140,7 +143,7 @@ async def retrieve_response(request: web.Request) -> web.StreamResponse:
 async def cancel_response(request: web.Request) -> web.StreamResponse:
     """`POST /v1/responses/{id}/cancel`: withdraw a background response still waiting."""
     response_id = request.match_info["response_id"]
-    job = request.app[BACKGROUND].get(response_id)
+    job = _job(request, response_id)
     if job is None:
         await _stored(request, response_id)  # a 404 if there is no such response
         raise invalid_request(
@@ -157,12 +160,18 @@ async def delete_response(request: web.Request) -> web.StreamResponse:
     The research record of the exchange stays (a participant's withdrawal is what
     removes that); a follow-up naming the response is then a 404."""
     response_id = request.match_info["response_id"]
-    job = request.app[BACKGROUND].get(response_id)
+    job = _job(request, response_id)
     if job is not None:  # still waiting: withdraw the task too
         await _stop(job)
-    if not await request.app[STORE].delete_response(response_id, request.app[STUDY].id):
+    if not await request.app[STORE].delete_response(response_id, runtime_of(request).study.id):
         raise response_not_found(response_id)
     return json_response({"id": response_id, "object": "response", "deleted": True})
+
+
+def _job(request: web.Request, response_id: str) -> BackgroundJob | None:
+    """The running background job of this response, if it is of the request's study."""
+    job = request.app[BACKGROUND].get(response_id)
+    return job if job is not None and job.study_id == runtime_of(request).study.id else None
 
 
 async def _stop(job: BackgroundJob) -> None:
@@ -175,10 +184,10 @@ async def _stored(request: web.Request, response_id: str) -> web.Response:
 
     Worked out when asked rather than stored when the task is assigned: no write
     on the answer's path, and a poll right after assignment already sees it."""
-    stored = await request.app[STORE].get_response_object(response_id, request.app[STUDY].id)
+    stored = await request.app[STORE].get_response_object(response_id, runtime_of(request).study.id)
     if stored is None:
         raise response_not_found(response_id)
-    job = request.app[BACKGROUND].get(response_id)
+    job = _job(request, response_id)
     if job is not None and job.handle.taken_up:
         response = json.loads(stored)
         if response.get("status") == "queued":

@@ -36,7 +36,7 @@ from woz.api.fields import parse_body
 from woz.api.intake import find_persona, intake, read_json
 from woz.api.pacing import count_tokens
 from woz.api.sse import ClientGone, EventStream
-from woz.context import ADMISSION, RECORDER, SPEECH, STUDY, UPSTREAMS
+from woz.context import runtime_of
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.models.record import RecordStatus, Timings
 from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task, new_id
@@ -46,7 +46,6 @@ from woz.speech import (
     SpeechError,
     SpeechUnavailable,
     StudyVoice,
-    study_voice,
 )
 from woz.speech.formats import REFUSED, SUPPORTED, AudioEncoder, encoder_for
 from woz.speech.pcm import duration_s
@@ -73,26 +72,17 @@ class SpeechRequest(BaseModel):
     stream_format: Literal["sse", "audio"] = "audio"
 
 
-async def open_speech(app: web.Application) -> AsyncIterator[None]:
-    """The study's voice, for the app's lifetime (engines load nothing until they speak)."""
-    speaking = study_voice(app[STUDY], app[UPSTREAMS])
-    app[SPEECH] = speaking
-    if speaking.plan.fallback:
-        log.warning("speech.fallback", reason=speaking.plan.fallback)
-    yield
-
-
 async def create_speech(request: web.Request) -> web.StreamResponse:
     body, raw = await read_json(request)
     wire = parse_body(SpeechRequest, body)
     _check_input(wire.input)
     _check_format(wire.response_format)
     persona = _persona(request, wire.model)
-    speaking = request.app[SPEECH]
+    speaking = runtime_of(request).speech
     voice = await _voice(speaking, wire.voice)
     speed = min(max(wire.speed * speaking.plan.speed, 0.25), 4.0)
     task = _task(request, wire, body, raw, persona, speaking)
-    task = await request.app[ADMISSION](task)
+    task = await runtime_of(request).admission(task)
     return await _Speech(request, task, wire, speaking, voice, speed).run()
 
 
@@ -121,7 +111,7 @@ def _check_format(response_format: str) -> None:
 
 def _persona(request: web.Request, model: str) -> str:
     """The record's persona: the persona named, or the speech model's name as sent."""
-    if "tts" in model.lower() and request.app[STUDY].persona(model) is None:
+    if "tts" in model.lower() and runtime_of(request).study.persona(model) is None:
         return model
     return find_persona(request, model).id  # a 404 for anything else
 
@@ -160,7 +150,7 @@ def _task(
         text = ContentPart(type="text", text=wire.instructions)
         messages.insert(0, Message(role="system", content=[text]))
     return Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona,
         api=API,
         messages=messages,
@@ -200,7 +190,7 @@ class _Speech:
         self.speaking = speaking
         self.voice = voice
         self.speed = speed
-        self.recorder = request.app[RECORDER]
+        self.recorder = runtime_of(request).recorder
         self.timings = Timings(received_at=task.received_at)
         self.pcm_bytes = 0
 

@@ -31,7 +31,7 @@ from woz.api.fields import parse_body
 from woz.api.intake import find_persona, intake
 from woz.api.sse import EventStream
 from woz.api.uploads import Upload, read_upload
-from woz.context import DISPATCHER, MEDIA, STUDY
+from woz.context import MEDIA, runtime_of
 from woz.dispatch.base import TaskHandle
 from woz.errors import WozError, invalid_request
 from woz.media import MEDIA_URL_PREFIX, SavedMedia, audio_duration
@@ -63,7 +63,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
         form = parse_body(TranscriptionForm, dict(upload.fields))
         duration = await _duration(upload.file)
         task = _task(request, form, upload, upload.file, duration)
-        handle = await request.app[DISPATCHER].submit(task)
+        handle = await runtime_of(request).dispatcher.submit(task)
     except BaseException:
         if upload.file is not None:
             await media.delete(upload.file.id)
@@ -100,7 +100,7 @@ def _task(
         "duration_s": duration,
     }
     return Task(
-        study_id=request.app[STUDY].id,
+        study_id=runtime_of(request).study.id,
         persona=persona.id,
         api="openai.audio_transcriptions",
         messages=[*(system if hints else []), Message(role="user", content=[audio])],

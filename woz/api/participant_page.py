@@ -19,7 +19,7 @@ from html import escape
 
 from aiohttp import web
 
-from woz.context import PARTICIPANTS, STUDY
+from woz.context import RUNTIME, STUDIES, runtime_of
 from woz.research.consent import ConsentGrant, ScopesRefused, required_uses
 from woz.research.participants import Participants, ParticipantStatus
 
@@ -48,20 +48,24 @@ USE_LABELS = {
 
 
 def _participant(request: web.Request) -> tuple[Participants, str]:
-    participants = request.config_dict[PARTICIPANTS]
-    participant = participants.participant_of_token(request.match_info["token"])
-    if participant is None:
-        raise web.HTTPNotFound(
-            text="This link is not valid. Ask the research team for a new one.",
-            content_type="text/html",
-        )
-    return participants, participant
+    """The participant whose link this is; the request is scoped to the study whose
+    secret signed it (a link names no study, so each served study is asked)."""
+    token = request.match_info["token"]
+    for runtime in request.config_dict[STUDIES]:
+        participant = runtime.participants.participant_of_token(token)
+        if participant is not None:
+            request[RUNTIME] = runtime
+            return runtime.participants, participant
+    raise web.HTTPNotFound(
+        text="This link is not valid. Ask the research team for a new one.",
+        content_type="text/html",
+    )
 
 
 def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
     """The page around `body`, titled as participants see the study (`Study.page_title`,
     never the study's own title, which may state the research question)."""
-    study = request.config_dict[STUDY]
+    study = runtime_of(request).study
     title = escape(study.page_title)
     subtitle = f"<p>{escape(study.page_description)}</p>" if study.page_description else ""
     html = (
@@ -78,7 +82,7 @@ def _consent_section(
 ) -> str:
     """The consent given, or the form to give it: every box unticked (consent is opt-in),
     the use needed to take part marked (and required by the browser), `problem` above."""
-    study = request.config_dict[STUDY]
+    study = runtime_of(request).study
     if status.consent is not None and status.consent_current:
         uses = ", ".join(USE_LABELS[s] for s in status.consent.scopes)
         return (
@@ -103,7 +107,7 @@ def _consent_section(
 
 def _not_taking_part(request: web.Request, refused: ScopesRefused) -> str:
     """What to tell a participant whose ticks do not amount to taking part."""
-    required = required_uses(request.config_dict[STUDY])
+    required = required_uses(runtime_of(request).study)
     if refused.code == "required_use" and required:
         return (
             f"To take part, tick “{USE_LABELS[required[0]]}”: the study cannot include your "
@@ -115,7 +119,7 @@ def _not_taking_part(request: web.Request, refused: ScopesRefused) -> str:
 def _debrief_section(request: web.Request, status: ParticipantStatus, action: str) -> str:
     if not status.debriefed:
         return ""
-    debrief = request.config_dict[STUDY].study.debrief
+    debrief = runtime_of(request).study.study.debrief
     html = f"<section><h2>About this study</h2><pre>{escape(debrief.text.strip())}</pre>"
     if debrief.reconsent_required and status.reconsent is None:
         html += (

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from woz.api.fields import parse_body
 from woz.api.intake import intake, read_json
 from woz.api.unserved import unserved
-from woz.context import ADMISSION, RECORDER, STUDY, UPSTREAMS
+from woz.context import runtime_of
 from woz.dispatch.model_work import upstream_failed
 from woz.models.record import RecordStatus, Timings
 from woz.models.study import Study
@@ -48,17 +48,17 @@ class EmbeddingsRequest(BaseModel):
 
 
 async def create_embedding(request: web.Request) -> web.StreamResponse:
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     upstream_id = study.passthrough.embeddings
     if upstream_id is None:
         raise unserved(request)
     body, raw = await read_json(request)
     wire = parse_body(EmbeddingsRequest, body)
-    task = await request.app[ADMISSION](_task(request, study, wire, body, raw, upstream_id))
-    recorder = request.app[RECORDER]
+    task = await runtime_of(request).admission(_task(request, study, wire, body, raw, upstream_id))
+    recorder = runtime_of(request).recorder
     timings = Timings(received_at=task.received_at)
     try:
-        relayed = await request.app[UPSTREAMS].relay(upstream_id, "/embeddings", body)
+        relayed = await runtime_of(request).upstreams.relay(upstream_id, "/embeddings", body)
     except UpstreamError as exc:
         await recorder.unanswered(task, None, RecordStatus.FAILED, timings, failure=str(exc))
         raise upstream_failed(exc) from exc

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from woz.api.fields import first_problem
 from woz.api.participant_page import setup_participant_page
 from woz.auth import bearer_token
-from woz.context import KEYS, PARTICIPANTS, SETTINGS, STUDY
+from woz.context import KEYS, SETTINGS, runtime_of, scope_to
 from woz.jsontext import loads
 from woz.models.study import PermittedUse
 from woz.research.consent import (
@@ -93,7 +93,7 @@ async def research_errors(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def requires_key(handler: Handler) -> Handler:
-    """The request must carry an app or researcher key of this study."""
+    """The request must carry an app or researcher key; it works in the key's study."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         token = bearer_token(request.headers.get("Authorization"))
@@ -102,6 +102,10 @@ def requires_key(handler: Handler) -> Handler:
         info = await request.config_dict[KEYS].verify(token, "app", "researcher")
         if info is None:
             raise ApiError(401, "invalid_api_key", "Unknown key, or not an app/researcher key.")
+        if scope_to(request, info) is None:
+            raise ApiError(
+                401, "invalid_api_key", f"This key's study {info.study_id!r} is not served here."
+            )
         request[ACTOR] = f"{info.role}:{info.id}"
         return await handler(request)
 
@@ -125,7 +129,7 @@ async def read_body(request: web.Request, model: type[M]) -> M:
 
 def _service(request: web.Request) -> tuple[Participants, str]:
     """The participant service and the pseudonym of the `{id}` in the path."""
-    participants = request.config_dict[PARTICIPANTS]
+    participants = runtime_of(request).participants
     external = request.match_info["id"]
     if not external or len(external) > 512:
         raise ApiError(400, "invalid_participant", "The participant id must be 1-512 characters.")
@@ -147,7 +151,7 @@ async def _status(request: web.Request, status: int = 200) -> web.Response:
 
 @requires_key
 async def get_study(request: web.Request) -> web.Response:
-    study = request.config_dict[STUDY]
+    study = runtime_of(request).study
     section = study.study
     return web.json_response(
         {

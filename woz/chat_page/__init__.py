@@ -44,8 +44,9 @@ from woz.chat_page.chat import chat_completion
 from woz.chat_page.endpoints import get_state, post_consent, post_reconsent, post_withdraw
 from woz.chat_page.flow import setup_flow
 from woz.chat_page.questionnaires import setup_questionnaires
-from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path, page_study
+from woz.chat_page.session import PREFIX, arrive, is_this_study, page_path
 from woz.chat_page.voice import voice_socket
+from woz.context import RUNTIME, STUDIES
 from woz.headers import BROWSER_HEADERS
 from woz.models.study import Study
 
@@ -76,7 +77,15 @@ def content_security_policy(study: Study) -> str:
 def chat_page_headers(request: web.Request, response: web.StreamResponse) -> None:
     """The page's security headers on every response under its paths (errors too)."""
     if request.path.startswith((PREFIX + "/", STATIC_PREFIX)):
-        response.headers["Content-Security-Policy"] = content_security_policy(page_study(request))
+        # A path of no study served here (or a static file) may be framed by nobody.
+        runtime = request.get(RUNTIME) or request.config_dict[STUDIES].get(
+            request.match_info.get("study_id", "")
+        )
+        response.headers["Content-Security-Policy"] = (
+            content_security_policy(runtime.study)
+            if runtime is not None
+            else CONTENT_SECURITY_POLICY.format(ancestors="'none'")
+        )
         response.headers.update(BROWSER_HEADERS)
 
 

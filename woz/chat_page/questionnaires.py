@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from woz.api.research import ApiError, read_body
 from woz.chat_page.session import ACTOR, PREFIX, page_participant
-from woz.context import STORE, STUDY, SUBMITTED_TASK
+from woz.context import STORE, SUBMITTED_TASK, runtime_of
 from woz.models.questionnaire import Answer, When
 from woz.recording import record_id_for
 from woz.research.participants import Participants
@@ -60,13 +60,13 @@ class FeedbackBody(BaseModel):
 
 
 def _service(request: web.Request) -> Questionnaires:
-    return Questionnaires(request.app[STORE], request.app[STUDY])
+    return Questionnaires(request.app[STORE], runtime_of(request).study)
 
 
 async def page_arm(request: web.Request, participant: str) -> str | None:
     """The participant's arm, assigned now if the page's persona is under a seeded
     experiment and they have none yet (with `fixed`, only the app or link assigns)."""
-    study, store = request.app[STUDY], request.app[STORE]
+    study, store = runtime_of(request).study, request.app[STORE]
     arm = await store.arm_of(study.id, participant)
     wanted = study.conditions.personas
     under = bool(study.arms) and (not wanted or study.page_persona.id in wanted)

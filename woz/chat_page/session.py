@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from woz.api.research import ApiError
-from woz.context import PAGE_SESSIONS, PARTICIPANTS, STUDY, STUDY_SECRET
+from woz.context import RUNTIME, STUDIES, runtime_of
 from woz.models.study import Study
 from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
@@ -47,17 +47,17 @@ ACTOR = "participant_page"
 
 
 def page_study(request: web.Request) -> Study:
-    """The study whose page this request is for."""
-    return request.app[STUDY]
+    """The study whose page this request is for (its path chose the runtime)."""
+    return runtime_of(request).study
 
 
 def page_sessions(request: web.Request) -> PageSessions:
     """The page sessions of that study's participants."""
-    return request.app[PAGE_SESSIONS]
+    return runtime_of(request).page_sessions
 
 
 def study_secret(request: web.Request) -> bytes:
-    return request.app[STUDY_SECRET]
+    return runtime_of(request).secret
 
 
 def page_path(study_id: str) -> str:
@@ -66,11 +66,16 @@ def page_path(study_id: str) -> str:
 
 
 def is_this_study(request: web.Request) -> bool:
-    return request.match_info.get("study_id") == page_study(request).id
+    """Whether the path names a study served here; the request is then scoped to it."""
+    runtime = request.config_dict[STUDIES].get(request.match_info.get("study_id", ""))
+    if runtime is None:
+        return False
+    request[RUNTIME] = runtime
+    return True
 
 
 def check_study(request: web.Request) -> None:
-    """`404 unknown_study` unless the path names the study this server runs."""
+    """`404 unknown_study` unless the path names a study served here (and scope to it)."""
     if not is_this_study(request):
         raise ApiError(404, "unknown_study", "There is no study with this id on this server.")
 
@@ -83,7 +88,7 @@ def page_participant(request: web.Request) -> tuple[Participants, str]:
     for a POST without the page header.
     """
     check_study(request)
-    participants = request.app[PARTICIPANTS]
+    participants = runtime_of(request).participants
     token = request.headers.get(SESSION_HEADER) or request.cookies.get(COOKIE)
     if not token:
         raise ApiError(
@@ -115,7 +120,7 @@ async def arrive(request: web.Request, response: web.StreamResponse) -> Visitor:
 
     The cookie is set again on every visit, so its lifetime runs from the last one.
     """
-    participants = request.app[PARTICIPANTS]
+    participants = runtime_of(request).participants
     found = arrival(page_study(request), request.query)
     if found.preview:  # MTurk's preview of a HIT not yet accepted: nobody to record
         return Visitor("", preview=True)

@@ -19,7 +19,7 @@ from aiohttp import web
 from woz.api.realtime.socket import serve_session
 from woz.api.research import ApiError
 from woz.chat_page.session import page_participant
-from woz.context import PAGE_PARTICIPANT, STUDY
+from woz.context import PAGE_PARTICIPANT, runtime_of
 from woz.origin import origin_allowed
 
 
@@ -29,7 +29,7 @@ async def voice_socket(request: web.Request) -> web.StreamResponse:
             403, "cross_site_request", "The voice mode opens only from the study's own page."
         )
     _, participant = page_participant(request)
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     if not study.participant_page.voice:
         raise ApiError(404, "voice_off", "This study has no voice mode.")
     request[PAGE_PARTICIPANT] = participant

@@ -241,5 +241,5 @@ def _facts(written: list[Record], data_file: str, audio: dict[str, Path]) -> Car
 
 
 def load_definition(text: str) -> Study:
-    """A study definition as `open_research` stored it."""
+    """A study definition as `keep_definition` stored it."""
     return Study.model_validate(json.loads(text))

@@ -19,3 +19,4 @@ class KeyInfo(BaseModel):
     role: KeyRole
     name: str
     created_at: datetime
+    revoked_at: datetime | None = None  # a revoked key opens nothing

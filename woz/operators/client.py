@@ -104,6 +104,11 @@ class OperatorClient:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
 
+    async def wait_closed(self, timeout: float | None = None) -> None:
+        """Wait until the server has closed the socket (raises `TimeoutError` if not)."""
+        if self._reader is not None:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout or self.timeout)
+
     async def drop(self) -> None:
         """Vanish without a closing handshake, like a laptop losing its network."""
         if self._connection is not None:

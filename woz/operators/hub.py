@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,17 +20,8 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
-from woz.auth import bearer_token
-from woz.context import (
-    DISPATCHER,
-    KEYS,
-    MEDIA,
-    OPERATOR_RECORDS,
-    PRESENCE,
-    RECORDER,
-    SETTINGS,
-    STUDY,
-)
+from woz.auth import bearer_token, hash_token
+from woz.context import KEYS, MEDIA, SETTINGS, STORE, STUDIES, runtime_of, scope_to
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
 from woz.jsontext import loads
 from woz.media import media_type_of
@@ -62,15 +54,16 @@ from woz.models.server_frames import (
 from woz.models.task import Answer
 from woz.operators.backlog import SendLimits
 from woz.operators.connection import OperatorConnection
+from woz.operators.revocation import close_when_revoked
 from woz.origin import origin_allowed
 from woz.research.consent import ConsentRefused
 from woz.research.operators import RecordRefused, consent_summary
+from woz.runtime import StudyRuntime
 from woz.sessions import session_key
 
 log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "woz_console"
-CONNECTIONS = web.AppKey("operator_connections", dict[str, OperatorConnection])
 
 
 def _refuse(status: int, message: str) -> web.HTTPException:
@@ -92,7 +85,7 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
         info = await request.app[KEYS].verify(token, "operator")
         if info is None:
             raise _refuse(401, "Unknown operator token.")
-        return info
+        return _scoped(request, info)
     session = request.cookies.get(SESSION_COOKIE)
     if session is None:
         raise _refuse(401, "Log in with the operator link first.")
@@ -101,17 +94,43 @@ async def authenticate_operator(request: web.Request, *, origin_required: bool =
     info = await session_key(request, session, "operator")
     if info is None:
         raise _refuse(401, "The console session has expired; log in again.")
-    return info
+    return _scoped(request, info)
+
+
+def _credential(request: web.Request) -> Callable[[], Awaitable[bool]]:
+    """Whether the credential this socket was opened with still opens it (checked by
+    `close_when_revoked`): the bearer token's key, or the console session."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        keys = request.app[KEYS]
+
+        async def key_live() -> bool:
+            return await keys.verify(token, "operator") is not None
+
+        return key_live
+    store, session = request.app[STORE], hash_token(request.cookies.get(SESSION_COOKIE, ""))
+
+    async def session_live() -> bool:
+        return await store.console_session(session) is not None
+
+    return session_live
+
+
+def _scoped(request: web.Request, key: KeyInfo) -> KeyInfo:
+    """`key`, with the request scoped to its study (which must be served here)."""
+    if scope_to(request, key) is None:
+        raise _refuse(401, f"This key's study {key.study_id!r} is not served here.")
+    return key
 
 
 async def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
     """The `hello` frame's fields: who the operator is here, the study, its snippets,
     its personas, and the reuse agreement with the operator's consent in force."""
-    study = request.app[STUDY]
+    study = runtime_of(request).study
     return {
         "protocol": PROTOCOL_VERSION,
         "operator": {
-            "id": request.app[RECORDER].operator_pseudonym(key.id),
+            "id": runtime_of(request).recorder.operator_pseudonym(key.id),
             "display_name": key.name,
         },
         "study": {"id": study.id, "title": study.title},
@@ -120,7 +139,7 @@ async def _hello(request: web.Request, key: KeyInfo) -> dict[str, Any]:
             {"id": p.id, "display_name": p.display_name, "guide": p.guide, "live": p.live}
             for p in study.personas
         ],
-        "reuse_agreement": await request.app[OPERATOR_RECORDS].agreement_for(key),
+        "reuse_agreement": await runtime_of(request).operator_records.agreement_for(key),
     }
 
 
@@ -131,9 +150,11 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     connection = OperatorConnection(ws, key.id, request.transport, SendLimits.of(settings))
     connection.start()
-    connections = request.app[CONNECTIONS]
-    dispatcher = request.app[DISPATCHER]
+    runtime = runtime_of(request)
+    connections = runtime.connections
+    dispatcher = runtime.dispatcher
     structlog.contextvars.bind_contextvars(operator=key.id)
+    revocation: asyncio.Task[None] | None = None
     try:
         previous = connections.get(key.id)
         connections[key.id] = connection
@@ -145,6 +166,9 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
             await previous.close()
         connection.send_frame(HelloFrame(**await _hello(request, key)))
         await dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
+        revocation = asyncio.create_task(
+            close_when_revoked(_credential(request), connection, settings.operator_key_check_s)
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _handle(request, connection, key, message.data)
@@ -153,11 +177,13 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
                     ErrorFrame(code="bad_frame", message="Send text frames of JSON.")
                 )
     finally:
+        if revocation is not None:
+            revocation.cancel()
         await asyncio.shield(dispatcher.disconnect(key.id, connection))
         try:
             if connections.get(key.id) is connection:
                 del connections[key.id]
-                await request.app[PRESENCE].mark(key.id, "offline")  # not replaced by a new socket
+                await runtime.presence.mark(key.id, "offline")  # not replaced by a new socket
         finally:  # even if the handler is cancelled again while marking presence
             await connection.stop()
     return ws
@@ -178,15 +204,15 @@ async def _handle(
         where = ".".join(str(p) for p in problem["loc"]) or "frame"
         connection.send_frame(ErrorFrame(code="bad_frame", message=f"{where}: {problem['msg']}"))
         return
-    dispatcher = request.app[DISPATCHER]
+    dispatcher = runtime_of(request).dispatcher
     operator = connection.operator_key_id
     try:
         if isinstance(frame, ReadyFrame):
             await dispatcher.ready(operator, frame.capacity)
-            await request.app[PRESENCE].mark(operator, "available")
+            await runtime_of(request).presence.mark(operator, "available")
         elif isinstance(frame, PauseFrame):
             await dispatcher.pause(operator)
-            await request.app[PRESENCE].mark(operator, "paused")
+            await runtime_of(request).presence.mark(operator, "paused")
         elif isinstance(frame, TypingFrame):
             await dispatcher.typing(operator, frame.task_id, frame.text)
         elif isinstance(frame, ReleaseFrame):
@@ -199,7 +225,7 @@ async def _handle(
             await _report_error(request, connection, key, frame)
         elif isinstance(frame, MyWorkFrame):
             connection.send_frame(
-                MyWorkReplyFrame(work=await request.app[OPERATOR_RECORDS].work_of(key))
+                MyWorkReplyFrame(work=await runtime_of(request).operator_records.work_of(key))
             )
         elif isinstance(frame, PingFrame):
             connection.send_frame(PongFrame())
@@ -231,7 +257,7 @@ async def _reuse_consent(
     request: web.Request, connection: OperatorConnection, key: KeyInfo, frame: ReuseConsentFrame
 ) -> None:
     """Record the operator's consent to the reuse of their text, given in the console."""
-    consents = request.app[OPERATOR_RECORDS]
+    consents = runtime_of(request).operator_records
     try:
         consent = await consents.record(
             key, frame.scopes, "console", consents.pseudonym_of(key), version=frame.version
@@ -247,7 +273,7 @@ async def _report_error(
 ) -> None:
     """The operator says an answer they sent was a mistake: the record is flagged."""
     try:
-        note = await request.app[OPERATOR_RECORDS].report_own_error(
+        note = await runtime_of(request).operator_records.report_own_error(
             key, frame.record_id, frame.note
         )
     except RecordRefused as refused:
@@ -281,10 +307,11 @@ async def operator_media(request: web.Request) -> web.StreamResponse:
     )
 
 
-def send_notice(app: web.Application, text: str, sender: str) -> int:
-    """A researcher's note to every connected operator (a `notice` frame); how many got it."""
+def send_notice(runtime: StudyRuntime, text: str, sender: str) -> int:
+    """A researcher's note to every operator connected to the study (a `notice` frame);
+    how many got it."""
     at = datetime.now(UTC).isoformat()
-    connections = list(app[CONNECTIONS].values())
+    connections = list(runtime.connections.values())
     for connection in connections:
         connection.send_frame(NoticeFrame(text=text, sender=sender, at=at))
     return len(connections)
@@ -297,13 +324,13 @@ async def _close_sockets(app: web.Application) -> None:
     await asyncio.gather(
         *(
             connection.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
-            for connection in list(app[CONNECTIONS].values())
+            for runtime in app[STUDIES]
+            for connection in list(runtime.connections.values())
         )
     )
 
 
 def setup_operators(app: web.Application) -> None:
-    app[CONNECTIONS] = {}
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/operator/ws", operator_socket)
     app.router.add_get("/operator/media/{media_id}", operator_media)

@@ -16,12 +16,14 @@ from its persona, and then from its arm when the persona is under the experiment
 
 from __future__ import annotations
 
-from woz.api.intake import ARM_HEADER
 from woz.errors import ErrorKind, WozError, invalid_request
 from woz.models.study import Arm, Mode, Study
 from woz.models.task import Task
 from woz.store.arms import ArmDraw
 from woz.store.base import Store
+
+# The header by which an app names the arm of a `fixed` assignment (read by `woz.api.intake`).
+ARM_HEADER = "X-Woz-Arm"
 
 
 class Conditions:

@@ -1,9 +1,9 @@
 """The research side of a running server, opened with the app's other resources.
 
-`open_research` keeps the study definition the server runs with (auditing it
-when it is new, so an export can name exactly which rules applied), and builds
-the participant service, the admission step, the presence log and the
-operators' reuse consents.
+`keep_definition` keeps the study definition the server runs with (auditing it
+when it is new, so an export can name exactly which rules applied); `build_research`
+builds the participant service, the admission step, the presence log and the
+operators' reuse consents, with no I/O, so that a reload can swap them in at once.
 """
 
 from __future__ import annotations
@@ -35,7 +35,17 @@ def definition_json(study: Study) -> str:
     return study.model_dump_json()
 
 
-async def open_research(
+async def keep_definition(store: Store, study: Study) -> None:
+    """Store the definition served, auditing it when it is new."""
+    definition = definition_json(study)
+    if await store.save_study_definition(study.id, definition):
+        digest = hashlib.sha256(definition.encode()).hexdigest()
+        await store.append_audit(
+            study.id, "server", "study.served", None, {"definition_sha256": digest}
+        )
+
+
+def build_research(
     store: Store,
     study: Study,
     secret: bytes,
@@ -43,16 +53,7 @@ async def open_research(
     recognisers: list[Recogniser] | None = None,
     media: MediaFolder | None = None,
 ) -> Research:
-    """Keep the definition, and build the research services for `study`.
-
-    `recognisers` add to the built-in ones the study's `[privacy] redact` names.
-    """
-    definition = definition_json(study)
-    if await store.save_study_definition(study.id, definition):
-        digest = hashlib.sha256(definition.encode()).hexdigest()
-        await store.append_audit(
-            study.id, "server", "study.served", None, {"definition_sha256": digest}
-        )
+    """The research services for `study` (no I/O: a reload swaps them in at once)."""
     participants = Participants(store, study, secret, media)
     redactor = Redactor.for_kinds(study.privacy.redact, recognisers or [])
     return Research(

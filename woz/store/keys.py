@@ -28,8 +28,14 @@ class KeyStore(Protocol):
     async def key_by_hash(self, token_hash: str) -> KeyInfo | None:
         """The key with this token hash, or None if unknown or revoked."""
 
-    async def list_keys(self, study_id: str) -> Sequence[KeyInfo]:
-        """The study's keys in order of creation."""
+    async def list_keys(self, study_id: str | None) -> Sequence[KeyInfo]:
+        """The study's keys (every study's, for None) in order of creation, revoked ones
+        included."""
+
+    async def revoke_key(self, key_id: str) -> KeyInfo | None:
+        """Durably revoke a key (and so its console sessions): from then on `key_by_hash`
+        and `console_session` no longer find it. Returns the key as it now stands (an
+        already revoked one keeps its first `revoked_at`), or None if there is no such key."""
 
     async def add_console_session(
         self, session_hash: str, key_id: str, expires_at: datetime

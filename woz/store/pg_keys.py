@@ -38,11 +38,19 @@ class PgKeyTables(PostgresDatabase):
         )
         return key_of(rows[0]) if rows else None
 
-    async def list_keys(self, study_id: str) -> Sequence[KeyInfo]:
+    async def list_keys(self, study_id: str | None) -> Sequence[KeyInfo]:
         rows = await self._rows(
-            "SELECT * FROM keys WHERE study_id = %s ORDER BY created_at, id", (study_id,)
+            "SELECT * FROM keys WHERE %s::text IS NULL OR study_id = %s ORDER BY created_at, id",
+            (study_id, study_id),
         )
         return [key_of(row) for row in rows]
+
+    async def revoke_key(self, key_id: str) -> KeyInfo | None:
+        await self._execute(
+            "UPDATE keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL", (key_id,)
+        )
+        rows = await self._rows("SELECT * FROM keys WHERE id = %s", (key_id,))
+        return key_of(rows[0]) if rows else None
 
     async def add_console_session(
         self, session_hash: str, key_id: str, expires_at: datetime

@@ -64,6 +64,7 @@ def key_of(row: Row) -> KeyInfo:
         role=row["role"],
         name=row["name"],
         created_at=stamp(row["created_at"]),
+        revoked_at=when(row["revoked_at"]),
     )
 
 

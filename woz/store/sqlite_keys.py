@@ -54,11 +54,20 @@ class KeyTables(SQLiteDatabase):
         )
         return key_of(rows[0]) if rows else None
 
-    async def list_keys(self, study_id: str) -> Sequence[KeyInfo]:
+    async def list_keys(self, study_id: str | None) -> Sequence[KeyInfo]:
         rows = await self._read(
-            "SELECT * FROM keys WHERE study_id = ? ORDER BY created_at", (study_id,)
+            "SELECT * FROM keys WHERE ? IS NULL OR study_id = ? ORDER BY created_at, id",
+            (study_id, study_id),
         )
         return [key_of(row) for row in rows]
+
+    async def revoke_key(self, key_id: str) -> KeyInfo | None:
+        await self._write_changes(
+            "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (now_text(), key_id),
+        )
+        rows = await self._read("SELECT * FROM keys WHERE id = ?", (key_id,))
+        return key_of(rows[0]) if rows else None
 
     async def add_console_session(
         self, session_hash: str, key_id: str, expires_at: datetime

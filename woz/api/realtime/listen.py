@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from woz.context import runtime_of
 from woz.jsontext import dumps
 from woz.operators.hub import authenticate_operator
 
@@ -33,15 +34,18 @@ QUEUE_FRAMES = 500  # some 50 s of audio in 100 ms appends
 
 
 class LiveVoice:
-    """The open sessions of this process and who listens to each."""
+    """The open sessions of this process, the study of each, and who listens to each."""
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[asyncio.Queue[Frame]]] = {}
+        self._study: dict[str, str] = {}
 
-    def opened(self, session_id: str) -> None:
+    def opened(self, session_id: str, study_id: str) -> None:
         self._listeners[session_id] = set()
+        self._study[session_id] = study_id
 
     def closed(self, session_id: str) -> None:
+        self._study.pop(session_id, None)
         for queue in self._listeners.pop(session_id, set()):
             self._put(queue, None)
 
@@ -52,9 +56,11 @@ class LiveVoice:
     def listening(self, session_id: str) -> bool:
         return bool(self._listeners.get(session_id))
 
-    def listen(self, session_id: str) -> asyncio.Queue[Frame] | None:
+    def listen(self, session_id: str, study_id: str) -> asyncio.Queue[Frame] | None:
+        """A queue of the session's frames; None if it is not open, or of another study
+        (an operator hears only their own study's sessions)."""
         listeners = self._listeners.get(session_id)
-        if listeners is None:
+        if listeners is None or self._study.get(session_id) != study_id:
             return None
         queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
         listeners.add(queue)
@@ -78,7 +84,7 @@ async def listen(request: web.Request) -> web.StreamResponse:
     await authenticate_operator(request)
     session_id = request.match_info["session_id"]
     live = request.app[LIVE_VOICE]
-    queue = live.listen(session_id)
+    queue = live.listen(session_id, runtime_of(request).id)
     if queue is None:
         raise web.HTTPNotFound(
             text=dumps({"error": {"message": "This voice session has ended."}}),

@@ -55,17 +55,7 @@ from woz.api.realtime.listen import LIVE_VOICE
 from woz.api.realtime.records import note_played
 from woz.api.realtime.reply import Reply
 from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
-from woz.context import (
-    DISPATCHER,
-    MEDIA,
-    PAGE_PARTICIPANT,
-    SETTINGS,
-    SPEECH,
-    STORE,
-    STUDY,
-    STUDY_SECRET,
-    app_key,
-)
+from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runtime_of
 from woz.dispatch.base import Dispatcher
 from woz.errors import WozError
 from woz.media import MEDIA_URL_PREFIX
@@ -92,11 +82,12 @@ class RealtimeSession:
         self.ws = ws
         self.persona = persona
         self.id = new_id("sess_", 12)
-        self.study: Study = app[STUDY]
+        runtime = runtime_of(request)
+        self.study: Study = runtime.study
         self.store = app[STORE]
         self.media = app[MEDIA]
-        self.dispatcher: Dispatcher = app[DISPATCHER]
-        self.voice: StudyVoice = app[SPEECH]
+        self.dispatcher: Dispatcher = runtime.dispatcher
+        self.voice: StudyVoice = runtime.speech
         self.voice_name = voice
         self.poll_s = app[SETTINGS].disconnect_poll_s
         self.keep_audio = self.study.voice.keep_audio
@@ -105,7 +96,7 @@ class RealtimeSession:
         # The same caller as `intake` names: a page participant is their own caller.
         page = request.get(PAGE_PARTICIPANT)
         caller = f"page:{page}" if page is not None else app_key(request).id
-        self.conversation_id = pseudonym(app[STUDY_SECRET], "conv", f"{caller}:{self.id}")
+        self.conversation_id = pseudonym(runtime.secret, "conv", f"{caller}:{self.id}")
         self.started = time.time()
         self.reply: Reply | None = None
         self._send_lock = asyncio.Lock()
@@ -152,7 +143,7 @@ class RealtimeSession:
         )
 
     async def opened(self) -> None:
-        self.live.opened(self.id)
+        self.live.opened(self.id, self.study.id)
         await self.send(event("session.created", session=self._wire()))
 
     async def closed(self) -> None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from woz.api.intake import find_persona
 from woz.api.realtime.events import MAX_EVENT_BYTES, EventError, error_event
 from woz.api.realtime.session import RealtimeSession
-from woz.context import SPEECH
+from woz.context import runtime_of
 from woz.errors import invalid_request
 from woz.models.study import Persona
 
@@ -55,7 +55,7 @@ async def realtime(request: web.Request) -> web.StreamResponse:
 async def serve_session(request: web.Request, persona: Persona) -> web.StreamResponse:
     """A Realtime session with `persona` on `request`, once its caller is known (an app
     key, or the participant page's cookie)."""
-    speaking = request.app[SPEECH]
+    speaking = runtime_of(request).speech
     # The echoed subprotocol must be one the client offered, or a browser drops the socket.
     protocols = (REALTIME_PROTOCOL,) if REALTIME_PROTOCOL in offered_protocols(request) else ()
     ws = web.WebSocketResponse(protocols=protocols, max_msg_size=MAX_EVENT_BYTES, heartbeat=20.0)
