@@ -17,7 +17,8 @@ INJECTION_CHECK = """() => {
   const handlers = [...document.querySelectorAll("*")].flatMap((el) =>
     [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName} ${a.name}`));
   const foreign = [...document.querySelectorAll(
-    "iframe, frame, frameset, object, embed, applet, svg, math, base, form, template, " +
+    "iframe, frame, frameset, object, embed, applet, svg, math, base, template, " +
+    "form:not(.feedback-comment), " +
     "meta[http-equiv], link:not([rel=stylesheet]):not([rel=icon]), style, video, source, " +
     "marquee, portal, x-foo, details, dialog, xmp, plaintext, listing, isindex, keygen, " +
     "bgsound, a[href]")].map(
