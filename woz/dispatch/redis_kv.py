@@ -3,11 +3,16 @@
 A transaction holds one lock: first this process's asyncio lock (so one
 coroutine per process contends), then a Redis key set with `SET NX PX` and an
 owner token, released by a compare-and-delete script; a process that dies
-holding it loses it after `LOCK_TTL_MS`. Documents read in a transaction are
-cached; documents put and set changes are written, with their TTLs, in one
-MULTI/EXEC pipeline at its end, with the lock's release and the events it
-published (PUBLISH on `<prefix>ch:<front>`); a read of a set with changes waiting
-sends them first.
+holding it loses it after `LOCK_TTL_MS`. The Redis lock is taken in the same
+round trip as the transaction's first read (`SET NX` then the read, pipelined:
+Redis runs them in order, so a read behind a `SET` that succeeded is under the
+lock; behind one that failed it is dropped and tried again). Documents and set
+reads are cached for the transaction; documents put and set changes are
+written, with their TTLs, in one MULTI/EXEC pipeline at its end, with the
+lock's release and the events it published (PUBLISH on `<prefix>ch:<front>`); a
+read of a set with changes waiting sends them in the read's own round trip.
+Round trips are what a decision costs here (each is far more client CPU than
+Redis work), hence all three.
 
 Every key is under `prefix` (`WOZ_REDIS_PREFIX`, default `woz:`), so several
 deployments, or test runs, share one Redis without seeing each other.
@@ -43,21 +48,55 @@ return 0
 
 
 class RedisTxn:
-    """One transaction: cached reads, buffered document writes, immediate set changes."""
+    """One transaction: cached reads, buffered document writes and set changes.
 
-    def __init__(self, kv: RedisKeyValue) -> None:
+    `locking` transactions take the lock with their first read (`_read`); a snapshot
+    (`locking=False`) reads without it."""
+
+    def __init__(self, kv: RedisKeyValue, locking: bool = True) -> None:
         self._kv = kv
         self._redis = kv.redis
         self._p = kv.prefix
+        self.token: str | None = None  # the lock's owner token, once taken
+        self._locking = locking
         self._docs: dict[str, Any] = {}  # key -> model, text, or None (absent)
         self._writes: dict[str, tuple[str | None, float]] = {}  # key -> (text or delete, ttl)
         self.events: list[tuple[str, BaseModel]] = []
         self._ops: list[tuple[str, tuple[Any, ...]]] = []  # set changes not yet sent
         self._dirty: set[str] = set()  # the keys they change
+        self._sets: dict[tuple[str, str, Any], Any] = {}  # (key, read, args) -> result
+
+    async def _read(self, key: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One read command, in one round trip with what it needs first: the lock (at
+        the transaction's first read) and the changes waiting on `key`."""
+        if self._locking and self.token is None and key in self._dirty:
+            await self.lock()  # changes are never sent before the lock is ours
+        attempt = 0
+        while True:
+            token = secrets.token_hex(8) if self._locking and self.token is None else None
+            if token is None and key not in self._dirty:
+                return await getattr(self._redis, method)(*args, **kwargs)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                if token is not None:
+                    pipe.set(self._kv.lock_key, token, nx=True, px=LOCK_TTL_MS)
+                if key in self._dirty:
+                    self._apply(pipe)
+                getattr(pipe, method)(*args, **kwargs)
+                results = await pipe.execute()
+            if token is None or results[0]:
+                self.token = token or self.token
+                return results[-1]
+            await self._kv.backoff(attempt)
+            attempt += 1
+
+    async def lock(self) -> None:
+        """Take the Redis lock now (a transaction that writes before it reads)."""
+        if self.token is None:
+            self.token = await self._kv.acquire()
 
     async def get(self, key: str, kind: type[M]) -> M | None:
         if key not in self._docs:
-            raw = await self._redis.get(self._p + key)
+            raw = await self._read(key, "get", self._p + key)
             self._docs[key] = None if raw is None else kind.model_validate_json(raw)
         value = self._docs[key]
         return value if isinstance(value, kind) else None
@@ -65,7 +104,7 @@ class RedisTxn:
     async def get_many(self, keys: list[str], kind: type[M]) -> list[M | None]:
         missing = [key for key in keys if key not in self._docs]
         if missing:
-            raws = await self._redis.mget([self._p + key for key in missing])
+            raws = await self._read(missing[0], "mget", [self._p + key for key in missing])
             for key, raw in zip(missing, raws, strict=True):
                 self._docs[key] = None if raw is None else kind.model_validate_json(raw)
         values = [self._docs[key] for key in keys]
@@ -81,7 +120,7 @@ class RedisTxn:
 
     async def get_text(self, key: str) -> str | None:
         if key not in self._docs:
-            raw = await self._redis.get(self._p + key)
+            raw = await self._read(key, "get", self._p + key)
             self._docs[key] = None if raw is None else str(raw)
         value = self._docs[key]
         return value if isinstance(value, str) else None
@@ -91,18 +130,20 @@ class RedisTxn:
         self._writes[key] = (value, ttl_s)
 
     # Set and sorted-set changes wait in `_ops` for the commit's pipeline; a read of a
-    # key with changes waiting sends them first (one round trip), so every read sees
-    # the transaction's own changes.
+    # key with changes waiting sends them first, in its round trip, so every read sees
+    # the transaction's own changes. A set read again, unchanged since, is not re-read.
 
     def _defer(self, key: str, method: str, *args: Any) -> None:
         self._ops.append((method, args))
         self._dirty.add(key)
+        for cached in [c for c in self._sets if c[0] == key]:
+            del self._sets[cached]
 
-    async def _settle(self, key: str) -> None:
-        if key in self._dirty:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                self._apply(pipe)
-                await pipe.execute()
+    async def _read_set(self, key: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        cached = (key, method, (args, tuple(kwargs.items())))
+        if cached not in self._sets:
+            self._sets[cached] = await self._read(key, method, self._p + key, *args, **kwargs)
+        return self._sets[cached]
 
     def _apply(self, pipe: Any) -> None:
         for method, args in self._ops:
@@ -119,21 +160,17 @@ class RedisTxn:
         self._defer(key, "zrem", self._p + key, member)
 
     async def zfirst(self, key: str, count: int) -> list[tuple[str, float]]:
-        await self._settle(key)
-        found: list[Any] = await self._redis.zrange(self._p + key, 0, count - 1, withscores=True)
+        found: list[Any] = await self._read_set(key, "zrange", 0, count - 1, withscores=True)
         return [(str(member), float(score)) for member, score in found]
 
     async def zall(self, key: str) -> list[str]:
-        await self._settle(key)
-        return [str(member) for member in await self._redis.zrange(self._p + key, 0, -1)]
+        return [str(member) for member in await self._read_set(key, "zrange", 0, -1)]
 
     async def zcard(self, key: str) -> int:
-        await self._settle(key)
-        return int(await self._redis.zcard(self._p + key))
+        return int(await self._read_set(key, "zcard"))
 
     async def zdue(self, key: str, max_score: float, limit: int) -> list[str]:
-        await self._settle(key)
-        found = await self._redis.zrangebyscore(self._p + key, "-inf", max_score, 0, limit)
+        found = await self._read_set(key, "zrangebyscore", "-inf", max_score, 0, limit)
         return [str(member) for member in found]
 
     async def sadd(self, key: str, member: str, ttl_s: float | None = None) -> None:
@@ -145,19 +182,19 @@ class RedisTxn:
         self._defer(key, "srem", self._p + key, member)
 
     async def smembers(self, key: str) -> set[str]:
-        await self._settle(key)
-        return {str(member) for member in await self._redis.smembers(self._p + key)}
+        return {str(member) for member in await self._read_set(key, "smembers")}
 
     async def scard(self, key: str) -> int:
-        await self._settle(key)
-        return int(await self._redis.scard(self._p + key))
+        return int(await self._read_set(key, "scard"))
 
     def publish(self, channel: str, event: BaseModel) -> None:
         self.events.append((channel, event))
 
-    async def commit(self, token: str) -> None:
+    async def commit(self) -> None:
         """Send the set changes, write the documents put, publish the events for other
         processes, release the lock: one MULTI/EXEC."""
+        await self.lock()
+        assert self.token is not None
         async with self._redis.pipeline(transaction=True) as pipe:
             self._apply(pipe)
             for key, (text, ttl_s) in self._writes.items():
@@ -170,7 +207,7 @@ class RedisTxn:
             for channel, event in self.events:
                 if channel not in self._kv.local_channels:
                     pipe.publish(self._kv.channel(channel), event.model_dump_json())
-            pipe.eval(RELEASE, 1, self._kv.lock_key, token)
+            pipe.eval(RELEASE, 1, self._kv.lock_key, self.token)
             await pipe.execute()
 
 
@@ -199,15 +236,15 @@ class RedisKeyValue(ChangeListeners):
     async def txn(self) -> AsyncIterator[RedisTxn]:
         try:
             async with self._local_lock:
-                token = await self._acquire()
                 txn = RedisTxn(self)
                 try:
                     yield txn
                 except BaseException:
-                    with contextlib.suppress(RedisError, OSError):
-                        await self.redis.eval(RELEASE, 1, self.lock_key, token)
+                    if txn.token is not None:
+                        with contextlib.suppress(RedisError, OSError):
+                            await self.redis.eval(RELEASE, 1, self.lock_key, txn.token)
                     raise
-                await txn.commit(token)
+                await txn.commit()
         except (RedisError, OSError) as exc:
             raise StateUnavailable(f"Redis does not answer: {exc}") from exc
         for channel, event in txn.events:
@@ -218,17 +255,22 @@ class RedisKeyValue(ChangeListeners):
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[RedisTxn]:
         try:
-            yield RedisTxn(self)  # never committed: its writes, if any, are dropped
+            yield RedisTxn(self, locking=False)  # never committed: its writes, if any, are dropped
         except (RedisError, OSError) as exc:
             raise StateUnavailable(f"Redis does not answer: {exc}") from exc
 
-    async def _acquire(self) -> str:
-        token = secrets.token_hex(8)
-        attempt = 0
+    async def acquire(self) -> str:
+        """Take the Redis lock; its owner token."""
+        token, attempt = secrets.token_hex(8), 0
         while not await self.redis.set(self.lock_key, token, nx=True, px=LOCK_TTL_MS):
-            await asyncio.sleep(LOCK_BACKOFF_S[min(attempt, len(LOCK_BACKOFF_S) - 1)])
+            await self.backoff(attempt)
             attempt += 1
         return token
+
+    @staticmethod
+    async def backoff(attempt: int) -> None:
+        """Wait before trying for the lock again, longer after each failed `attempt`."""
+        await asyncio.sleep(LOCK_BACKOFF_S[min(attempt, len(LOCK_BACKOFF_S) - 1)])
 
     async def first_score(self, key: str) -> float | None:
         try:
