@@ -56,7 +56,9 @@ from woz.api.realtime.records import note_played
 from woz.api.realtime.reply import Reply
 from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
 from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runtime_of
+from woz.dispatch.backend import VoiceSession
 from woz.dispatch.base import Dispatcher
+from woz.dispatch.kv import StateUnavailable
 from woz.errors import WozError
 from woz.media import MEDIA_URL_PREFIX
 from woz.models.study import Persona, Study
@@ -93,10 +95,18 @@ class RealtimeSession:
         self.keep_audio = self.study.voice.keep_audio
         self.settings = Settings(model=persona.id)
         self.conversation = conv.Conversation()
-        # The same caller as `intake` names: a page participant is their own caller.
+        # The same caller as `intake` names: a page participant is their own caller. An
+        # app's `X-Woz-Conversation` names the conversation, else the session is one.
         page = request.get(PAGE_PARTICIPANT)
         caller = f"page:{page}" if page is not None else app_key(request).id
-        self.conversation_id = pseudonym(runtime.secret, "conv", f"{caller}:{self.id}")
+        facts = intake(request, b"", None)
+        self.participant = facts.participant
+        self.conversation_id = facts.conversation_id or pseudonym(
+            runtime.secret, "conv", f"{caller}:{self.id}"
+        )
+        self.runtime = runtime
+        self._listener: str | None = None  # the operator told of this session
+        self._routing: asyncio.Task[None] | None = None
         self.started = time.time()
         self.reply: Reply | None = None
         self._send_lock = asyncio.Lock()
@@ -143,12 +153,15 @@ class RealtimeSession:
         )
 
     async def opened(self) -> None:
-        self.live.opened(self.id, self.study.id)
+        await self.live.opened(self.id, self.study.id, self.conversation_id, self.runtime.kv)
         await self.send(event("session.created", session=self._wire()))
+        self._route_listener()
 
     async def closed(self) -> None:
         """The socket closed: stop the response (its task is withdrawn) and tidy up."""
-        self.live.closed(self.id)
+        if self._routing is not None:
+            self._routing.cancel()
+        await self.live.closed(self.id)
         if self.reply is not None and self.reply.runner is not None:
             self.reply.runner.cancel()
             await asyncio.gather(self.reply.runner, return_exceptions=True)
@@ -195,6 +208,37 @@ class RealtimeSession:
         except EventError as error:
             error.event_id = error.event_id or parsed.event_id
             raise
+
+    # -- who hears it live ---------------------------------------------------------
+
+    def _route_listener(self) -> None:
+        """Tell the operator who will answer this session of it, so that they hear it
+        live from its first utterance: when it opens, and again as each utterance
+        starts (the operator chosen may have changed, or no one was ready before).
+        In the background: the session's audio never waits for the dispatcher."""
+        if self.persona.mode == "model" or (self._routing and not self._routing.done()):
+            return
+        self._routing = asyncio.create_task(self._tell_listener())
+
+    async def _tell_listener(self) -> None:
+        # Only a participant an operator may see now: consent as for their first task.
+        if not await self.runtime.admission.may_see(self.participant):
+            return
+        notice = VoiceSession(
+            operator="",
+            session_id=self.id,
+            conversation_id=self.conversation_id,
+            model=self.persona.id,
+            participant=self.participant,
+        )
+        try:
+            chosen = await self.dispatcher.voice_session(notice, self._listener)
+        except StateUnavailable as exc:
+            log.warning("realtime.listener_unrouted", session_id=self.id, error=str(exc))
+            return
+        if chosen is not None and chosen != self._listener:
+            log.info("realtime.listener", session_id=self.id, operator=chosen)
+        self._listener = chosen or self._listener
 
     # -- session.update ------------------------------------------------------------
 
@@ -257,6 +301,7 @@ class RealtimeSession:
             if not self._buffer:  # a manual turn begins
                 self._speech_item = conv.item_id()
                 self.announce("speech_started", item_id=self._speech_item)
+                self._route_listener()
             self._buffer += pcm
             self._appended += len(pcm)
             self.live.publish(self.id, pcm)
@@ -301,6 +346,7 @@ class RealtimeSession:
         del self._buffer[:cut]
         self._speech_item = conv.item_id()
         self.announce("speech_started", item_id=self._speech_item)
+        self._route_listener()
         if detection.interrupt_response:
             self._interrupt("turn_detected")
         await self.send(
