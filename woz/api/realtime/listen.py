@@ -39,7 +39,7 @@ from woz.dispatch.kv import KeyValue
 from woz.jsontext import dumps
 from woz.operators.hub import authenticate_operator
 
-IDLE_CHECK_S = 15.0  # a listener to another process's session checks it is still open
+IDLE_CHECK_S = 5.0  # a listener to another process's session checks it is still open
 
 
 @dataclass

@@ -38,8 +38,8 @@ log = structlog.get_logger(__name__)
 
 Frame = bytes | dict[str, Any] | None  # None: the session ended
 QUEUE_FRAMES = 500  # some 50 s of audio in 100 ms appends
-ALIVE_TTL_S = 30.0  # a session whose process died is noticed in this time
-BEAT_S = 10.0
+ALIVE_TTL_S = 15.0  # a session whose process died is noticed in this time
+BEAT_S = 5.0
 DOC_TTL_S = 3600.0  # the session's registration, renewed every DOC_RENEW_S
 DOC_RENEW_S = 600.0
 END_WAIT_S = 2.0  # for the last frames to leave when the session closes
@@ -81,6 +81,7 @@ class Relay:
         self._doc = doc
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def open(self) -> None:
         """Register the session and start publishing; a state out of reach only means
@@ -95,17 +96,19 @@ class Relay:
         put_latest(self._queue, frame)
 
     async def close(self) -> None:
-        """Publish the end, then forget the session (its keys go at once)."""
+        """Forget the session (its keys go at once: no one finds it any more), then
+        publish its last frames and its end to those who listen."""
         if self._writer is None:
             return
-        put_latest(self._queue, None)
-        done, _ = await asyncio.wait({self._writer}, timeout=END_WAIT_S)
-        if not done:
-            self._writer.cancel()
+        self._closing = True
         with contextlib.suppress(StateUnavailable):
             async with self._kv.txn() as t:
                 t.delete(session_key(self._id))
                 t.delete(alive_key(self._id))
+        put_latest(self._queue, None)
+        done, _ = await asyncio.wait({self._writer}, timeout=END_WAIT_S)
+        if not done:
+            self._writer.cancel()
 
     async def _register(self) -> None:
         async with self._kv.txn() as t:
@@ -122,7 +125,9 @@ class Relay:
                 frame, got = None, False  # nothing came: only time to beat
             now = time.monotonic()
             try:
-                if now - registered >= DOC_RENEW_S:
+                if self._closing:
+                    pass  # its keys are gone: they stay so
+                elif now - registered >= DOC_RENEW_S:
                     registered = beat = now
                     await self._register()
                 elif now - beat >= BEAT_S:
