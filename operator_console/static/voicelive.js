@@ -19,6 +19,7 @@ const STATES = {
   speaking: "🔊 Your answer is being spoken",
   interrupted: "⚡ The participant interrupted the answer",
   done: "Answer spoken",
+  ended: "The voice session has ended",
 };
 
 let statusLine = null;
@@ -42,9 +43,16 @@ class VoiceMonitor {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${location.host}/operator/voice/${encodeURIComponent(sessionId)}`);
     this.ws.binaryType = "arraybuffer";
-    this.ws.addEventListener("open", () => this.show("listening"));
+    this.ws.addEventListener("open", () => {
+      this.opened = true;
+      this.show("listening");
+    });
     this.ws.addEventListener("message", (event) => this.onMessage(event.data));
-    this.ws.addEventListener("close", () => monitors.delete(this.sessionId));
+    this.ws.addEventListener("close", () => {
+      monitors.delete(this.sessionId);
+      // Said only of the session the line is about: another one may be live meanwhile.
+      if (this.opened && status().dataset.session === this.sessionId) this.show("ended");
+    });
   }
 
   onMessage(data) {

@@ -35,7 +35,7 @@ from aiohttp import web
 from woz.api.realtime import relay
 from woz.api.realtime.relay import QUEUE_FRAMES, Frame, Relay, RemoteListeners, put_latest
 from woz.context import runtime_of
-from woz.dispatch.kv import KeyValue
+from woz.dispatch.kv import KeyValue, StateUnavailable
 from woz.jsontext import dumps
 from woz.operators.hub import authenticate_operator
 
@@ -118,7 +118,10 @@ class LiveVoice:
         found = await relay.find(kv, session_id)  # under the study's own prefix
         if found is None or found.study != study_id:
             return None
-        queue = await self._remote.join(kv, session_id)
+        try:
+            queue = await self._remote.join(kv, session_id)
+        except StateUnavailable:
+            return None  # as good as ended: the console hears each task's recording
         return Listening(session_id, found.conversation_id, queue, remote=kv)
 
     async def leave(self, listening: Listening) -> None:

@@ -82,6 +82,7 @@ class Relay:
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self._failing = False
 
     async def open(self) -> None:
         """Register the session and start publishing; a state out of reach only means
@@ -135,8 +136,11 @@ class Relay:
                     await self._kv.heartbeat(alive_key(self._id), ALIVE_TTL_S)
                 if got:
                     await self._kv.send(channel(self._id), self._event(frame))
+                self._failing = False
             except StateUnavailable as exc:
-                log.warning("voice.relay_unavailable", session_id=self._id, error=str(exc))
+                if not self._failing:  # once, not for every frame lost
+                    log.warning("voice.relay_unavailable", session_id=self._id, error=str(exc))
+                self._failing = True
             if got and frame is None:
                 return
 
@@ -181,9 +185,9 @@ class RemoteListeners:
             queues.add(queue)
             try:
                 await kv.subscribe(channel(session_id), self._deliver)
-            except Exception:
+            except Exception as exc:
                 self._queues.pop(session_id, None)
-                raise
+                raise StateUnavailable(f"cannot subscribe: {exc}") from exc
         else:
             queues.add(queue)
         return queue

@@ -221,6 +221,12 @@ class RealtimeSession:
         self._routing = asyncio.create_task(self._tell_listener())
 
     async def _tell_listener(self) -> None:
+        try:
+            await self._choose_listener()
+        except Exception:  # the session goes on: its tasks still reach a wizard
+            log.exception("realtime.listener_failed", session_id=self.id)
+
+    async def _choose_listener(self) -> None:
         # Only a participant an operator may see now: consent as for their first task.
         if not await self.runtime.admission.may_see(self.participant):
             return
@@ -233,7 +239,7 @@ class RealtimeSession:
         )
         try:
             chosen = await self.dispatcher.voice_session(notice, self._listener)
-        except StateUnavailable as exc:
+        except StateUnavailable as exc:  # heard from its first task, as without this
             log.warning("realtime.listener_unrouted", session_id=self.id, error=str(exc))
             return
         if chosen is not None and chosen != self._listener:
