@@ -120,24 +120,29 @@ async def test_only_the_operator_chosen_hears_the_session(
 
 
 @voice_study
-async def test_with_no_operator_ready_the_first_to_be_ready_hears_the_next_utterance(
+async def test_with_no_operator_ready_the_first_to_be_ready_hears_the_session(
     woz: Woz, openai_client: openai.AsyncOpenAI
 ) -> None:
-    """A session opened while nobody was ready is announced when speech starts, to the
-    operator who became ready meanwhile, before the utterance is committed."""
+    """A session opened while nobody was ready is announced to the first operator to
+    become ready, who then hears its first utterance live; a session that ended by then
+    is announced to no one."""
+    async with opened(openai_client, "wizard"):
+        pass  # ended before anyone was ready
     async with opened(openai_client, "wizard") as (conn, events):
         op: ScriptedOperator = await woz.online_operator()
-        await stream(conn, silence(0.2) + tone(0.6))
         notice = await op.expect("voice_session")
-        assert not op.held
         async with listening(woz.url, notice["session_id"], woz.operator_token) as ws:
+            await stream(conn, silence(0.2) + tone(0.6))
+            states, heard = await hear_until(ws, "speech_started")
+            assert not op.held and not heard  # nothing before the speech started
             await stream(conn, silence(0.8))
-            states, _ = await hear_until(ws, "committed")
-        assert states[-1] == "committed"
+            more, _ = await hear_until(ws, "committed")
+        assert states + more == ["speech_started", "speech_stopped", "committed"]
         task = await op.next_task()
         assert task["voice"]["session_id"] == notice["session_id"]
         await op.reply(task["id"], "Yes?")
         await events.until("response.done")
+    await no_voice_session(op)  # not the ended session
 
 
 @pytest.mark.parametrize("study_toml", [with_values(VOICE_TOML, CONSENT_REQUIRED)], indirect=True)

@@ -200,10 +200,14 @@ class Dispatcher(Protocol):
         `participant`'s, if given), for a researcher watching. Cheap with thousands
         waiting: only the tasks listed are described."""
 
-    async def voice_session(self, notice: VoiceSession, already: str | None) -> str | None:
+    async def voice_session(self, notice: VoiceSession) -> str | None:
         """A voice session is open in `notice.conversation_id`: choose its operator as
         for its next task (recorded as the conversation's owner) and tell them, unless
-        they are `already` told. Returns their key id; None when no operator is ready."""
+        they were told already. Returns their key id; None when no operator is ready (the
+        first to become ready is then told, until `voice_session_ended`)."""
+
+    async def voice_session_ended(self, session_id: str) -> None:
+        """The voice session closed: an operator becoming ready is not told of it."""
 
     async def conversation_owner(self, conversation_id: str) -> str | None:
         """The operator the conversation's tasks go to (or went to last), if any."""

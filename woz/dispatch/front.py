@@ -263,8 +263,11 @@ class Front:
     async def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
         return await self._backend.live(max_tasks, participant)
 
-    async def voice_session(self, notice: VoiceSession, already: str | None) -> str | None:
-        return await self._backend.voice_session(notice, already)
+    async def voice_session(self, notice: VoiceSession) -> str | None:
+        return await self._backend.voice_session(notice)
+
+    async def voice_session_ended(self, session_id: str) -> None:
+        await self._backend.voice_session_ended(session_id)
 
     async def conversation_owner(self, conversation_id: str) -> str | None:
         return await self._backend.conversation_owner(conversation_id)

@@ -12,10 +12,10 @@ import time
 import structlog
 
 from woz.dispatch import docs
-from woz.dispatch.backend import QueueStatus, VoiceSession
-from woz.dispatch.docs import OperatorDoc, TaskDoc
-from woz.dispatch.policies import choose_operator
+from woz.dispatch.backend import QueueStatus
+from woz.dispatch.docs import TaskDoc
 from woz.dispatch.rules import TaskRules
+from woz.dispatch.voice import VoiceRouting
 from woz.models.live import LiveDispatch
 from woz.models.record import RecordStatus
 from woz.models.task import Task, new_id
@@ -27,11 +27,7 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_TTL_S = 10.0
 
 
-def load(op: OperatorDoc) -> tuple[float, float]:
-    return (len(op.held) / op.capacity, op.last_assigned)
-
-
-class SharedBackend(TaskRules):
+class SharedBackend(TaskRules, VoiceRouting):
     """The dispatcher's backend; see the module docstring."""
 
     # -- figures ---------------------------------------------------------------
@@ -68,31 +64,6 @@ class SharedBackend(TaskRules):
             tasks=[doc.live(connected(doc.operator)) for doc in watched[:max_tasks]],
             in_flight=len(watched),
         )
-
-    # -- voice sessions ----------------------------------------------------------
-
-    async def voice_session(self, notice: VoiceSession, already: str | None) -> str | None:
-        """Choose the operator of `notice.conversation_id` as `pump` would for its next
-        task (its owner if ready and connected, else the least loaded ready operator,
-        then recorded as its owner so the task follows by affinity) and send them
-        `notice`, unless they are `already` its listener. None when no one is ready."""
-        async with self._kv.txn() as t:
-            reachable = [op for op in (await self.operators(t)).values() if op.reachable]
-            owner = await t.get_text(docs.owner_key(notice.conversation_id))
-            op = next((o for o in reachable if o.key_id == owner), None)
-            if op is None:  # as `choose_operator`; everyone busy, the least loaded still hears
-                op = choose_operator(reachable, None, ()) or min(reachable, key=load, default=None)
-            if op is None or op.front is None:
-                return None
-            t.put_text(docs.owner_key(notice.conversation_id), op.key_id, docs.OWNER_TTL_S)
-            if op.key_id != already:
-                t.publish(op.front, notice.model_copy(update={"operator": op.key_id}))
-            return op.key_id
-
-    async def conversation_owner(self, conversation_id: str) -> str | None:
-        """The operator who answers `conversation_id` (or was chosen to), if any."""
-        async with self._kv.snapshot() as t:
-            return await t.get_text(docs.owner_key(conversation_id))
 
     # -- fronts coming and going ---------------------------------------------------
 

@@ -105,7 +105,7 @@ class RealtimeSession:
             runtime.secret, "conv", f"{caller}:{self.id}"
         )
         self.runtime = runtime
-        self._listener: str | None = None  # the operator told of this session
+        self._listener: str | None = None  # the operator chosen to hear this session
         self._routing: asyncio.Task[None] | None = None
         self.started = time.time()
         self.reply: Reply | None = None
@@ -162,6 +162,9 @@ class RealtimeSession:
         if self._routing is not None:
             self._routing.cancel()
         await self.live.closed(self.id)
+        if self.persona.mode != "model":
+            with contextlib.suppress(StateUnavailable):
+                await self.dispatcher.voice_session_ended(self.id)
         if self.reply is not None and self.reply.runner is not None:
             self.reply.runner.cancel()
             await asyncio.gather(self.reply.runner, return_exceptions=True)
@@ -238,7 +241,7 @@ class RealtimeSession:
             participant=self.participant,
         )
         try:
-            chosen = await self.dispatcher.voice_session(notice, self._listener)
+            chosen = await self.dispatcher.voice_session(notice)
         except StateUnavailable as exc:  # heard from its first task, as without this
             log.warning("realtime.listener_unrouted", session_id=self.id, error=str(exc))
             return
