@@ -31,6 +31,7 @@ from aiohttp import web
 
 from woz.api.intake import intake
 from woz.api.realtime import conversation as conv
+from woz.api.realtime.announce import Announcer
 from woz.api.realtime.audio import BadAudio, Decoder, b64decode, bytes_for_ms, ms_of, wav_of
 from woz.api.realtime.config import Settings, tool_specs
 from woz.api.realtime.events import (
@@ -58,7 +59,6 @@ from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
 from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runtime_of
 from woz.dispatch.backend import VoiceSession
 from woz.dispatch.base import Dispatcher
-from woz.dispatch.kv import StateUnavailable
 from woz.errors import WozError
 from woz.media import MEDIA_URL_PREFIX
 from woz.models.study import Persona, Study
@@ -100,13 +100,21 @@ class RealtimeSession:
         page = request.get(PAGE_PARTICIPANT)
         caller = f"page:{page}" if page is not None else app_key(request).id
         facts = intake(request, b"", None)
-        self.participant = facts.participant
         self.conversation_id = facts.conversation_id or pseudonym(
             runtime.secret, "conv", f"{caller}:{self.id}"
         )
         self.runtime = runtime
-        self._listener: str | None = None  # the operator chosen to hear this session
-        self._routing: asyncio.Task[None] | None = None
+        notice = VoiceSession(
+            operator="",
+            session_id=self.id,
+            conversation_id=self.conversation_id,
+            model=persona.id,
+            participant=facts.participant,
+        )
+        # Its wizard is told of it, to hear it live from the first utterance.
+        self.announcer = Announcer(
+            notice, self.dispatcher, runtime.admission, enabled=persona.mode != "model"
+        )
         self.started = time.time()
         self.reply: Reply | None = None
         self._send_lock = asyncio.Lock()
@@ -155,16 +163,12 @@ class RealtimeSession:
     async def opened(self) -> None:
         await self.live.opened(self.id, self.study.id, self.conversation_id, self.runtime.kv)
         await self.send(event("session.created", session=self._wire()))
-        self._route_listener()
+        self.announcer.announce()
 
     async def closed(self) -> None:
         """The socket closed: stop the response (its task is withdrawn) and tidy up."""
-        if self._routing is not None:
-            self._routing.cancel()
         await self.live.closed(self.id)
-        if self.persona.mode != "model":
-            with contextlib.suppress(StateUnavailable):
-                await self.dispatcher.voice_session_ended(self.id)
+        await self.announcer.ended()
         if self.reply is not None and self.reply.runner is not None:
             self.reply.runner.cancel()
             await asyncio.gather(self.reply.runner, return_exceptions=True)
@@ -211,43 +215,6 @@ class RealtimeSession:
         except EventError as error:
             error.event_id = error.event_id or parsed.event_id
             raise
-
-    # -- who hears it live ---------------------------------------------------------
-
-    def _route_listener(self) -> None:
-        """Tell the operator who will answer this session of it, so that they hear it
-        live from its first utterance: when it opens, and again as each utterance
-        starts (the operator chosen may have changed, or no one was ready before).
-        In the background: the session's audio never waits for the dispatcher."""
-        if self.persona.mode == "model" or (self._routing and not self._routing.done()):
-            return
-        self._routing = asyncio.create_task(self._tell_listener())
-
-    async def _tell_listener(self) -> None:
-        try:
-            await self._choose_listener()
-        except Exception:  # the session goes on: its tasks still reach a wizard
-            log.exception("realtime.listener_failed", session_id=self.id)
-
-    async def _choose_listener(self) -> None:
-        # Only a participant an operator may see now: consent as for their first task.
-        if not await self.runtime.admission.may_see(self.participant):
-            return
-        notice = VoiceSession(
-            operator="",
-            session_id=self.id,
-            conversation_id=self.conversation_id,
-            model=self.persona.id,
-            participant=self.participant,
-        )
-        try:
-            chosen = await self.dispatcher.voice_session(notice)
-        except StateUnavailable as exc:  # heard from its first task, as without this
-            log.warning("realtime.listener_unrouted", session_id=self.id, error=str(exc))
-            return
-        if chosen is not None and chosen != self._listener:
-            log.info("realtime.listener", session_id=self.id, operator=chosen)
-        self._listener = chosen or self._listener
 
     # -- session.update ------------------------------------------------------------
 
@@ -310,7 +277,7 @@ class RealtimeSession:
             if not self._buffer:  # a manual turn begins
                 self._speech_item = conv.item_id()
                 self.announce("speech_started", item_id=self._speech_item)
-                self._route_listener()
+                self.announcer.announce()
             self._buffer += pcm
             self._appended += len(pcm)
             self.live.publish(self.id, pcm)
@@ -355,7 +322,7 @@ class RealtimeSession:
         del self._buffer[:cut]
         self._speech_item = conv.item_id()
         self.announce("speech_started", item_id=self._speech_item)
-        self._route_listener()
+        self.announcer.announce()
         if detection.interrupt_response:
             self._interrupt("turn_detected")
         await self.send(
