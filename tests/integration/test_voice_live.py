@@ -4,16 +4,19 @@ the `voice_session` frame comes before any task, and only that operator may list
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aiohttp
 import openai
 import pytest
+from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz, with_values
 from tests.integration.realtime_client import opened, silence, stream, tone
+from tests.integration.test_studies import client, operator, two_studies
 from woz.auth import create_key
+from woz.config import Settings
 from woz.speech.pcm import rms
 from woz.testing import ScriptedOperator
 
@@ -156,3 +159,22 @@ async def test_a_participant_without_consent_is_not_announced(
         got = await events.until("response.done")
     assert got[-1]["response"]["status"] == "failed"  # consent_required, as for chat
     await no_voice_session(op)
+
+
+async def test_an_operator_of_another_study_never_hears_the_session(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings
+) -> None:
+    """Two studies on one server: a session of one is announced to its own operator
+    only, and the other study's operator is refused its socket."""
+    async with two_studies(aiohttp_server, settings) as (server, alpha, beta):
+        ours, theirs = (
+            await operator(server, alpha.operator_token),
+            await operator(server, beta.operator_token),
+        )
+        url = str(server.make_url("")).rstrip("/")
+        async with client(server, alpha.app_key) as app, opened(app, "wizard"):
+            notice = await ours.expect("voice_session")
+            assert await refused(url, notice["session_id"], beta.operator_token) == 404
+            async with listening(url, notice["session_id"], alpha.operator_token):
+                pass  # its own operator may
+        await no_voice_session(theirs)
