@@ -178,3 +178,25 @@ async def test_an_operator_of_another_study_never_hears_the_session(
             async with listening(url, notice["session_id"], alpha.operator_token):
                 pass  # its own operator may
         await no_voice_session(theirs)
+
+
+@voice_study
+async def test_a_console_that_connects_again_is_told_of_its_session_again(
+    woz: Woz, openai_client: openai.AsyncOpenAI
+) -> None:
+    """A reloaded console (its socket dropped and opened again) learns again of the
+    session it was chosen for, and still hears its first utterance live."""
+    op = await woz.online_operator()
+    async with opened(openai_client, "wizard") as (conn, events):
+        notice = await op.expect("voice_session")
+        await op.reconnect()
+        again = await op.expect("voice_session")
+        assert again["session_id"] == notice["session_id"]
+        await op.ready()
+        async with listening(woz.url, notice["session_id"], woz.operator_token) as ws:
+            await stream(conn, silence(0.2) + tone(0.5) + silence(0.8))
+            states, heard = await hear_until(ws, "committed")
+        assert states == ["speech_started", "speech_stopped", "committed"] and heard
+        task = await op.next_task()
+        await op.reply(task["id"], "Yes?")
+        await events.until("response.done")
