@@ -12,8 +12,9 @@ import openai
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import STUDY_TOML, Woz, with_values
-from tests.integration.realtime_client import opened, silence, stream, tone
+from tests.conftest import STUDY_TOML, Woz, ask, start_woz, with_values
+from tests.integration.realtime_client import Events, opened, silence, stream, tone
+from tests.integration.test_models_and_arms import arms
 from tests.integration.test_studies import client, operator, two_studies
 from woz.auth import create_key
 from woz.config import Settings
@@ -200,3 +201,28 @@ async def test_a_console_that_connects_again_is_told_of_its_session_again(
         task = await op.next_task()
         await op.reply(task["id"], "Yes?")
         await events.until("response.done")
+
+
+async def test_a_participant_a_model_answers_is_not_announced(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], upstream: TestServer
+) -> None:
+    """Under an experiment, a participant in an arm a model answers is heard by no one;
+    one in the human arm is announced to the operator."""
+    url = upstream.make_url("/v1")
+    fake = f'\n[[upstreams]]\nid = "fake"\nmodel = "fake-1"\nbase_url = "{url}"\n'
+    toml = STUDY_TOML + fake + arms(assignment="fixed")
+    async with start_woz(aiohttp_server, toml) as woz, woz.openai(max_retries=0) as app:
+        op = await woz.online_operator()
+        # Arms are assigned at a participant's first task.
+        await ask(app, "hi", user="mo", extra_headers={"X-Woz-Arm": "model-arm"})
+        waiting = ask(app, "hi", user="ana", extra_headers={"X-Woz-Arm": "human-arm"})
+        await op.reply((await op.next_task())["id"], "Hello.")
+        await waiting
+        for who in ("mo", "ana"):
+            headers = {"X-Woz-Participant": who}
+            async with app.realtime.connect(model="wizard", extra_headers=headers) as conn:
+                await Events(conn).until("session.created")
+                if who == "ana":
+                    notice = await op.expect("voice_session")
+                    assert notice["participant"] and notice["participant"] != who
+        await no_voice_session(op)  # not mo's

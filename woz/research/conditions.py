@@ -70,6 +70,16 @@ class Conditions:
                 mode = arm.mode
         return mode
 
+    async def answered_by_people(self, persona_id: str, participant: str | None) -> bool:
+        """Whether the participant's next task for `persona_id` surely goes to an operator
+        (not to a model): False too while their arm is not yet assigned."""
+        persona = self._study.persona(persona_id)
+        if not self._under_experiment(persona_id):
+            return persona is None or persona.mode != "model"
+        if participant is None or await self._store.arm_of(self._study.id, participant) is None:
+            return False
+        return await self.mode_for(persona_id, participant) != "model"
+
     async def arm_for(self, task: Task) -> Arm:
         """The participant's arm, assigning one at their first request."""
         if task.participant is None:

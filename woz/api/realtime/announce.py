@@ -5,7 +5,9 @@ operator who will answer the session's conversation and sends them a
 `voice_session` frame (`woz.dispatch.voice`); their console then listens
 (`woz.api.realtime.listen`) and hears the first utterance while it is spoken.
 Only a participant an operator may see at all is announced (the consent and
-withdrawal checks of a first task), and never for a persona a model answers.
+withdrawal checks of a first task), and only when an operator will answer them:
+not for a persona, or an experiment's arm, that a model answers, nor before the
+participant's arm is assigned (at their first task).
 The work runs beside the session: its audio never waits for the dispatcher, and
 a failure only means the wizard hears each utterance from its task, as before.
 """
@@ -21,6 +23,7 @@ from woz.dispatch.backend import VoiceSession
 from woz.dispatch.base import Dispatcher
 from woz.dispatch.kv import StateUnavailable
 from woz.research.admission import ResearchAdmission
+from woz.research.conditions import Conditions
 
 log = structlog.get_logger(__name__)
 
@@ -34,34 +37,36 @@ class Announcer:
         notice: VoiceSession,
         dispatcher: Dispatcher,
         admission: ResearchAdmission,
-        *,
-        enabled: bool,
+        conditions: Conditions,
     ) -> None:
         self._notice = notice
         self._dispatcher = dispatcher
         self._admission = admission
-        self._enabled = enabled  # off for a persona a model answers
+        self._conditions = conditions
         self._chosen: str | None = None
         self._running: asyncio.Task[None] | None = None
 
     def announce(self) -> None:
         """Choose and tell the wizard (in the background; at most one at a time)."""
-        if not self._enabled or (self._running is not None and not self._running.done()):
+        if self._running is not None and not self._running.done():
             return
         self._running = asyncio.create_task(self._announce())
 
     async def ended(self) -> None:
         if self._running is not None:
             self._running.cancel()
-        if self._enabled:
-            with contextlib.suppress(StateUnavailable):
-                await self._dispatcher.voice_session_ended(self._notice.session_id)
+        with contextlib.suppress(StateUnavailable):
+            await self._dispatcher.voice_session_ended(self._notice.session_id)
 
     async def _announce(self) -> None:
         session_id = self._notice.session_id
         try:
-            # Only a participant an operator may see now: consent as for their first task.
-            if not await self._admission.may_see(self._notice.participant):
+            # Only a participant an operator may see now (consent as for their first
+            # task), whose tasks an operator answers.
+            participant = self._notice.participant
+            if not await self._admission.may_see(participant):
+                return
+            if not await self._conditions.answered_by_people(self._notice.model, participant):
                 return
             chosen = await self._dispatcher.voice_session(self._notice)
         except StateUnavailable as exc:

@@ -63,6 +63,7 @@ from woz.errors import WozError
 from woz.media import MEDIA_URL_PREFIX
 from woz.models.study import Persona, Study
 from woz.models.task import ContentPart, Message, Task, new_id
+from woz.research.conditions import Conditions
 from woz.research.pseudonyms import pseudonym
 from woz.speech import StudyVoice
 
@@ -113,7 +114,7 @@ class RealtimeSession:
         )
         # Its wizard is told of it, to hear it live from the first utterance.
         self.announcer = Announcer(
-            notice, self.dispatcher, runtime.admission, enabled=persona.mode != "model"
+            notice, self.dispatcher, runtime.admission, Conditions(self.study, self.store)
         )
         self.started = time.time()
         self.reply: Reply | None = None
