@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.intake import intake
+from woz.api.core.intake import intake
 from woz.api.realtime import conversation as conv
 from woz.api.realtime.audio import BadAudio, Decoder, b64decode, bytes_for_ms, ms_of, wav_of
 from woz.api.realtime.config import Settings, tool_specs
@@ -58,11 +58,11 @@ from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
 from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runtime_of
 from woz.dispatch.base import Dispatcher
 from woz.errors import WozError
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
+from woz.media.speech import StudyVoice
+from woz.models.pseudonyms import pseudonym
 from woz.models.study import Persona, Study
 from woz.models.task import ContentPart, Message, Task, new_id
-from woz.research.pseudonyms import pseudonym
-from woz.speech import StudyVoice
 
 log = structlog.get_logger(__name__)
 
