@@ -5,7 +5,8 @@ and which running servers of this data folder serve it now. `reload` makes those
 servers read their study files again (`woz.control`: SIGHUP, then each server's
 report) and prints, study by study, what was applied and what was refused and why;
 a refusal leaves the study as it was and makes the command exit with status 2.
-"""
+
+`woz check` validates a study file and says what it sets up."""
 
 from __future__ import annotations
 
@@ -13,11 +14,23 @@ import argparse
 import json
 from typing import Any
 
-from woz.cli.research import CommandRefused, run_with_store, settings_from
+from woz.cli.common import CliError, load_study_file, run_with_store, settings_from
 from woz.control import reload_servers, running_servers
 from woz.export import load_definition
 from woz.store.base import Store
+from woz.study.summary import summary, warnings
 from woz.text_table import aligned
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    study = load_study_file(args.study_file)
+    print(f"{args.study_file} is a valid study.")
+    lines = summary(study)
+    width = max(len(topic) for topic, _ in lines)
+    for topic, text in lines:
+        print(f"  {topic:<{width}}  {text}")
+    for warning in warnings(study):
+        print(f"warning: {warning}")
 
 
 def cmd_studies_list(args: argparse.Namespace) -> None:
@@ -69,7 +82,7 @@ def cmd_studies_reload(args: argparse.Namespace) -> None:
     data = settings_from(args).data
     results = reload_servers(data, timeout_s=args.timeout)
     if not results:
-        raise CommandRefused(
+        raise CliError(
             f"no woz server is running from the data folder {data} (check --data); a server"
             " elsewhere reloads on SIGHUP"
         )
@@ -83,11 +96,15 @@ def cmd_studies_reload(args: argparse.Namespace) -> None:
             print(f"pid {pid}: {entry.line()}")
             refused += entry.outcome == "refused"
     if refused:
-        raise CommandRefused(f"{refused} change(s) refused; those studies stay as they were")
+        raise CliError(f"{refused} change(s) refused; those studies stay as they were")
 
 
 def add_study_commands(commands: Any) -> None:
-    """Add `studies` to the `woz` command's subparsers."""
+    """Add `check` and `studies` to the `woz` command's subparsers."""
+    check = commands.add_parser("check", help="validate a study file and say what it sets up")
+    check.add_argument("study_file", metavar="STUDY", help="the study file (TOML)")
+    check.set_defaults(func=cmd_check)
+
     studies = commands.add_parser("studies", help="the studies served: list, reload")
     actions = studies.add_subparsers(dest="studies_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="every study served from this store")
