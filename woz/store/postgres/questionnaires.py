@@ -14,7 +14,7 @@ from datetime import datetime
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.store.postgres.database import PostgresDatabase
 from woz.store.postgres.records import withdrawn
-from woz.store.rows import answers_of, feedback_of, stamp
+from woz.store.rows import answers_of, feedback_of, of_study, stamp
 
 
 class PgQuestionnaireTables(PostgresDatabase):
@@ -41,11 +41,14 @@ class PgQuestionnaireTables(PostgresDatabase):
     async def list_answers(
         self, study_id: str, participant: str | None = None
     ) -> Sequence[QuestionnaireAnswers]:
-        sql = "SELECT * FROM questionnaire_answers WHERE study_id = %s"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = %s", (study_id, participant)
-        rows = await self._rows(sql + " ORDER BY submitted_at, questionnaire", params)
+        sql, params = of_study(
+            "SELECT * FROM questionnaire_answers",
+            study_id,
+            participant,
+            mark="%s",
+            order="submitted_at, questionnaire",
+        )
+        rows = await self._rows(sql, params)
         return [answers_of(row) for row in rows]
 
     async def save_feedback(self, feedback: Feedback) -> bool:
@@ -70,11 +73,10 @@ class PgQuestionnaireTables(PostgresDatabase):
     async def list_feedback(
         self, study_id: str, participant: str | None = None
     ) -> Sequence[Feedback]:
-        sql = "SELECT * FROM feedback WHERE study_id = %s"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = %s", (study_id, participant)
-        rows = await self._rows(sql + " ORDER BY at, record_id", params)
+        sql, params = of_study(
+            "SELECT * FROM feedback", study_id, participant, mark="%s", order="at, record_id"
+        )
+        rows = await self._rows(sql, params)
         return [feedback_of(row) for row in rows]
 
     async def mark_read(
@@ -93,8 +95,7 @@ class PgQuestionnaireTables(PostgresDatabase):
     async def list_reads(
         self, study_id: str, participant: str | None = None
     ) -> dict[str, datetime]:
-        sql = "SELECT record_id, read_at FROM answer_reads WHERE study_id = %s"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = %s", (study_id, participant)
+        sql, params = of_study(
+            "SELECT record_id, read_at FROM answer_reads", study_id, participant, mark="%s"
+        )
         return {row["record_id"]: stamp(row["read_at"]) for row in await self._rows(sql, params)}

@@ -14,7 +14,7 @@ from datetime import datetime
 from woz.models.pseudonyms import tombstone_of
 from woz.models.record import Record, RecordStatus
 from woz.store.postgres.database import PARTICIPANT_LOCK, Connection, PostgresDatabase, lock
-from woz.store.rows import RECORD_COLUMNS, record_of
+from woz.store.rows import RECORD_COLUMNS, of_study, record_of
 
 
 async def withdrawn(db: Connection, study_id: str, participant: str | None) -> bool:
@@ -118,10 +118,9 @@ class PgRecordTables(PostgresDatabase):
         return [record_of(row) for row in rows]
 
     async def last_task_at(self, study_id: str, participant: str | None = None) -> datetime | None:
-        sql = "SELECT MAX(received_at) AS last FROM records WHERE study_id = %s"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = %s", (study_id, participant)
+        sql, params = of_study(
+            "SELECT MAX(received_at) AS last FROM records", study_id, participant, mark="%s"
+        )
         rows = await self._rows(sql, params)
         last: datetime | None = rows[0]["last"]
         return last

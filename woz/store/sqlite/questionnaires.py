@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
-from woz.store.rows import answers_of, feedback_of, stamp
+from woz.store.rows import answers_of, feedback_of, of_study, stamp
 from woz.store.sqlite.database import SQLiteDatabase
 from woz.store.sqlite.participants import is_withdrawn
 
@@ -49,11 +49,14 @@ class QuestionnaireTables(SQLiteDatabase):
     async def list_answers(
         self, study_id: str, participant: str | None = None
     ) -> Sequence[QuestionnaireAnswers]:
-        sql = "SELECT * FROM questionnaire_answers WHERE study_id = ?"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = ?", (study_id, participant)
-        rows = await self._read(sql + " ORDER BY submitted_at, questionnaire", params)
+        sql, params = of_study(
+            "SELECT * FROM questionnaire_answers",
+            study_id,
+            participant,
+            mark="?",
+            order="submitted_at, questionnaire",
+        )
+        rows = await self._read(sql, params)
         return [answers_of(row) for row in rows]
 
     async def save_feedback(self, feedback: Feedback) -> bool:
@@ -84,11 +87,10 @@ class QuestionnaireTables(SQLiteDatabase):
     async def list_feedback(
         self, study_id: str, participant: str | None = None
     ) -> Sequence[Feedback]:
-        sql = "SELECT * FROM feedback WHERE study_id = ?"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = ?", (study_id, participant)
-        rows = await self._read(sql + " ORDER BY at, record_id", params)
+        sql, params = of_study(
+            "SELECT * FROM feedback", study_id, participant, mark="?", order="at, record_id"
+        )
+        rows = await self._read(sql, params)
         return [feedback_of(row) for row in rows]
 
     async def mark_read(
@@ -115,8 +117,7 @@ class QuestionnaireTables(SQLiteDatabase):
     async def list_reads(
         self, study_id: str, participant: str | None = None
     ) -> dict[str, datetime]:
-        sql = "SELECT record_id, read_at FROM answer_reads WHERE study_id = ?"
-        params: tuple[str, ...] = (study_id,)
-        if participant is not None:
-            sql, params = sql + " AND participant = ?", (study_id, participant)
+        sql, params = of_study(
+            "SELECT record_id, read_at FROM answer_reads", study_id, participant, mark="?"
+        )
         return {row["record_id"]: stamp(row["read_at"]) for row in await self._read(sql, params)}
