@@ -1,6 +1,8 @@
-// Hearing a voice session live: once a task names its Realtime session, the
-// console listens to it (`/operator/voice/<session>`) for as long as it lasts,
-// plays each utterance while the participant is still speaking, and shows the
+// Hearing a voice session live: as soon as the server says a Realtime session was
+// routed to this operator (the `voice_session` frame, before its first
+// utterance), or a task names one, the console listens to it
+// (`/operator/voice/<session>`) for as long as it lasts, plays each utterance
+// while the participant is still speaking, the first one included, and shows the
 // session's state in a small status line ("Participant speaking…"). Text frames
 // are JSON state; binary frames are PCM16 at 24 kHz. Nothing received is ever
 // rendered as markup.
@@ -10,12 +12,14 @@ import { h } from "./dom.js";
 const RATE = 24000;
 const monitors = new Map();
 const STATES = {
+  listening: "🎧 A voice session is open: the participant is heard as they speak",
   speech_started: "🎙 Participant speaking…",
   speech_stopped: "Participant finished speaking",
   committed: "Participant finished speaking",
   speaking: "🔊 Your answer is being spoken",
   interrupted: "⚡ The participant interrupted the answer",
   done: "Answer spoken",
+  ended: "The voice session has ended",
 };
 
 let statusLine = null;
@@ -39,8 +43,16 @@ class VoiceMonitor {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${location.host}/operator/voice/${encodeURIComponent(sessionId)}`);
     this.ws.binaryType = "arraybuffer";
+    this.ws.addEventListener("open", () => {
+      this.opened = true;
+      this.show("listening");
+    });
     this.ws.addEventListener("message", (event) => this.onMessage(event.data));
-    this.ws.addEventListener("close", () => monitors.delete(this.sessionId));
+    this.ws.addEventListener("close", () => {
+      monitors.delete(this.sessionId);
+      // Said only of the session the line is about: another one may be live meanwhile.
+      if (this.opened && status().dataset.session === this.sessionId) this.show("ended");
+    });
   }
 
   onMessage(data) {
@@ -59,11 +71,16 @@ class VoiceMonitor {
     if (frame.type === "speech_started") this.bytes = 0;
     const state = frame.type === "reply" ? frame.state : frame.type;
     if (!STATES[state]) return;
+    this.show(state);
+    for (const listener of this.listeners) listener(state);
+  }
+
+  show(state) {
     const line = status();
     line.hidden = false;
     line.dataset.state = state;
+    line.dataset.session = this.sessionId;
     line.textContent = STATES[state];
-    for (const listener of this.listeners) listener(state);
   }
 
   play(buffer) {

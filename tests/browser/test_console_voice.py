@@ -80,3 +80,32 @@ async def test_wizard_hears_the_utterance_and_answers_in_speech(
     assert heard["transcript"] == SAID
     assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == FILLER + ANSWER
     assert len(audio_of(got)) > 24_000  # half a second of speech at least
+
+
+async def test_the_first_utterance_of_a_session_is_heard_live(
+    voice_console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The console is told of the session when it opens, plays the first utterance while
+    it is spoken, and its task then says it was heard live rather than playing it again."""
+    console = voice_console
+    page = console.page
+    await console.login()
+    await console.ready()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        [created] = await events.until("session.created")
+        live = page.locator(".voice-live")
+        await expect(live).to_have_attribute("data-state", "listening")
+        await expect(live).to_have_attribute("data-session", created["session"]["id"])
+        # Still speaking, nothing committed: the console hears it already.
+        await stream(conn, silence(0.3) + spoken(SAID))
+        await expect(live).to_have_attribute("data-live", "true")
+        await expect(console.view.locator(".voice-turn")).to_have_count(0)
+        await stream(conn, silence(0.8))
+        turn = console.view.locator(".voice-turn")
+        await expect(turn).to_have_attribute("data-heard", "live")
+        await console.composer.click()
+        await page.keyboard.type(ANSWER)
+        await page.keyboard.press("Enter")
+        got = await asyncio.wait_for(events.until("response.done"), 15)
+    assert got[-1]["response"]["status"] == "completed"

@@ -34,6 +34,7 @@ from woz.dispatch.backend import (
     Replayed,
     Revoked,
     TakenUp,
+    VoiceSession,
 )
 from woz.dispatch.base import (
     Admission,
@@ -262,6 +263,15 @@ class Front:
     async def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
         return await self._backend.live(max_tasks, participant)
 
+    async def voice_session(self, notice: VoiceSession) -> str | None:
+        return await self._backend.voice_session(notice)
+
+    async def voice_session_ended(self, session_id: str) -> None:
+        await self._backend.voice_session_ended(session_id)
+
+    async def conversation_owner(self, conversation_id: str) -> str | None:
+        return await self._backend.conversation_owner(conversation_id)
+
     async def close(self) -> None:
         """Fail every request waiting here (as 503s) and record its task as expired.
 
@@ -320,6 +330,10 @@ class Front:
             link = self._links.get(event.operator)
             if link is not None:
                 link.send_draft(event.task_id, event.text, done=event.done, error=event.error)
+        elif isinstance(event, VoiceSession):
+            link = self._links.get(event.operator)
+            if link is not None:
+                link.send_voice_session(event)
 
     # -- slow work -------------------------------------------------------------
 

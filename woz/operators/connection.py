@@ -25,7 +25,7 @@ import structlog
 from aiohttp import WSCloseCode, web
 from pydantic import BaseModel
 
-from woz.dispatch.backend import QueueStatus
+from woz.dispatch.backend import QueueStatus, VoiceSession
 from woz.jsontext import dumps
 from woz.models.protocol import task_view
 from woz.models.server_frames import (
@@ -34,6 +34,7 @@ from woz.models.server_frames import (
     TaskDraftFrame,
     TaskRevokedFrame,
     TaskView,
+    VoiceSessionFrame,
     frame_json,
 )
 from woz.models.task import Task
@@ -132,6 +133,16 @@ class OperatorConnection:
 
     def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
         self.send_frame(TaskDraftFrame(task_id=task_id, text=text, done=done, error=error))
+
+    def send_voice_session(self, notice: VoiceSession) -> None:
+        self.send_frame(
+            VoiceSessionFrame(
+                session_id=notice.session_id,
+                conversation_id=notice.conversation_id,
+                model=notice.model,
+                participant=notice.participant,
+            )
+        )
 
     async def _write_loop(self) -> None:
         while (text := await self._outbox.get()) is not None:
