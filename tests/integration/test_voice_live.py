@@ -16,9 +16,9 @@ from tests.conftest import STUDY_TOML, Woz, ask, start_woz, with_values
 from tests.integration.realtime_client import Events, opened, silence, stream, tone
 from tests.integration.test_models_and_arms import arms
 from tests.integration.test_studies import client, operator, two_studies
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
-from woz.speech.pcm import rms
+from woz.media.speech.pcm import rms
 from woz.testing import ScriptedOperator
 
 VOICE_TOML = STUDY_TOML + '\n[voice]\nengine = "espeak"\n'

@@ -13,8 +13,8 @@ import pytest
 from tests.integration.realtime_client import Events, silence, stream, tone
 from tests.integration.test_voice_live import hear_until, listening, refused
 from tests.integration.woz_processes import STUDY, deployment
+from woz.media.speech.pcm import rms
 from woz.operators.client import OperatorClient
-from woz.speech.pcm import rms
 
 pytestmark = pytest.mark.timeout(180)
 VOICE_STUDY = STUDY + '\n[voice]\nengine = "espeak"\n'

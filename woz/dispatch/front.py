@@ -20,6 +20,8 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
+from woz.assist.model_work import ModelWork, upstream_failed, with_provenance
+from woz.assist.upstream import ModelBackend, UpstreamError
 from woz.dispatch.backend import (
     Assigned,
     Delivery,
@@ -46,7 +48,6 @@ from woz.dispatch.base import (
 from woz.dispatch.conversations import continues_and_history
 from woz.dispatch.docs import task_timings
 from woz.dispatch.kv import KeyValue, StateUnavailable
-from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.shared import SharedBackend
 from woz.dispatch.throttle import Throttled
 from woz.dispatch.validation import check_reply
@@ -55,7 +56,6 @@ from woz.models.live import LiveDispatch
 from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
 from woz.models.task import Answer, ProducedBy, Task, new_id
-from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
 

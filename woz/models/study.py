@@ -182,7 +182,7 @@ class ParticipantPageSection(_Strict):
     participant pages show as their title and subtitle, in place of the study's own
     `title` and `description`, which are the researchers' and may state the research
     question or the deception. The title defaults to the persona's display name.
-    `locale`: the language of the page's own words (`woz/chat_page/static/locales/`,
+    `locale`: the language of the page's own words (`woz/web/chat_page/static/locales/`,
     one file per language: en, fr).
     `voice`: participants may also talk (push-to-talk or hands-free) and hear the
     answers spoken, with captions (the Realtime API behind the page; `[voice]`).
@@ -207,7 +207,7 @@ def page_locales() -> list[str]:
     return sorted(path.stem for path in LOCALES.glob("*.json"))
 
 
-LOCALES = Path(__file__).parents[1] / "chat_page" / "static" / "locales"
+LOCALES = Path(__file__).parents[1] / "web" / "chat_page" / "static" / "locales"
 
 DEFAULT_FILLERS = ("Hmm, let me check.", "One moment, please.", "Good question.")
 

@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from woz.errors import ErrorKind, WozError
+from woz.models.pseudonyms import tombstone_of
 from woz.models.research import ConsentRecord
 from woz.models.study import Study
 from woz.models.task import Message, Task, ToolCall
@@ -31,7 +32,6 @@ from woz.off_loop import OffLoop
 from woz.research.consent import latest_consent
 from woz.research.participants import Participants
 from woz.research.privacy import RedactionSession, Redactor
-from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
 
 log = structlog.get_logger(__name__)

@@ -22,7 +22,7 @@ from woz.models.task import Task
 from woz.store.arms import ArmDraw
 from woz.store.base import Store
 
-# The header by which an app names the arm of a `fixed` assignment (read by `woz.api.intake`).
+# The header by which an app names the arm of a `fixed` assignment (read by `woz.api.core.intake`).
 ARM_HEADER = "X-Woz-Arm"
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.intake import intake
+from woz.api.core.intake import intake
 from woz.api.realtime import conversation as conv
 from woz.api.realtime.announce import Announcer
 from woz.api.realtime.audio import BadAudio, Decoder, b64decode, bytes_for_ms, ms_of, wav_of
@@ -60,12 +60,12 @@ from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runti
 from woz.dispatch.backend import VoiceSession
 from woz.dispatch.base import Dispatcher
 from woz.errors import WozError
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
+from woz.media.speech import StudyVoice
+from woz.models.pseudonyms import pseudonym
 from woz.models.study import Persona, Study
 from woz.models.task import ContentPart, Message, Task, new_id
 from woz.research.conditions import Conditions
-from woz.research.pseudonyms import pseudonym
-from woz.speech import StudyVoice
 
 log = structlog.get_logger(__name__)
 
