@@ -231,6 +231,24 @@ async def test_an_operator_reconnecting_through_the_other_front_gets_the_held_ta
         assert (await waiting).choices[0].message.content == "Back again."
 
 
+async def test_an_operator_connecting_again_through_the_other_front_ends_the_stale_socket(
+    pair: Pair,
+) -> None:
+    """A second socket of the same operator, through B, takes over: the socket on A is
+    told `replaced` and closed, and the task it held is answered through B."""
+    op = await online(pair.a)
+    async with client_of(pair.b) as client:
+        waiting = ask(client, "Anyone?")
+        task = await op.next_task()
+        again = await pair.b.make_operator(pair.a.operator_token)
+        await op.expect("error", code="replaced")
+        await op.wait_closed(timeout=5)
+        held = await again.next_task()
+        assert held["id"] == task["id"]
+        await again.reply(held["id"], "Here, on the other side.")
+        assert (await waiting).choices[0].message.content == "Here, on the other side."
+
+
 async def test_no_operator_anywhere_is_a_503_on_either_front(pair: Pair) -> None:
     for woz in (pair.a, pair.b):
         async with client_of(woz) as client:

@@ -119,6 +119,14 @@ class TakenUp(BaseModel):
     task_id: str
 
 
+class Replaced(BaseModel):
+    """`operator` connected again through another front: the socket this front holds for
+    them is stale (a half-open connection, a console left open in another tab)."""
+
+    kind: Literal["replaced"] = "replaced"
+    operator: str
+
+
 class VoiceSession(BaseModel):
     """A voice session opened in a conversation `operator` was chosen for: their
     console may listen to it live (`woz.api.realtime.listen`) before its first task."""
@@ -157,7 +165,8 @@ Event = Annotated[
     | TakenUp
     | QueueChanged
     | VoiceSession
-    | VoiceFrame,
+    | VoiceFrame
+    | Replaced,
     Field(discriminator="kind"),
 ]
 EVENT: TypeAdapter[Event] = TypeAdapter(Event)

@@ -48,6 +48,9 @@ class OperatorLink(Protocol):
     def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
         """A model's draft of a held task, as it streams in (assist mode)."""
 
+    def send_replaced(self) -> None:
+        """The operator connected again elsewhere: tell this socket so, then close it."""
+
     def send_voice_session(self, notice: VoiceSession) -> None:
         """A voice session this operator was chosen to answer, before its first task."""
 

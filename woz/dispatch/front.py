@@ -31,6 +31,7 @@ from woz.dispatch.backend import (
     ModelDraft,
     Outcome,
     QueueStatus,
+    Replaced,
     Replayed,
     Revoked,
     TakenUp,
@@ -334,6 +335,10 @@ class Front:
             link = self._links.get(event.operator)
             if link is not None:
                 link.send_voice_session(event)
+        elif isinstance(event, Replaced):
+            link = self._links.get(event.operator)
+            if link is not None:
+                link.send_replaced()
 
     # -- slow work -------------------------------------------------------------
 

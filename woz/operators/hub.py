@@ -160,12 +160,8 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         previous = connections.get(key.id)
         connections[key.id] = connection
-        if previous is not None:
-            previous.send_frame(
-                ErrorFrame(code="replaced", message="This operator connected elsewhere.")
-            )
-            await previous.stop()
-            await previous.close()
+        if previous is not None:  # connected again through this process
+            await previous.end_replaced()
         connection.send_frame(HelloFrame(**await _hello(request, key)))
         await dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         revocation = asyncio.create_task(
