@@ -216,7 +216,8 @@ async def spoken_turn(conn: AsyncRealtimeConnection, events: Events) -> dict[str
 
 def arms_study(upstream: TestServer, assignment: str) -> str:
     """The voice study under an experiment: a human arm and an arm the fake model answers."""
-    fake = f'\n[[upstreams]]\nid = "fake"\nmodel = "fake-1"\nbase_url = "{upstream.make_url("/v1")}"\n'
+    url = upstream.make_url("/v1")
+    fake = f'\n[[upstreams]]\nid = "fake"\nmodel = "fake-1"\nbase_url = "{url}"\n'
     return VOICE_TOML + fake + arms(assignment=assignment)
 
 
