@@ -36,6 +36,8 @@ class VoiceMonitor {
   constructor(sessionId) {
     this.sessionId = sessionId;
     this.heardLive = new Set(); // utterances played while spoken
+    this.committed = new Set(); // utterances this socket saw end (the latest few)
+    this.settling = new Map(); // item id -> what to do once it is seen committed
     this.current = null; // the utterance being spoken
     this.bytes = 0;
     this.playEnd = 0;
@@ -68,6 +70,7 @@ class VoiceMonitor {
     }
     if (frame.type === "speech_started") this.current = frame.item_id;
     if (frame.type === "committed" && this.current === frame.item_id && this.bytes > 0) this.heardLive.add(frame.item_id);
+    if (frame.type === "committed") this.sawCommitted(frame.item_id);
     if (frame.type === "speech_started") this.bytes = 0;
     const state = frame.type === "reply" ? frame.state : frame.type;
     if (!STATES[state]) return;
@@ -103,6 +106,32 @@ class VoiceMonitor {
     } catch {
       // no audio output here: the state line still shows, and the task has the recording
     }
+  }
+
+  sawCommitted(itemId) {
+    this.committed.add(itemId);
+    if (this.committed.size > 50) this.committed.delete(this.committed.values().next().value);
+    const settle = this.settling.get(itemId);
+    if (settle) settle();
+  }
+
+  /** Resolves to whether `itemId` was heard live, once this socket has seen it end.
+   * Its task travels on the operator's socket and may arrive before this socket's
+   * frames do (another process relays them, or a busy machine), so an open monitor
+   * waits up to `ms` for them before the turn falls back to playing the recording. */
+  settle(itemId, ms) {
+    if (this.committed.has(itemId) || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.resolve(this.heard(itemId));
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.settling.delete(itemId);
+        resolve(this.heard(itemId));
+      };
+      const timer = setTimeout(done, ms);
+      this.settling.set(itemId, done);
+    });
   }
 
   /** Whether the utterance `itemId` was played here while it was spoken. */

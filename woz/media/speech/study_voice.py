@@ -19,7 +19,8 @@ from woz.media.speech.base import OPENAI_VOICES, SpeechEngine
 from woz.media.speech.espeak_engine import EspeakEngine
 from woz.media.speech.piper_engine import PiperEngine, piper_installed
 from woz.media.speech.upstream_engine import UpstreamEngine
-from woz.models.study import Study, VoiceSection
+from woz.models.study import Study
+from woz.models.voice import VoiceSection
 
 _DEFAULT_VOICES = {
     "piper": piper_engine.DEFAULT_VOICE,
