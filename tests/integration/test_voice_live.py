@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
+from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
-from tests.conftest import STUDY_TOML, Woz, ask, start_woz, with_values
+from tests.conftest import STUDY_TOML, Woz, start_woz, with_values
 from tests.integration.realtime_client import Events, opened, silence, stream, tone
 from tests.integration.test_models_and_arms import arms
 from tests.integration.test_studies import client, operator, two_studies
 from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.media.speech.pcm import rms
+from woz.store.arms import ArmDraw
 from woz.testing import ScriptedOperator
 
 VOICE_TOML = STUDY_TOML + '\n[voice]\nengine = "espeak"\n'
@@ -203,26 +206,86 @@ async def test_a_console_that_connects_again_is_told_of_its_session_again(
         await events.until("response.done")
 
 
-async def test_a_participant_a_model_answers_is_not_announced(
-    aiohttp_server: Callable[..., Awaitable[TestServer]], upstream: TestServer
-) -> None:
-    """Under an experiment, a participant in an arm a model answers is heard by no one;
-    one in the human arm is announced to the operator."""
+async def spoken_turn(conn: AsyncRealtimeConnection, events: Events) -> dict[str, Any]:
+    """One utterance, answered without an operator: the response it ends with."""
+    await stream(conn, silence(0.2) + tone(0.5) + silence(0.8))
+    done = await events.until("response.done")
+    response: dict[str, Any] = done[-1]["response"]
+    return response
+
+
+def arms_study(upstream: TestServer, assignment: str) -> str:
+    """The voice study under an experiment: a human arm and an arm the fake model answers."""
     url = upstream.make_url("/v1")
     fake = f'\n[[upstreams]]\nid = "fake"\nmodel = "fake-1"\nbase_url = "{url}"\n'
-    toml = STUDY_TOML + fake + arms(assignment="fixed")
-    async with start_woz(aiohttp_server, toml) as woz, woz.openai(max_retries=0) as app:
+    return VOICE_TOML + fake + arms(assignment=assignment)
+
+
+async def test_a_participant_is_assigned_their_arm_when_their_session_opens(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], upstream: TestServer
+) -> None:
+    """Seeded arms: the opening of a participant's first session assigns their arm. The
+    one in the human arm is announced and heard live from their first utterance, and
+    their task keeps that arm; the one the model answers is announced to no one."""
+    draw = ArmDraw("balanced", ("human-arm", "model-arm"), 7)  # the study's seed
+    order = {draw.choose(0): "first", draw.choose(1): "second"}
+    async with (
+        start_woz(aiohttp_server, arms_study(upstream, "balanced")) as woz,
+        woz.openai(max_retries=0) as app,
+    ):
         op = await woz.online_operator()
-        # Arms are assigned at a participant's first task.
-        await ask(app, "hi", user="mo", extra_headers={"X-Woz-Arm": "model-arm"})
-        waiting = ask(app, "hi", user="ana", extra_headers={"X-Woz-Arm": "human-arm"})
-        await op.reply((await op.next_task())["id"], "Hello.")
-        await waiting
-        for who in ("mo", "ana"):
-            headers = {"X-Woz-Participant": who}
+        for arm in sorted(order, key=lambda arm: order[arm]):  # in the draw's order
+            who = {"X-Woz-Participant": order[arm]}
+            async with app.realtime.connect(model="wizard", extra_headers=who) as conn:
+                events = Events(conn)
+                await events.until("session.created")
+                if arm == "model-arm":
+                    assert (await spoken_turn(conn, events))["status"] == "completed"
+                    continue
+                notice = await op.expect("voice_session")  # before anything was said
+                async with listening(woz.url, notice["session_id"], woz.operator_token) as ws:
+                    await stream(conn, silence(0.2) + tone(0.6))
+                    states, heard = await hear_until(ws, "speech_started")
+                    assert not op.held  # heard before the utterance is over
+                    await stream(conn, silence(0.8))
+                    more, rest = await hear_until(ws, "committed")
+                assert states + more == ["speech_started", "speech_stopped", "committed"]
+                assert rms(heard + rest) > 1000
+                task = await op.next_task()
+                ack = await op.reply(task["id"], "Yes?")
+                await events.until("response.done")
+        await no_voice_session(op)  # not the model arm's participant
+        record = await woz.store.get_record(ack["record_id"])
+        assert record is not None and record.arm == "human-arm"
+        assert record.participant == notice["participant"]
+        # Each participant was assigned once, at the next position.
+        assert await woz.store.arm_counts(woz.study.id) == {"human-arm": 1, "model-arm": 1}
+
+
+async def test_an_arm_the_app_names_is_assigned_when_the_session_opens(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], upstream: TestServer
+) -> None:
+    """`fixed` arms: the app's `X-Woz-Arm` on the session assigns it there, so only the
+    human arm's participant is announced; without it nobody is, and the turn fails as
+    a chat request would (`arm_required`)."""
+    async with (
+        start_woz(aiohttp_server, arms_study(upstream, "fixed")) as woz,
+        woz.openai(max_retries=0) as app,
+    ):
+        op = await woz.online_operator()
+        for who, arm in (("ana", "human-arm"), ("mo", "model-arm"), ("nell", None)):
+            headers = {"X-Woz-Participant": who} | ({"X-Woz-Arm": arm} if arm else {})
             async with app.realtime.connect(model="wizard", extra_headers=headers) as conn:
-                await Events(conn).until("session.created")
-                if who == "ana":
+                events = Events(conn)
+                await events.until("session.created")
+                if arm == "human-arm":
                     notice = await op.expect("voice_session")
                     assert notice["participant"] and notice["participant"] != who
-        await no_voice_session(op)  # not mo's
+                    continue
+                response = await spoken_turn(conn, events)
+                if arm is None:
+                    assert response["status_details"]["error"]["code"] == "arm_required"
+                else:
+                    assert response["status"] == "completed"
+        await no_voice_session(op)  # neither mo's nor nell's
+        assert await woz.store.arm_counts(woz.study.id) == {"human-arm": 1, "model-arm": 1}

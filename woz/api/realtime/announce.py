@@ -6,8 +6,11 @@ operator who will answer the session's conversation and sends them a
 (`woz.api.realtime.listen`) and hears the first utterance while it is spoken.
 Only a participant an operator may see at all is announced (the consent and
 withdrawal checks of a first task), and only when an operator will answer them:
-not for a persona, or an experiment's arm, that a model answers, nor before the
-participant's arm is assigned (at their first task).
+not for a persona, or an experiment's arm, that a model answers. Under an
+experiment the session's opening is the participant's first sight: their arm is
+assigned then, by the rules of a first task (`Conditions.assign`), which later
+finds it assigned; one that cannot be (a `fixed` arm the app did not name) is
+not announced, and their first task says why.
 The work runs beside the session: its audio never waits for the dispatcher, and
 a failure only means the wizard hears each utterance from its task, as before.
 """
@@ -38,11 +41,13 @@ class Announcer:
         dispatcher: Dispatcher,
         admission: ResearchAdmission,
         conditions: Conditions,
+        requested_arm: str | None = None,
     ) -> None:
         self._notice = notice
         self._dispatcher = dispatcher
         self._admission = admission
         self._conditions = conditions
+        self._requested_arm = requested_arm  # the app's `X-Woz-Arm`, as its tasks carry
         self._chosen: str | None = None
         self._running: asyncio.Task[None] | None = None
 
@@ -62,11 +67,13 @@ class Announcer:
         session_id = self._notice.session_id
         try:
             # Only a participant an operator may see now (consent as for their first
-            # task), whose tasks an operator answers.
-            participant = self._notice.participant
+            # task), whose tasks an operator answers (their arm assigned now if need be).
+            participant, model = self._notice.participant, self._notice.model
             if not await self._admission.may_see(participant):
                 return
-            if not await self._conditions.answered_by_people(self._notice.model, participant):
+            if not await self._conditions.answered_by_people(
+                model, participant, self._requested_arm
+            ):
                 return
             chosen = await self._dispatcher.voice_session(self._notice)
         except StateUnavailable as exc:

@@ -114,7 +114,11 @@ class RealtimeSession:
         )
         # Its wizard is told of it, to hear it live from the first utterance.
         self.announcer = Announcer(
-            notice, self.dispatcher, runtime.admission, Conditions(self.study, self.store)
+            notice,
+            self.dispatcher,
+            runtime.admission,
+            Conditions(self.study, self.store),
+            facts.requested_arm,
         )
         self.started = time.time()
         self.reply: Reply | None = None
