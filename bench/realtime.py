@@ -40,7 +40,7 @@ from aiohttp import web
 
 from bench.common import HOST, MODEL, ROOT, STUDY_TOML, free_port, latency_ms
 from woz.app import create_app
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.context import STORE
 from woz.logging import configure_logging

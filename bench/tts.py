@@ -35,9 +35,9 @@ if __package__ in (None, ""):  # run as `python bench/tts.py`: make `bench` impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, machine_cpu_seconds
-from woz.speech import OUTPUT_RATE, SpeechEngine, SpeechError
-from woz.speech.espeak_engine import EspeakEngine
-from woz.speech.piper_engine import PiperEngine
+from woz.media.speech import OUTPUT_RATE, SpeechEngine, SpeechError
+from woz.media.speech.espeak_engine import EspeakEngine
+from woz.media.speech.piper_engine import PiperEngine
 
 RESULTS = ROOT / "bench-results" / "tts.json"
 PARAGRAPH = (

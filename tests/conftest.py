@@ -22,7 +22,7 @@ from openai.types.chat import ChatCompletion
 from tests.databases import drop_run_database, fresh_schema, suite_backend
 from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by every test)
 from woz.app import create_app
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.context import STORE, STUDIES
 from woz.dispatch.kv import KeyValue

@@ -1,5 +1,5 @@
 """`python -m woz` is the `woz` command."""
 
-from woz.cli import main
+from woz.cli.main import main
 
 raise SystemExit(main())

@@ -16,25 +16,26 @@ import structlog
 from aiohttp import web
 
 from woz.api import api_auth, api_errors, setup_api
+from woz.api.core.waiting import watch_clients
 from woz.api.research import setup_research_api
-from woz.api.waiting import watch_clients
-from woz.auth import KeyRing
-from woz.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
+from woz.auth.origin import same_origin_only
+from woz.auth.tokens import KeyRing
 from woz.config import Settings
-from woz.console import console_headers, setup_console
 from woz.context import ANSWER_STATS, KEYS, MEDIA, REQUEST_ID, SETTINGS, STORE, STUDIES
 from woz.dispatch.factory import StudyStates
 from woz.dispatch.kv import KeyValue
 from woz.log_summary import AnswerStats, summarise
-from woz.media import MediaFolder
+from woz.media.files import MediaFolder
 from woz.models.study import Study
 from woz.models.task import new_id
 from woz.operators import setup_operators
-from woz.origin import same_origin_only
 from woz.served import ServedStudies, StudySources
 from woz.store.base import Store
 from woz.store.factory import store_for
-from woz.watch import setup_watch, watch_headers
+from woz.web.chat_page import chat_page_errors, chat_page_headers, setup_chat_page
+from woz.web.consent_page import setup_participant_page
+from woz.web.console import console_headers, setup_console
+from woz.web.watch import setup_watch, watch_headers
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +74,7 @@ def create_app(
     setup_api(app)
     setup_operators(app)
     setup_console(app)
-    setup_research_api(app)
+    setup_research_api(app, setup_participant_page)
     setup_chat_page(app)
     setup_watch(app)
     return app

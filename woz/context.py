@@ -8,32 +8,37 @@ session, the participant page's path. Handlers reach the study only through it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from woz.auth import KeyRing
-from woz.config import Settings
-from woz.log_summary import AnswerStats
-from woz.media import MediaFolder
-from woz.models.keys import KeyInfo
-from woz.runtime import StudyRuntime
-from woz.served import ServedStudies
-from woz.store.base import Store
+# Only the keys' types: every layer reads these keys, so this module imports none of
+# what they hold at run time (it sits below them all).
+if TYPE_CHECKING:
+    from woz.auth.tokens import KeyRing
+    from woz.config import Settings
+    from woz.log_summary import AnswerStats
+    from woz.media.files import MediaFolder
+    from woz.models.keys import KeyInfo
+    from woz.runtime import StudyRuntime
+    from woz.served import ServedStudies
+    from woz.store.base import Store
 
-SETTINGS = web.AppKey("settings", Settings)
-STORE = web.AppKey("store", Store)
-KEYS = web.AppKey("keys", KeyRing)
-MEDIA = web.AppKey("media", MediaFolder)
-STUDIES = web.AppKey("studies", ServedStudies)
-ANSWER_STATS = web.AppKey("answer_stats", AnswerStats)
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+STORE: web.AppKey[Store] = web.AppKey("store")
+KEYS: web.AppKey[KeyRing] = web.AppKey("keys")
+MEDIA: web.AppKey[MediaFolder] = web.AppKey("media")
+STUDIES: web.AppKey[ServedStudies] = web.AppKey("studies")
+ANSWER_STATS: web.AppKey[AnswerStats] = web.AppKey("answer_stats")
 
-REQUEST_ID = web.RequestKey("request_id", str)
-APP_KEY = web.RequestKey("app_key", KeyInfo)
-RUNTIME = web.RequestKey("study_runtime", StudyRuntime)
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+APP_KEY: web.RequestKey[KeyInfo] = web.RequestKey("app_key")
+RUNTIME: web.RequestKey[StudyRuntime] = web.RequestKey("study_runtime")
 # Set by the participant chat page instead of `APP_KEY`: the pseudonym its cookie
 # proves. `intake` then uses it and ignores any participant the request names.
-PAGE_PARTICIPANT = web.RequestKey("page_participant", str)
+PAGE_PARTICIPANT: web.RequestKey[str] = web.RequestKey("page_participant")
 # The task a request submitted (set by `Exchange`): its record's id is derived from it.
-SUBMITTED_TASK = web.RequestKey("submitted_task", str)
+SUBMITTED_TASK: web.RequestKey[str] = web.RequestKey("submitted_task")
 
 
 def app_key(request: web.Request) -> KeyInfo:

@@ -1,6 +1,6 @@
 """Errors that reach API callers, independent of any wire format.
 
-A facade raises these; `woz.api.errors` renders them in the caller's dialect
+A facade raises these; `woz.api.core.errors` renders them in the caller's dialect
 (OpenAI's or Anthropic's error body and status), so a handler never builds an
 error response by hand.
 """

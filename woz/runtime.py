@@ -12,7 +12,7 @@ the dispatcher with its tasks in flight and operators connected (a new `[routing
 gets a new dispatcher, which the rules allow only when the study is idle). The
 dispatcher reaches the current admission steps and upstream models through this
 object, so it sees the new definition at once without being rebuilt. What may change
-on a reload is decided by `woz.study_reload`; `woz.served` runs reloads.
+on a reload is decided by `woz.study.reload`; `woz.served` runs reloads.
 """
 
 from __future__ import annotations
@@ -25,25 +25,25 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
+from woz.assist.upstream import Upstreams
 from woz.dispatch.base import Admission, chain
 from woz.dispatch.factory import StudyStates
 from woz.dispatch.front import Front
 from woz.dispatch.kv import KeyValue
-from woz.media import MediaFolder
+from woz.media.files import MediaFolder
+from woz.media.speech import StudyVoice, study_voice
 from woz.models.study import Study
 from woz.models.task import Answer, Task
-from woz.recording import StoreRecorder
 from woz.research.admission import ResearchAdmission
 from woz.research.conditions import Conditions
 from woz.research.operators import OperatorRecords
 from woz.research.page_sessions import PageSessions
 from woz.research.participants import Participants
 from woz.research.presence import PresenceLog
+from woz.research.recording import StoreRecorder
 from woz.research.service import build_research, keep_definition
-from woz.speech import StudyVoice, study_voice
 from woz.store.base import Store
-from woz.study_reload import RunningWork
-from woz.upstream import Upstreams
+from woz.study.reload import RunningWork
 
 if TYPE_CHECKING:  # the operator hub is above this module; it only fills the dict
     from woz.operators.connection import OperatorConnection
@@ -111,7 +111,7 @@ class StudyRuntime:
         self._admit = chain([research.admission, Conditions(study, self.store).admit])
 
     async def work(self, participants: int, participants_with_arms: int) -> RunningWork:
-        """What is running now, for `woz.study_reload.refusals`."""
+        """What is running now, for `woz.study.reload.refusals`."""
         live = await self.dispatcher.live(max_tasks=1_000_000)
         tasks = [await self.dispatcher.task(task.task_id) for task in live.tasks]
         return RunningWork(

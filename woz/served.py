@@ -5,7 +5,7 @@ names the files; tests and `woz demo` may give studies as objects, which are ser
 as they are and never reloaded. Every study has one `StudyRuntime`, found by id.
 
 `reload` reads the files again and, study by study, applies what the rules of
-`woz.study_reload` allow: a study that changed and may change is swapped in; one
+`woz.study.reload` allow: a study that changed and may change is swapped in; one
 whose change would break running work, or whose file no longer loads, is refused
 with the reasons and keeps being served as it was. A new file in the folder is a
 new study; a file gone from the folder retires its study once nothing is running
@@ -23,15 +23,15 @@ from typing import Literal
 import aiohttp
 import structlog
 
+from woz.assist.upstream import MissingKey
 from woz.dispatch.factory import StudyStates
-from woz.media import MediaFolder
+from woz.media.files import MediaFolder
 from woz.models.study import Study
 from woz.research.service import keep_definition
 from woz.runtime import StudyRuntime, open_runtime
 from woz.store.base import Store
 from woz.study import StudyFileError, load_study
-from woz.study_reload import refusals
-from woz.upstream import MissingKey
+from woz.study.reload import refusals
 
 log = structlog.get_logger(__name__)
 

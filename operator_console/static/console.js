@@ -15,6 +15,7 @@ import { SentAnswers } from "./sent.js";
 import { Chime } from "./sound.js";
 import { forgetStaleDrafts, TaskView } from "./taskview.js";
 import { lastUserText } from "./transcript.js";
+import { monitorFor } from "./voicelive.js";
 
 const TITLE = "woz console";
 const REVOKE_REASONS = {
@@ -178,6 +179,7 @@ class ConsoleApp {
       case "reuse_consent.recorded": return this.onReuseConsent(frame.consent);
       case "error_reported": return this.onErrorReported(frame.record_id);
       case "my_work": return this.account.showWork(frame.work);
+      case "voice_session": return monitorFor(frame.session_id);
       case "notice": return this.notices.notify(`Note from ${frame.sender}: ${frame.text}`, "warn", { sticky: true });
       case "error": return this.onError(frame);
       default: return undefined;

@@ -1,6 +1,8 @@
-// Hearing a voice session live: once a task names its Realtime session, the
-// console listens to it (`/operator/voice/<session>`) for as long as it lasts,
-// plays each utterance while the participant is still speaking, and shows the
+// Hearing a voice session live: as soon as the server says a Realtime session was
+// routed to this operator (the `voice_session` frame, before its first
+// utterance), or a task names one, the console listens to it
+// (`/operator/voice/<session>`) for as long as it lasts, plays each utterance
+// while the participant is still speaking, the first one included, and shows the
 // session's state in a small status line ("Participant speaking…"). Text frames
 // are JSON state; binary frames are PCM16 at 24 kHz. Nothing received is ever
 // rendered as markup.
@@ -10,12 +12,14 @@ import { h } from "./dom.js";
 const RATE = 24000;
 const monitors = new Map();
 const STATES = {
+  listening: "🎧 A voice session is open: the participant is heard as they speak",
   speech_started: "🎙 Participant speaking…",
   speech_stopped: "Participant finished speaking",
   committed: "Participant finished speaking",
   speaking: "🔊 Your answer is being spoken",
   interrupted: "⚡ The participant interrupted the answer",
   done: "Answer spoken",
+  ended: "The voice session has ended",
 };
 
 let statusLine = null;
@@ -32,6 +36,8 @@ class VoiceMonitor {
   constructor(sessionId) {
     this.sessionId = sessionId;
     this.heardLive = new Set(); // utterances played while spoken
+    this.committed = new Set(); // utterances this socket saw end (the latest few)
+    this.settling = new Map(); // item id -> what to do once it is seen committed
     this.current = null; // the utterance being spoken
     this.bytes = 0;
     this.playEnd = 0;
@@ -39,8 +45,16 @@ class VoiceMonitor {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${location.host}/operator/voice/${encodeURIComponent(sessionId)}`);
     this.ws.binaryType = "arraybuffer";
+    this.ws.addEventListener("open", () => {
+      this.opened = true;
+      this.show("listening");
+    });
     this.ws.addEventListener("message", (event) => this.onMessage(event.data));
-    this.ws.addEventListener("close", () => monitors.delete(this.sessionId));
+    this.ws.addEventListener("close", () => {
+      monitors.delete(this.sessionId);
+      // Said only of the session the line is about: another one may be live meanwhile.
+      if (this.opened && status().dataset.session === this.sessionId) this.show("ended");
+    });
   }
 
   onMessage(data) {
@@ -56,14 +70,20 @@ class VoiceMonitor {
     }
     if (frame.type === "speech_started") this.current = frame.item_id;
     if (frame.type === "committed" && this.current === frame.item_id && this.bytes > 0) this.heardLive.add(frame.item_id);
+    if (frame.type === "committed") this.sawCommitted(frame.item_id);
     if (frame.type === "speech_started") this.bytes = 0;
     const state = frame.type === "reply" ? frame.state : frame.type;
     if (!STATES[state]) return;
+    this.show(state);
+    for (const listener of this.listeners) listener(state);
+  }
+
+  show(state) {
     const line = status();
     line.hidden = false;
     line.dataset.state = state;
+    line.dataset.session = this.sessionId;
     line.textContent = STATES[state];
-    for (const listener of this.listeners) listener(state);
   }
 
   play(buffer) {
@@ -86,6 +106,32 @@ class VoiceMonitor {
     } catch {
       // no audio output here: the state line still shows, and the task has the recording
     }
+  }
+
+  sawCommitted(itemId) {
+    this.committed.add(itemId);
+    if (this.committed.size > 50) this.committed.delete(this.committed.values().next().value);
+    const settle = this.settling.get(itemId);
+    if (settle) settle();
+  }
+
+  /** Resolves to whether `itemId` was heard live, once this socket has seen it end.
+   * Its task travels on the operator's socket and may arrive before this socket's
+   * frames do (another process relays them, or a busy machine), so an open monitor
+   * waits up to `ms` for them before the turn falls back to playing the recording. */
+  settle(itemId, ms) {
+    if (this.committed.has(itemId) || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.resolve(this.heard(itemId));
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.settling.delete(itemId);
+        resolve(this.heard(itemId));
+      };
+      const timer = setTimeout(done, ms);
+      this.settling.set(itemId, done);
+    });
   }
 
   /** Whether the utterance `itemId` was played here while it was spoken. */

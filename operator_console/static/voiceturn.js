@@ -7,6 +7,8 @@ import { h, safeAudioUrl } from "./dom.js";
 import { monitorFor } from "./voicelive.js";
 
 export const VOICE_API = "openai.realtime";
+// How long a turn waits for the live socket to catch up before playing the recording.
+const LIVE_SETTLE_MS = 1500;
 
 /** The URL of the last audio part of the participant's last turn, or null. */
 export function lastUtterance(task) {
@@ -65,7 +67,6 @@ export class VoiceTurn {
     // From now on the wizard hears this session's next utterances as they are spoken.
     const voice = task.voice || {};
     this.monitor = monitorFor(voice.session_id);
-    const heardLive = Boolean(this.monitor && voice.item_id && this.monitor.heard(voice.item_id));
     if (this.url) {
       this.audio.src = this.url;
       this.audio.addEventListener("playing", () => {
@@ -74,12 +75,16 @@ export class VoiceTurn {
       });
       this.audio.addEventListener("ended", () => this.setState("finished", "Finished speaking"));
       this.drawWave();
-      if (heardLive) {
+      const heardLive = this.monitor && voice.item_id
+        ? this.monitor.settle(voice.item_id, LIVE_SETTLE_MS) : Promise.resolve(false);
+      heardLive.then((live) => {
+        if (!live) {
+          this.play();
+          return;
+        }
         this.el.dataset.heard = "live";
         this.setState("finished", "Heard live · finished speaking");
-      } else {
-        this.play();
-      }
+      });
     }
   }
 

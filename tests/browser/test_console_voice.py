@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import openai
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.browser.conftest import Console, launched, open_console
 from tests.conftest import STUDY_TOML, Woz
@@ -40,13 +40,19 @@ async def voice_console(browser: Browser, woz: Woz) -> AsyncIterator[Console]:
         yield page
 
 
+async def refuse(socket: WebSocketRoute) -> None:
+    await socket.close(code=1008, reason="refused")
+
+
 async def test_wizard_hears_the_utterance_and_answers_in_speech(
     voice_console: Console, openai_client: openai.AsyncOpenAI
 ) -> None:
-    """The utterance plays at once with its waveform; the typed transcript and answer reach
-    the app as the transcription event and spoken audio."""
+    """A console that cannot listen live (its live socket refused, as through a proxy that
+    drops it) plays the utterance at once from the task's recording, with its waveform; the
+    typed transcript and answer reach the app as the transcription event and spoken audio."""
     console = voice_console
     page = console.page
+    await page.route_web_socket(re.compile(r"/operator/voice/"), refuse)
     await console.login()
     await console.ready()
     async with openai_client.realtime.connect(model="wizard") as conn:
@@ -66,17 +72,44 @@ async def test_wizard_hears_the_utterance_and_answers_in_speech(
         await page.keyboard.type(ANSWER)
         await page.keyboard.press("Enter")
         got = early + await asyncio.wait_for(events.until("response.done"), 15)
-        # The next utterance is heard live, while it is spoken, and not played again.
-        await stream(conn, silence(0.3) + spoken("And the other one?") + silence(0.8))
+    [heard] = of_type(got, "conversation.item.input_audio_transcription.completed")
+    assert heard["transcript"] == SAID
+    assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == FILLER + ANSWER
+    assert len(audio_of(got)) > 24_000  # half a second of speech at least
+
+
+async def test_the_first_utterance_of_a_session_is_heard_live(
+    voice_console: Console, openai_client: openai.AsyncOpenAI
+) -> None:
+    """The console is told of the session when it opens, plays the first utterance while
+    it is spoken, and its task then says it was heard live rather than playing it again."""
+    console = voice_console
+    page = console.page
+    await console.login()
+    await console.ready()
+    async with openai_client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        [created] = await events.until("session.created")
         live = page.locator(".voice-live")
-        await expect(live).to_have_attribute("data-state", re.compile("speech_|committed"))
+        await expect(live).to_have_attribute("data-state", "listening")
+        await expect(live).to_have_attribute("data-session", created["session"]["id"])
+        # Still speaking, nothing committed: the console hears it already.
+        await stream(conn, silence(0.3) + spoken(SAID))
         await expect(live).to_have_attribute("data-live", "true")
+        await expect(console.view.locator(".voice-turn")).to_have_count(0)
+        await stream(conn, silence(0.8))
+        turn = console.view.locator(".voice-turn")
+        await expect(turn).to_have_attribute("data-heard", "live")
+        await console.composer.click()
+        await page.keyboard.type(ANSWER)
+        await page.keyboard.press("Enter")
+        got = await asyncio.wait_for(events.until("response.done"), 15)
+        # The next utterance is heard live too, and its task does not play it again.
+        await stream(conn, silence(0.3) + spoken("And the other one?") + silence(0.8))
+        await expect(live).to_have_attribute("data-state", re.compile("speech_|committed"))
         await expect(console.view.locator(".voice-turn")).to_have_attribute("data-heard", "live")
         await console.composer.click()
         await page.keyboard.type("It comes on Monday.")
         await page.keyboard.press("Enter")
         await asyncio.wait_for(events.until("response.done"), 15)
-    [heard] = of_type(got, "conversation.item.input_audio_transcription.completed")
-    assert heard["transcript"] == SAID
-    assert of_type(got, "response.output_audio_transcript.done")[0]["transcript"] == FILLER + ANSWER
-    assert len(audio_of(got)) > 24_000  # half a second of speech at least
+    assert got[-1]["response"]["status"] == "completed"

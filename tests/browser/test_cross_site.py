@@ -24,8 +24,8 @@ from tests.browser.conftest import VIEWPORT, WAIT_S
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from tests.integration.test_watch import answered_record, researcher_token
-from woz.auth import create_key
-from woz.research.pseudonyms import tombstone_of
+from woz.auth.tokens import create_key
+from woz.models.pseudonyms import tombstone_of
 
 pytestmark = pytest.mark.browser
 

@@ -23,8 +23,8 @@ from tests.browser.conftest import WAIT_S
 from tests.conftest import Woz, start_woz
 from tests.integration.page_client import PAGE_STUDY_TOML
 from woz.config import Settings
+from woz.models.pseudonyms import tombstone_of
 from woz.research.debrief import WHO_WROTE
-from woz.research.pseudonyms import tombstone_of
 
 pytestmark = pytest.mark.browser
 

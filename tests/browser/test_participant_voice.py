@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.browser.conftest import WAIT_S, launched
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
 from woz.testing import ScriptedOperator
 
 pytestmark = pytest.mark.browser

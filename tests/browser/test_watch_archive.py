@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import finish, open_console
 from tests.conftest import STUDY_TOML, Woz, ask
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 from tests.browser.conftest import finish, open_console
 from tests.browser.injection import PAYLOADS, assert_nothing_injected
 from tests.conftest import Woz, ask
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 
 pytestmark = pytest.mark.browser
 

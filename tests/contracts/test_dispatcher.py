@@ -28,6 +28,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz, _serve, ask, live_then_reply, with_values
 from tests.databases import fresh_schema
+from tests.integration.realtime_client import Events, silence, stream, tone
 from woz.config import Settings
 from woz.dispatch.kv import KeyValue
 from woz.dispatch.memory_kv import MemoryKeyValue
@@ -230,6 +231,24 @@ async def test_an_operator_reconnecting_through_the_other_front_gets_the_held_ta
         assert (await waiting).choices[0].message.content == "Back again."
 
 
+async def test_an_operator_connecting_again_through_the_other_front_ends_the_stale_socket(
+    pair: Pair,
+) -> None:
+    """A second socket of the same operator, through B, takes over: the socket on A is
+    told `replaced` and closed, and the task it held is answered through B."""
+    op = await online(pair.a)
+    async with client_of(pair.b) as client:
+        waiting = ask(client, "Anyone?")
+        task = await op.next_task()
+        again = await pair.b.make_operator(pair.a.operator_token)
+        await op.expect("error", code="replaced")
+        await op.wait_closed(timeout=5)
+        held = await again.next_task()
+        assert held["id"] == task["id"]
+        await again.reply(held["id"], "Here, on the other side.")
+        assert (await waiting).choices[0].message.content == "Here, on the other side."
+
+
 async def test_no_operator_anywhere_is_a_503_on_either_front(pair: Pair) -> None:
     for woz in (pair.a, pair.b):
         async with client_of(woz) as client:
@@ -293,3 +312,24 @@ async def test_the_in_flight_limit_of_a_participant_holds_across_fronts(pair: Pa
         assert response.status == 200
         assert json.loads(await response.text())["choices"][0]["message"]["content"] == "Done."
         response.release()
+
+
+async def test_a_voice_session_is_announced_to_the_operator_its_tasks_go_to(pair: Pair) -> None:
+    """A Realtime session opened on one front is announced to the ready operator on the
+    other, recorded as its conversation's owner: its task follows by affinity."""
+    op = await online(pair.a)
+    async with client_of(pair.b) as client, client.realtime.connect(model="wizard") as conn:
+        events = Events(conn)
+        await events.until("session.created")
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        notice = await op.expect("voice_session")
+        await stream(conn, silence(0.2) + tone(0.5) + silence(0.8))
+        task = await op.next_task()
+        assert task["voice"]["session_id"] == notice["session_id"]
+        assert task["conversation_id"] == notice["conversation_id"]
+        owner = await pair.b.runtime.dispatcher.conversation_owner(notice["conversation_id"])
+        assert owner is not None and owner == await pair.a.runtime.dispatcher.conversation_owner(
+            task["conversation_id"]
+        )
+        await op.reply(task["id"], "Yes?")
+        await events.until("response.done")

@@ -22,6 +22,7 @@ import pytest
 from tests.databases import fresh_schema
 from tests.unit.records import T0, make_record
 from woz.config import Settings
+from woz.models.pseudonyms import tombstone_of
 from woz.models.questionnaire import Feedback, QuestionnaireAnswers
 from woz.models.record import RecordStatus, Timings
 from woz.models.research import (
@@ -33,7 +34,6 @@ from woz.models.research import (
     PresenceEvent,
 )
 from woz.research.audit import verify_chain
-from woz.research.pseudonyms import tombstone_of
 from woz.store.arms import ArmDraw
 from woz.store.base import Store
 from woz.store.factory import store_for

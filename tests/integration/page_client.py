@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from tests.conftest import Woz
-from woz.chat_page.resume import CONVERSATION
+from woz.web.chat_page.resume import CONVERSATION
 
 PAGE_STUDY_TOML = """
 [study]

@@ -19,7 +19,7 @@ from openai.types.realtime import RealtimeServerEvent
 from pydantic import TypeAdapter
 
 from woz.jsontext import loads
-from woz.speech.pcm import Resampler
+from woz.media.speech.pcm import Resampler
 
 RATE = 24_000
 SERVER_EVENT: TypeAdapter[RealtimeServerEvent] = TypeAdapter(RealtimeServerEvent)

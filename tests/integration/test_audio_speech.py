@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import STUDY_TOML, Woz
-from woz.speech.pcm import rms
+from woz.media.speech.pcm import rms
 
 TEXT = "Hello there. The cashmere scarf is a timeless gift for your sister."
 WORDS = len(TEXT.split())

@@ -10,10 +10,10 @@ from yarl import URL
 
 from tests.conftest import STUDY_TOML, Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, PageClient, page_client
+from woz.models.pseudonyms import tombstone_of
 from woz.models.research import DisclosureKind
 from woz.research.consent import text_sha256
 from woz.research.debrief import WHO_WROTE
-from woz.research.pseudonyms import tombstone_of
 
 
 @pytest.fixture

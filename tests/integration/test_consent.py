@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import Woz, ask
 from tests.databases import run_sql
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 
 CONSENT_REQUIRED = {

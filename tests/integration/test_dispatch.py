@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.conftest import Woz, ask
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 
 HELLO = [{"role": "user", "content": "Hello?"}]
 

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import Woz, start_woz
 from woz.study import parse_study
-from woz.study_summary import warnings
+from woz.study.summary import warnings
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 WAIT_S = 30.0

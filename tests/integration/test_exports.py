@@ -19,8 +19,8 @@ from woz.config import Settings
 from woz.export import ExportRefused, export_dataset
 from woz.export.formats import WRITERS
 from woz.export.rows import PROVENANCE_FIELDS
+from woz.models.pseudonyms import tombstone_of
 from woz.models.task import ProducedBy
-from woz.research.pseudonyms import tombstone_of
 
 TWO_USES = {"study.permitted_uses": '["in_study_analysis", "internal_model_training"]'}
 DECEPTIVE = {

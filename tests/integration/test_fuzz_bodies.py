@@ -28,8 +28,8 @@ from tests.fake_upstream import embeddings_app
 from tests.integration.json_strategies import encode, locations, request_bodies
 from tests.integration.page_client import PAGE_STUDY_TOML
 from tests.integration.threaded_woz import LoopThread, serve
-from woz.api.fields import field_path
-from woz.auth import create_key
+from woz.api.core.fields import field_path
+from woz.auth.tokens import create_key
 from woz.research.consent import consent_text_sha256
 from woz.study import parse_study
 

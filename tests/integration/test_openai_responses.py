@@ -14,7 +14,7 @@ from openai.types.responses import Response
 from pydantic import BaseModel
 
 from tests.conftest import Woz
-from woz.api.openai_responses_stored import BACKGROUND
+from woz.api.openai.responses_stored import BACKGROUND
 from woz.testing import ScriptedOperator
 
 ERROR = {"routing.answer_timeout_s": "0.5", "routing.on_timeout": '"error"'}

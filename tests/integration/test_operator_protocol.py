@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from tests.conftest import STUDY_TOML, Woz, ask, with_values
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 
 
 async def test_hello_introduces_operator_study_and_snippets(woz: Woz) -> None:

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import STUDY_TOML, Woz, with_values
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import jsonl, run_woz
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.export import export_dataset
 from woz.models.task import ProducedBy

@@ -16,7 +16,7 @@ from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, page_client
 from tests.integration.test_watch import answered_record, researcher_token
 from woz.config import Settings
-from woz.research.pseudonyms import tombstone_of
+from woz.models.pseudonyms import tombstone_of
 
 ALLOWED_ORIGIN = "https://lab.example"
 PUBLIC_URL = "https://woz.example/study"

@@ -22,7 +22,7 @@ from tests.integration.realtime_client import (
     tone,
 )
 from woz.api.realtime.audio import Decoder
-from woz.speech.pcm import rms
+from woz.media.speech.pcm import rms
 
 pytestmark = pytest.mark.parametrize(
     "study_toml", [STUDY_TOML + '\n[voice]\nengine = "espeak"\n'], indirect=True

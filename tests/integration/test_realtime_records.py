@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import STUDY_TOML, Woz
 from tests.integration.realtime_client import Events, silence, spoken, stream
 from woz.export import export_dataset
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
 
 KEEPING = STUDY_TOML + '\n[voice]\nengine = "espeak"\nkeep_audio = true\n'
 SAID = "Can you hear me?"

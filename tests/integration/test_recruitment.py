@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Woz
 from tests.integration.page_client import PAGE_STUDY_TOML, PageClient, page_client
 from woz.config import Settings
-from woz.research.pseudonyms import tombstone_of
+from woz.models.pseudonyms import tombstone_of
 
 PROLIFIC_TOML = (
     PAGE_STUDY_TOML

@@ -15,8 +15,8 @@ from tests.integration.page_client import PAGE_STUDY_TOML, page_client
 from tests.integration.research_seed import answer_task
 from tests.integration.test_exports import run_woz
 from woz.config import Settings
+from woz.models.pseudonyms import tombstone_of
 from woz.models.research import PageSession
-from woz.research.pseudonyms import tombstone_of
 
 LOW_RATE = (
     STUDY_TOML

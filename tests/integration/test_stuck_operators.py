@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletionChunk
 
 from tests.conftest import Woz
 from tests.integration.raw_operator import RawOperator
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.testing import ScriptedOperator
 

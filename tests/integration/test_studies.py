@@ -20,7 +20,7 @@ from websockets.exceptions import InvalidStatus
 from tests.conftest import ask
 from tests.contracts.test_dispatcher import REDIS_URL, check_redis, forget_prefix, redis_prefix
 from woz.app import create_app
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 from woz.config import Settings
 from woz.context import STORE, STUDIES
 from woz.served import StudySources

@@ -10,8 +10,8 @@ import openai
 import pytest
 
 from tests.conftest import Woz, ask
-from woz.auth import create_key
-from woz.watch import WATCH_COOKIE
+from woz.auth.tokens import create_key
+from woz.web.watch import WATCH_COOKIE
 
 WAIT_S = 10.0
 
@@ -149,7 +149,7 @@ async def test_only_researchers_get_in(woz: Woz) -> None:
 async def test_a_long_queue_lists_the_oldest_and_counts_the_rest(
     woz: Woz, openai_client: openai.AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("woz.watch.LISTED_TASKS", 2)
+    monkeypatch.setattr("woz.web.watch.LISTED_TASKS", 2)
     token = await researcher_token(woz)
     operator = await woz.online_operator()
     _, onlooker_token = await create_key(woz.store, woz.study.id, "operator", "Otto")

@@ -6,7 +6,7 @@ import aiohttp
 
 from tests.conftest import Woz
 from tests.integration.research_seed import T0, answer_task
-from woz.auth import create_key
+from woz.auth.tokens import create_key
 
 
 async def get(woz: Woz, path: str, token: str | None) -> tuple[int, dict[str, object]]:

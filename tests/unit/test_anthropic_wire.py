@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from woz.api.anthropic_wire import (
+from woz.api.anthropic.wire import (
     MessagesRequest,
     anthropic_id,
     messages_of,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from woz.api.exchange import stable_prefix
+from woz.api.core.exchange import stable_prefix
 from woz.models.task import Answer, ToolCall
 
 

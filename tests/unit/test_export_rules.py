@@ -14,11 +14,11 @@ from woz.export.selection import (
     check_purpose,
     select,
 )
+from woz.models.pseudonyms import tombstone_of
 from woz.models.record import Record
 from woz.models.research import ConsentRecord, DisclosureEvent, DisclosureKind
 from woz.models.study import Study
 from woz.research.disclosure import standings
-from woz.research.pseudonyms import tombstone_of
 from woz.study import parse_study
 
 DECEPTIVE = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from woz.store.database import WRITE_BEHIND_S, SQLiteDatabase
+from woz.store.sqlite.database import WRITE_BEHIND_S, SQLiteDatabase
 
 
 class Notes(SQLiteDatabase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.unit.records import make_record
-from woz.cli_research import render_ledger
+from woz.cli.report import render_ledger
 from woz.models.record import Record, Timings
 from woz.models.research import PresenceEvent, PresenceState
 from woz.models.study import LaborSection

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from woz.media import MediaFolder, MediaTooLarge, audio_extension, wav_duration
+from woz.media.files import MediaFolder, MediaTooLarge, audio_extension, wav_duration
 from woz.store.sqlite import SQLiteStore
 
 

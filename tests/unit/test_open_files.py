@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from woz.cli import raise_open_file_limit
+from woz.cli.serve import raise_open_file_limit
 
 
 @pytest.fixture

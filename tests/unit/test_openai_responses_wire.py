@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from woz.api.openai_responses_wire import (
+from woz.api.openai.responses_wire import (
     ResponsesRequest,
     input_of,
     instructions_of,

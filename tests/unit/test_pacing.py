@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from woz.api.pacing import count_tokens, paced, split_tokens
+from woz.api.core.pacing import count_tokens, paced, split_tokens
 
 
 def test_tokens_join_back_exactly() -> None:

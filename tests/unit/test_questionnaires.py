@@ -11,7 +11,7 @@ from woz.models.questionnaire import Questionnaire
 from woz.models.study import Study
 from woz.research.instruments import instrument_items, score
 from woz.research.questionnaires import AnswersRefused, check_answers, describe, scores_of
-from woz.study_summary import summary
+from woz.study.summary import summary
 
 BASE: dict[str, Any] = {"study": {"id": "s", "title": "T"}, "personas": [{"id": "p"}]}
 

@@ -7,7 +7,7 @@ import pytest
 
 from woz.research.recruitment import arrival, completion_code, return_url, study_link
 from woz.study import StudyFileError, parse_study
-from woz.study_summary import summary, warnings
+from woz.study.summary import summary, warnings
 
 BASE = """\
 [study]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from woz.api.intake import is_retry
+from woz.api.core.intake import is_retry
 
 
 def test_only_a_count_of_one_or_more_marks_a_retry() -> None:

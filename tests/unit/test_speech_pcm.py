@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woz.speech.formats import wav_header
-from woz.speech.pcm import Resampler, rms
+from woz.media.speech.formats import wav_header
+from woz.media.speech.pcm import Resampler, rms
 
 
 def tone(frequency: float, rate: int, seconds: float, amplitude: int = 10_000) -> bytes:

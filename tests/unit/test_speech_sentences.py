@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woz.speech.sentences import (
+from woz.media.speech.sentences import (
     MAX_SENTENCE_CHARS,
     SentenceBuffer,
     finished_sentences,

@@ -8,8 +8,8 @@ from contextlib import closing
 from pathlib import Path
 
 from tests.unit.records import T0, make_record
-from woz.store.migrations import MIGRATIONS
 from woz.store.sqlite import SQLiteStore
+from woz.store.sqlite.migrations import MIGRATIONS
 
 
 def _old_store(path: Path, version: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from woz.cli import demo_study_path
+from woz.cli.serve import demo_study_path
 from woz.study import StudyFileError, load_study, parse_study
 
 MINIMAL = """\

@@ -1,11 +1,11 @@
-"""The rules of what a reload may change in a served study (`woz.study_reload`)."""
+"""The rules of what a reload may change in a served study (`woz.study.reload`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from woz.study import parse_study
-from woz.study_reload import RunningWork, refusals
+from woz.study.reload import RunningWork, refusals
 
 BASE = """
 [study]

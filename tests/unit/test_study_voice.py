@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from woz.speech import plan_voice
+from woz.media.speech import plan_voice
 from woz.study import StudyFileError, parse_study
-from woz.study_summary import warnings
+from woz.study.summary import warnings
 
 MINIMAL = """\
 [study]

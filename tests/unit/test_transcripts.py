@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from woz.api import transcripts
+from woz.api.openai import transcripts
 
 
 def test_sentences_split_after_end_punctuation_only() -> None:

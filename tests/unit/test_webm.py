@@ -5,8 +5,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from woz.media import audio_duration
-from woz.webm import webm_duration
+from woz.media.files import audio_duration
+from woz.media.webm import webm_duration
 
 # 1.5 s of a tone recorded by Chromium's MediaRecorder (audio/webm;codecs=opus): the
 # Segment and Clusters have unknown sizes and Info has no Duration.

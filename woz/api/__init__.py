@@ -8,25 +8,25 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.anthropic_messages import count_message_tokens, create_message
-from woz.api.errors import api_errors
+from woz.api.anthropic.messages import count_message_tokens, create_message
+from woz.api.core.errors import api_errors
 from woz.api.models import list_models, retrieve_model
-from woz.api.openai_chat import create_chat_completion
-from woz.api.openai_moderations import create_moderation
-from woz.api.openai_responses import create_response
-from woz.api.openai_responses_items import list_input_items
-from woz.api.openai_responses_stored import (
+from woz.api.openai.chat import create_chat_completion
+from woz.api.openai.moderations import create_moderation
+from woz.api.openai.responses import create_response
+from woz.api.openai.responses_items import list_input_items
+from woz.api.openai.responses_stored import (
     cancel_response,
     delete_response,
     retrieve_response,
     setup_background,
 )
-from woz.api.openai_speech import create_speech
-from woz.api.openai_transcriptions import create_transcription
+from woz.api.openai.speech import create_speech
+from woz.api.openai.transcriptions import create_transcription
 from woz.api.passthrough import create_embedding
 from woz.api.realtime.listen import LIVE_VOICE, LiveVoice, listen
 from woz.api.realtime.socket import key_from_protocols, realtime
-from woz.auth import bearer_token
+from woz.auth.tokens import bearer_token
 from woz.context import APP_KEY, KEYS, scope_to
 from woz.errors import ErrorKind, WozError
 from woz.models.keys import KeyInfo

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from woz.api.errors import dialect_of
-from woz.api.intake import find_persona
+from woz.api.core.errors import dialect_of
+from woz.api.core.intake import find_persona
 from woz.context import runtime_of
 from woz.models.study import Persona
 

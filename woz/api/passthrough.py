@@ -28,15 +28,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from woz.api.fields import parse_body
-from woz.api.intake import intake, read_json
+from woz.api.core.fields import parse_body
+from woz.api.core.intake import intake, read_json
 from woz.api.unserved import unserved
+from woz.assist.model_work import upstream_failed
+from woz.assist.upstream import Relayed, UpstreamError, model_name
 from woz.context import runtime_of
-from woz.dispatch.model_work import upstream_failed
 from woz.models.record import RecordStatus, Timings
 from woz.models.study import Study
 from woz.models.task import Answer, ContentPart, Message, ProducedBy, Task, new_id
-from woz.upstream import Relayed, UpstreamError, model_name
 
 
 class EmbeddingsRequest(BaseModel):

@@ -16,7 +16,7 @@ stores it. Errors are `{"error": {"code", "message"}}` with a fitting status.
 | `POST /woz/participants/{id}/reconsent` | after the debrief: `{"granted": bool, "scopes"?}` |
 | `POST /woz/participants/{id}/withdraw` | delete the participant's data, keep a tombstone |
 
-The participant's own page (`woz.api.participant_page`) lives under the same
+The participant's own page (`woz.web.consent_page`) lives under the same
 prefix and is authenticated by its signed link instead.
 """
 
@@ -29,9 +29,8 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from woz.api.fields import first_problem
-from woz.api.participant_page import setup_participant_page
-from woz.auth import bearer_token
+from woz.api.core.fields import first_problem
+from woz.auth.tokens import bearer_token
 from woz.context import KEYS, SETTINGS, runtime_of, scope_to
 from woz.jsontext import loads
 from woz.models.study import PermittedUse
@@ -227,8 +226,9 @@ async def post_withdraw(request: web.Request) -> web.Response:
     )
 
 
-def setup_research_api(app: web.Application) -> None:
-    """Mount the research API and the participant page under `/woz/`."""
+def setup_research_api(app: web.Application, *pages: Callable[[web.Application], None]) -> None:
+    """Mount the research API under `/woz/`, with `pages` (the participant's own page,
+    which the web layer serves) adding their routes beside it."""
     research = web.Application(middlewares=[research_errors])
     research.router.add_get("/study", get_study)
     participant = "/participants/{id}"
@@ -238,5 +238,6 @@ def setup_research_api(app: web.Application) -> None:
     research.router.add_post(participant + "/debrief", post_debrief)
     research.router.add_post(participant + "/reconsent", post_reconsent)
     research.router.add_post(participant + "/withdraw", post_withdraw)
-    setup_participant_page(research)
+    for add_routes in pages:
+        add_routes(research)
     app.add_subapp(PREFIX, research)

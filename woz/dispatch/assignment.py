@@ -12,7 +12,7 @@ import time
 import structlog
 
 from woz.dispatch import docs
-from woz.dispatch.backend import Assigned, ModelDraft, QueueStatus, Revoked, TakenUp
+from woz.dispatch.backend import Assigned, ModelDraft, QueueStatus, Replaced, Revoked, TakenUp
 from woz.dispatch.docs import OperatorDoc, TaskDoc
 from woz.dispatch.kv import KeyValue, Txn
 from woz.dispatch.policies import choose_operator, free_slots
@@ -39,6 +39,8 @@ class Assignment:
                 op = OperatorDoc(key_id=operator, display_name=display_name)
                 await t.zadd(docs.OPERATORS, operator, time.time())
             await t.zrem(docs.TIMERS, f"g:{operator}")
+            if op.front is not None and op.front != front:
+                t.publish(op.front, Replaced(operator=operator))  # its old socket ends there
             op.front = front
             self._put_operator(t, op)
             held = [d for d in await t.get_many(self._task_keys(op.held), TaskDoc) if d]

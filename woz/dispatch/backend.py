@@ -14,7 +14,7 @@ a key-value seam (`woz.dispatch.kv`), in memory or in Redis.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -119,6 +119,37 @@ class TakenUp(BaseModel):
     task_id: str
 
 
+class Replaced(BaseModel):
+    """`operator` connected again through another front: the socket this front holds for
+    them is stale (a half-open connection, a console left open in another tab)."""
+
+    kind: Literal["replaced"] = "replaced"
+    operator: str
+
+
+class VoiceSession(BaseModel):
+    """A voice session opened in a conversation `operator` was chosen for: their
+    console may listen to it live (`woz.api.realtime.listen`) before its first task."""
+
+    kind: Literal["voice_session"] = "voice_session"
+    operator: str
+    session_id: str
+    conversation_id: str
+    model: str
+    participant: str | None = None
+
+
+class VoiceFrame(BaseModel):
+    """One frame of a voice session, relayed to the processes whose consoles listen to
+    it (`woz.api.realtime.relay`): audio (base64 PCM16), a state, or its end."""
+
+    kind: Literal["voice_frame"] = "voice_frame"
+    session_id: str
+    audio: str | None = None
+    state: dict[str, Any] | None = None
+    ended: bool = False
+
+
 class QueueChanged(BaseModel):
     """The queue or who is online changed: operators here may want new figures."""
 
@@ -126,7 +157,16 @@ class QueueChanged(BaseModel):
 
 
 Event = Annotated[
-    Assigned | Revoked | ModelDraft | Outcome | Draft | TakenUp | QueueChanged,
+    Assigned
+    | Revoked
+    | ModelDraft
+    | Outcome
+    | Draft
+    | TakenUp
+    | QueueChanged
+    | VoiceSession
+    | VoiceFrame
+    | Replaced,
     Field(discriminator="kind"),
 ]
 EVENT: TypeAdapter[Event] = TypeAdapter(Event)

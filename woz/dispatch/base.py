@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from woz.dispatch.backend import Delivery, QueueStatus
+from woz.dispatch.backend import Delivery, QueueStatus, VoiceSession
 from woz.models.live import LiveDispatch
 from woz.models.record import Timings
 from woz.models.task import Answer, Task
@@ -47,6 +47,12 @@ class OperatorLink(Protocol):
 
     def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
         """A model's draft of a held task, as it streams in (assist mode)."""
+
+    def send_replaced(self) -> None:
+        """The operator connected again elsewhere: tell this socket so, then close it."""
+
+    def send_voice_session(self, notice: VoiceSession) -> None:
+        """A voice session this operator was chosen to answer, before its first task."""
 
 
 class TaskHandle:
@@ -196,5 +202,17 @@ class Dispatcher(Protocol):
         """Operators present and the `max_tasks` oldest tasks in flight (only
         `participant`'s, if given), for a researcher watching. Cheap with thousands
         waiting: only the tasks listed are described."""
+
+    async def voice_session(self, notice: VoiceSession) -> str | None:
+        """A voice session is open in `notice.conversation_id`: choose its operator as
+        for its next task (recorded as the conversation's owner) and tell them, unless
+        they were told already. Returns their key id; None when no operator is ready (the
+        first to become ready is then told, until `voice_session_ended`)."""
+
+    async def voice_session_ended(self, session_id: str) -> None:
+        """The voice session closed: an operator becoming ready is not told of it."""
+
+    async def conversation_owner(self, conversation_id: str) -> str | None:
+        """The operator the conversation's tasks go to (or went to last), if any."""
 
     async def close(self) -> None: ...

@@ -20,6 +20,8 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
+from woz.assist.model_work import ModelWork, upstream_failed, with_provenance
+from woz.assist.upstream import ModelBackend, UpstreamError
 from woz.dispatch.backend import (
     Assigned,
     Delivery,
@@ -29,9 +31,11 @@ from woz.dispatch.backend import (
     ModelDraft,
     Outcome,
     QueueStatus,
+    Replaced,
     Replayed,
     Revoked,
     TakenUp,
+    VoiceSession,
 )
 from woz.dispatch.base import (
     Admission,
@@ -45,7 +49,6 @@ from woz.dispatch.base import (
 from woz.dispatch.conversations import continues_and_history
 from woz.dispatch.docs import task_timings
 from woz.dispatch.kv import KeyValue, StateUnavailable
-from woz.dispatch.model_work import ModelWork, upstream_failed, with_provenance
 from woz.dispatch.shared import SharedBackend
 from woz.dispatch.throttle import Throttled
 from woz.dispatch.validation import check_reply
@@ -54,7 +57,6 @@ from woz.models.live import LiveDispatch
 from woz.models.record import RecordStatus
 from woz.models.study import RoutingSection
 from woz.models.task import Answer, ProducedBy, Task, new_id
-from woz.upstream import ModelBackend, UpstreamError
 
 log = structlog.get_logger(__name__)
 
@@ -262,6 +264,15 @@ class Front:
     async def live(self, max_tasks: int, participant: str | None = None) -> LiveDispatch:
         return await self._backend.live(max_tasks, participant)
 
+    async def voice_session(self, notice: VoiceSession) -> str | None:
+        return await self._backend.voice_session(notice)
+
+    async def voice_session_ended(self, session_id: str) -> None:
+        await self._backend.voice_session_ended(session_id)
+
+    async def conversation_owner(self, conversation_id: str) -> str | None:
+        return await self._backend.conversation_owner(conversation_id)
+
     async def close(self) -> None:
         """Fail every request waiting here (as 503s) and record its task as expired.
 
@@ -320,6 +331,14 @@ class Front:
             link = self._links.get(event.operator)
             if link is not None:
                 link.send_draft(event.task_id, event.text, done=event.done, error=event.error)
+        elif isinstance(event, VoiceSession):
+            link = self._links.get(event.operator)
+            if link is not None:
+                link.send_voice_session(event)
+        elif isinstance(event, Replaced):
+            link = self._links.get(event.operator)
+            if link is not None:
+                link.send_replaced()
 
     # -- slow work -------------------------------------------------------------
 

@@ -103,6 +103,11 @@ class KeyValue(Protocol):
 
     async def unsubscribe(self, channel: str) -> None: ...
 
+    async def send(self, channel: str, event: BaseModel) -> None:
+        """Publish `event` to `channel` at once, outside any transaction (no lock): for
+        streams whose order matters within the channel only (a voice session's audio).
+        Raises `StateUnavailable` when the state cannot be reached."""
+
     async def heartbeat(self, name: str, ttl_s: float) -> None:
         """Say that `name` is alive for `ttl_s` more seconds."""
 

@@ -214,6 +214,11 @@ class MemoryKeyValue(ChangeListeners):
     async def unsubscribe(self, channel: str) -> None:
         self._handlers.pop(channel, None)
 
+    async def send(self, channel: str, event: BaseModel) -> None:
+        handler = self._handlers.get(channel)
+        if handler is not None:
+            handler(event)
+
     async def heartbeat(self, name: str, ttl_s: float) -> None:
         return None  # one process: alive while it runs
 

@@ -292,6 +292,14 @@ class RedisKeyValue(ChangeListeners):
         if self._pubsub is not None:
             await self._pubsub.unsubscribe(self.channel(channel))
 
+    async def send(self, channel: str, event: BaseModel) -> None:
+        # Always through Redis, even to a channel of this process: the processes that
+        # subscribed to a stream's channel (its listeners) may be any, this one too.
+        try:
+            await self.redis.publish(self.channel(channel), event.model_dump_json())
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(f"Redis does not answer: {exc}") from exc
+
     async def _read(self) -> None:
         """Deliver events to this process's fronts; after a lost connection, subscribe
         again (redis-py reconnects) and go on."""

@@ -2,7 +2,7 @@
 
 Only a real retry may join a task in flight or be given an answer already
 given: a request the caller marked as a retry (`Task.may_join`, decided by
-`woz.api.intake`). Every other request is a task of its own, even with the same
+`woz.api.core.intake`). Every other request is a task of its own, even with the same
 request key: two people using one app who both type "Hi" each get a human's
 answer, and each exchange gets its record.
 

@@ -15,6 +15,7 @@ from woz.dispatch import docs
 from woz.dispatch.backend import QueueStatus
 from woz.dispatch.docs import TaskDoc
 from woz.dispatch.rules import TaskRules
+from woz.dispatch.voice import VoiceRouting
 from woz.models.live import LiveDispatch
 from woz.models.record import RecordStatus
 from woz.models.task import Task, new_id
@@ -26,7 +27,7 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_TTL_S = 10.0
 
 
-class SharedBackend(TaskRules):
+class SharedBackend(TaskRules, VoiceRouting):
     """The dispatcher's backend; see the module docstring."""
 
     # -- figures ---------------------------------------------------------------

@@ -30,13 +30,13 @@ from woz.export.selection import (
     select,
 )
 from woz.export.survey import SURVEY_WRITERS, SurveyData
+from woz.models.pseudonyms import tombstone_of
 from woz.models.record import Record
 from woz.models.research import Tombstone
 from woz.models.study import Study
 from woz.research.disclosure import Standing, standings
 from woz.research.ledger import EPOCH, LaborLedger, compute_ledger
 from woz.research.operators import latest_by_operator
-from woz.research.pseudonyms import tombstone_of
 from woz.research.service import definition_json
 from woz.store.base import Store
 

@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from woz.models.pseudonyms import tombstone_of
 from woz.models.record import Record, RecordStatus
 from woz.models.research import ConsentRecord
 from woz.models.study import Study
 from woz.models.task import ProducedBy
 from woz.research.disclosure import Standing, debrief_deadline, disclose, needs_debrief
-from woz.research.pseudonyms import tombstone_of
 
 INCLUDABLE = ("client_gone", "expired", "answered", "fallback", "wizard_error")
 

@@ -1,7 +1,7 @@
 """What woz keeps about research ethics: consent, disclosure, withdrawal, presence, audit.
 
 Participants appear here only by their *subject*: a SHA-256 of their study
-pseudonym (`woz.research.pseudonyms.tombstone_of`). When a participant
+pseudonym (`woz.models.pseudonyms.tombstone_of`). When a participant
 withdraws, their pseudonym is erased everywhere and the subject is what
 remains: the tombstone. Consent records and disclosure events are keyed by it
 from the start, so withdrawal never has to edit them.

@@ -123,6 +123,18 @@ class NoticeFrame(_ServerFrame):
     at: str
 
 
+class VoiceSessionFrame(_ServerFrame):
+    """A voice session opened that this operator was chosen to answer (an extension of
+    protocol v1: a client that ignores it gets the session's first task as before).
+    `GET /operator/voice/{session_id}` hears it live from now on."""
+
+    type: Literal["voice_session"] = "voice_session"
+    session_id: str
+    conversation_id: str
+    model: str
+    participant: str | None = None
+
+
 class ErrorFrame(_ServerFrame):
     type: Literal["error"] = "error"
     code: str
@@ -143,6 +155,7 @@ ServerFrame = Annotated[
     | MyWorkReplyFrame
     | ErrorReportedFrame
     | NoticeFrame
+    | VoiceSessionFrame
     | ErrorFrame,
     Field(discriminator="type"),
 ]

@@ -135,7 +135,7 @@ class Task(BaseModel):
     attempt: int = 1
     request_key: str
     # Whether this request may join the task in flight, or get the answer already
-    # given, of its request key: only a retry may (`woz.api.intake` decides, by the
+    # given, of its request key: only a retry may (`woz.api.core.intake` decides, by the
     # request's retry signal). Any other request is a task of its own.
     may_join: bool = False
     request_digest: str = ""  # what was asked: path, conversation and body

@@ -25,15 +25,17 @@ import structlog
 from aiohttp import WSCloseCode, web
 from pydantic import BaseModel
 
-from woz.dispatch.backend import QueueStatus
+from woz.dispatch.backend import QueueStatus, VoiceSession
 from woz.jsontext import dumps
 from woz.models.protocol import task_view
 from woz.models.server_frames import (
+    ErrorFrame,
     QueueFrame,
     TaskAssignedFrame,
     TaskDraftFrame,
     TaskRevokedFrame,
     TaskView,
+    VoiceSessionFrame,
     frame_json,
 )
 from woz.models.task import Task
@@ -41,6 +43,7 @@ from woz.operators.backlog import BacklogWatch, SendLimits
 
 log = structlog.get_logger(__name__)
 
+REPLACED_MESSAGE = "This operator connected elsewhere."
 MAX_CONCURRENT = 64  # replies of one operator being committed at once
 STOP_TIMEOUT_S = 5.0
 
@@ -65,6 +68,7 @@ class OperatorConnection:
         self._writer: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._ending: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop())
@@ -132,6 +136,28 @@ class OperatorConnection:
 
     def send_draft(self, task_id: str, text: str, *, done: bool, error: str | None) -> None:
         self.send_frame(TaskDraftFrame(task_id=task_id, text=text, done=done, error=error))
+
+    def send_replaced(self) -> None:
+        """Told by the dispatcher: the operator connected again through another process."""
+        self._ending = asyncio.create_task(self.end_replaced())
+
+    async def end_replaced(self) -> None:
+        """This socket is stale: say `replaced`, finish its running work, and close it.
+        The read loop then ends; the operator's tasks stay with their new socket."""
+        log.info("operator.replaced", operator=self.operator_key_id)
+        self.send_frame(ErrorFrame(code="replaced", message=REPLACED_MESSAGE))
+        await self.stop()
+        await self.close()
+
+    def send_voice_session(self, notice: VoiceSession) -> None:
+        self.send_frame(
+            VoiceSessionFrame(
+                session_id=notice.session_id,
+                conversation_id=notice.conversation_id,
+                model=notice.model,
+                participant=notice.participant,
+            )
+        )
 
     async def _write_loop(self) -> None:
         while (text := await self._outbox.get()) is not None:

@@ -3,7 +3,7 @@
 
 Programs authenticate with `Authorization: Bearer <operator token>`; browsers
 with the console's session cookie, and then only from an allowed Origin (the
-server's own, `WOZ_PUBLIC_URL`'s, or `WOZ_ALLOWED_ORIGINS`; see `woz.origin`).
+server's own, `WOZ_PUBLIC_URL`'s, or `WOZ_ALLOWED_ORIGINS`; see `woz.auth.origin`).
 Both are checked before the upgrade.
 A malformed frame is answered with an `error` frame; the connection stays.
 """
@@ -14,17 +14,19 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
-from woz.auth import bearer_token, hash_token
+from woz.auth.origin import origin_allowed
+from woz.auth.sessions import session_key
+from woz.auth.tokens import bearer_token, hash_token
 from woz.context import KEYS, MEDIA, SETTINGS, STORE, STUDIES, runtime_of, scope_to
 from woz.dispatch.base import Dispatcher, OperatorIdentity, Rejected
 from woz.jsontext import loads
-from woz.media import media_type_of
+from woz.media.files import media_type_of
 from woz.models.keys import KeyInfo
 from woz.models.protocol import (
     OPERATOR_FRAME,
@@ -55,11 +57,11 @@ from woz.models.task import Answer
 from woz.operators.backlog import SendLimits
 from woz.operators.connection import OperatorConnection
 from woz.operators.revocation import close_when_revoked
-from woz.origin import origin_allowed
 from woz.research.consent import ConsentRefused
 from woz.research.operators import RecordRefused, consent_summary
-from woz.runtime import StudyRuntime
-from woz.sessions import session_key
+
+if TYPE_CHECKING:
+    from woz.runtime import StudyRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -158,12 +160,8 @@ async def operator_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         previous = connections.get(key.id)
         connections[key.id] = connection
-        if previous is not None:
-            previous.send_frame(
-                ErrorFrame(code="replaced", message="This operator connected elsewhere.")
-            )
-            await previous.stop()
-            await previous.close()
+        if previous is not None:  # connected again through this process
+            await previous.end_replaced()
         connection.send_frame(HelloFrame(**await _hello(request, key)))
         await dispatcher.connect(OperatorIdentity(key.id, key.name), connection)
         revocation = asyncio.create_task(

@@ -24,13 +24,14 @@ from typing import Any
 import structlog
 
 from woz.errors import ErrorKind, WozError
+from woz.models.pseudonyms import tombstone_of
+from woz.models.research import ConsentRecord
 from woz.models.study import Study
 from woz.models.task import Message, Task, ToolCall
 from woz.off_loop import OffLoop
 from woz.research.consent import latest_consent
 from woz.research.participants import Participants
 from woz.research.privacy import RedactionSession, Redactor
-from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -70,10 +71,22 @@ class ResearchAdmission:
                 task = self._redact(task)
         return task
 
-    async def _check_participant(self, task: Task) -> None:
-        assert task.participant is not None
+    async def may_see(self, participant: str | None) -> bool:
+        """Whether an operator may see or hear `participant` now (before any task of
+        theirs exists: a voice session heard live): the checks of a task's admission."""
+        if participant is None:
+            return not self._study.study.consent_required
+        try:
+            await self._consent(participant)
+        except WozError:
+            return False
+        return True
+
+    async def _consent(self, participant: str) -> ConsentRecord | None:
+        """The participant's consent in force; raises if they withdrew, or if the study
+        requires a consent to its current text and they gave none."""
         study_id = self._study.id
-        subject = tombstone_of(task.participant)
+        subject = tombstone_of(participant)
         # Read every time, not cached: `woz participants withdraw` may run in another process.
         if await self._store.tombstone(study_id, subject) is not None:
             raise WozError(
@@ -96,6 +109,12 @@ class ResearchAdmission:
                     f"The participant consented to version {consent.version!r} of the consent "
                     f"text; the study's is now {current!r}: ask again (consent_required)."
                 )
+        return consent
+
+    async def _check_participant(self, task: Task) -> None:
+        assert task.participant is not None
+        study_id = self._study.id
+        consent = await self._consent(task.participant)
         task.consent_id = consent.id if consent else None
         if task.participant not in self._registered:
             await self._store.register_participant(study_id, task.participant, task.received_at)

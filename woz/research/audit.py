@@ -13,46 +13,12 @@ study definitions served, and exports (with their manifest's hash).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
+from woz.models.audit_chain import GENESIS, entry_hash
 from woz.models.research import AuditEntry
-
-GENESIS = "0" * 64
-
-
-def entry_hash(
-    prev_hash: str,
-    study_id: str,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject: str | None,
-    details: dict[str, Any],
-) -> str:
-    """The hash that links an entry to its predecessor."""
-    canonical = json.dumps(
-        {
-            "prev_hash": prev_hash,
-            "study_id": study_id,
-            "seq": seq,
-            "at": at.isoformat(),
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "details": details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ChainReport(BaseModel):

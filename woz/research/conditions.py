@@ -1,6 +1,7 @@
 """Experimental conditions: which arm a participant is in, and what that arm changes.
 
-Assignment happens once per participant, at their first request, and is
+Assignment happens once per participant, at first sight (their first request,
+or the opening of their voice session: `woz.api.realtime.announce`), and is
 stored; a participant keeps their arm for the whole study.
 
 Both seeded methods follow an allocation sequence, as in a trial's
@@ -22,7 +23,7 @@ from woz.models.task import Task
 from woz.store.arms import ArmDraw
 from woz.store.base import Store
 
-# The header by which an app names the arm of a `fixed` assignment (read by `woz.api.intake`).
+# The header by which an app names the arm of a `fixed` assignment (read by `woz.api.core.intake`).
 ARM_HEADER = "X-Woz-Arm"
 
 
@@ -61,20 +62,51 @@ class Conditions:
     async def mode_for(self, persona_id: str, participant: str) -> Mode:
         """The mode the participant's tasks for `persona_id` are answered in:
         their arm's when the persona is under the experiment, else the persona's."""
-        persona = self._study.persona(persona_id)
-        mode: Mode = persona.mode if persona is not None else "human"
+        arm = None
         if self._under_experiment(persona_id):
             arm_id = await self._store.arm_of(self._study.id, participant)
             arm = self._study.arm(arm_id) if arm_id is not None else None
-            if arm is not None and arm.mode is not None:
-                mode = arm.mode
-        return mode
+        return self._mode(persona_id, arm)
+
+    def _mode(self, persona_id: str, arm: Arm | None) -> Mode:
+        if arm is not None and arm.mode is not None:
+            return arm.mode
+        persona = self._study.persona(persona_id)
+        return persona.mode if persona is not None else "human"
+
+    async def answered_by_people(
+        self, persona_id: str, participant: str | None, requested_arm: str | None = None
+    ) -> bool:
+        """Whether the participant's tasks for `persona_id` go to an operator (not to a
+        model), for a participant an operator may see (`ResearchAdmission.may_see`).
+
+        Under the experiment this is their first sight: their arm is assigned now if
+        they have none, as their first task would assign it (`requested_arm` is the
+        app's `X-Woz-Arm`), so that task finds the same arm. False when no arm can be
+        assigned (no participant, or a `fixed` arm the app did not name): their first
+        task says why.
+        """
+        if not self._under_experiment(persona_id):
+            return self._mode(persona_id, None) != "model"
+        try:
+            arm = await self.assign(persona_id, participant, requested_arm)
+        except WozError:
+            return False
+        return self._mode(persona_id, arm) != "model"
 
     async def arm_for(self, task: Task) -> Arm:
         """The participant's arm, assigning one at their first request."""
-        if task.participant is None:
+        return await self.assign(task.persona, task.participant, task.requested_arm)
+
+    async def assign(
+        self, persona_id: str, participant: str | None, requested_arm: str | None
+    ) -> Arm:
+        """The participant's arm, assigned now if they have none (first sight); raises
+        `WozError` when no arm can be: no participant, or a `fixed` arm missing or
+        conflicting (`requested_arm`, the app's `X-Woz-Arm`)."""
+        if participant is None:
             raise invalid_request(
-                f"The model {task.persona!r} is part of an experiment: identify the participant "
+                f"The model {persona_id!r} is part of an experiment: identify the participant "
                 "with the X-Woz-Participant header (or the `user` field).",
                 code="participant_required",
             )
@@ -84,9 +116,7 @@ class Conditions:
         if conditions.assignment == "fixed":
             # A participant assigned already (say, by the participant page's link) keeps
             # their arm without naming it again.
-            requested = task.requested_arm or await self._store.arm_of(
-                self._study.id, task.participant
-            )
+            requested = requested_arm or await self._store.arm_of(self._study.id, participant)
             if requested is None or self._study.arm(requested) is None:
                 raise invalid_request(
                     f"This study assigns arms by the app: send {ARM_HEADER} with one of "
@@ -95,8 +125,8 @@ class Conditions:
                 )
             arms = (requested,)
         draw = ArmDraw(conditions.assignment, arms, conditions.seed)
-        arm_id = await self._store.assign_arm(self._study.id, task.participant, draw)
-        if conditions.assignment == "fixed" and task.requested_arm not in (None, arm_id):
+        arm_id = await self._store.assign_arm(self._study.id, participant, draw)
+        if conditions.assignment == "fixed" and requested_arm not in (None, arm_id):
             raise WozError(
                 ErrorKind.CONFLICT,
                 f"This participant is already in arm {arm_id!r}; an arm never changes.",

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from woz.models.keys import KeyInfo
+from woz.models.pseudonyms import pseudonym
 from woz.models.research import ConsentRecord, OperatorTraining
 from woz.models.study import PermittedUse, Study
 from woz.models.task import new_id
 from woz.research.consent import ConsentRefused, granted_scopes, text_sha256
 from woz.research.ledger import EPOCH, compute_ledger
-from woz.research.pseudonyms import pseudonym
 from woz.store.base import Store
 
 T = TypeVar("T")

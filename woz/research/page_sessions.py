@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from woz.models.pseudonyms import tombstone_of
 from woz.models.research import Outcome, PageSession
 from woz.models.study import Study
-from woz.research.pseudonyms import tombstone_of
 from woz.research.recruitment import Arrival, completion_code
 from woz.store.arms import ArmDraw
 from woz.store.base import Store

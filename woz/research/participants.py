@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from woz.media import MEDIA_URL_PREFIX, MediaFolder
+from woz.media.files import MEDIA_URL_PREFIX, MediaFolder
+from woz.models.pseudonyms import pseudonym, tombstone_of
 from woz.models.research import ConsentRecord, DisclosureEvent, DisclosureKind, Tombstone
 from woz.models.study import PermittedUse, Study
 from woz.models.task import new_id
 from woz.research.consent import ConsentGrant, ConsentRefused, check_grant, consent_text_sha256
 from woz.research.consent import text_sha256 as sha256_of_text
 from woz.research.disclosure import Standing, debrief_deadline, needs_debrief, standing_of
-from woz.research.pseudonyms import pseudonym, tombstone_of
 from woz.store.base import Store
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from woz.models.pseudonyms import tombstone_of
 from woz.models.questionnaire import (
     Answer,
     Feedback,
@@ -27,7 +28,6 @@ from woz.models.questionnaire import (
 )
 from woz.models.study import Study
 from woz.research.instruments import TITLES, instrument_items, score
-from woz.research.pseudonyms import tombstone_of
 from woz.store.base import Store
 
 

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from woz.media import MediaFolder
+from woz.media.files import MediaFolder
 from woz.models.study import Study
 from woz.research.admission import ResearchAdmission
 from woz.research.operators import OperatorRecords

@@ -31,6 +31,18 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+def of_study(
+    select: str, study_id: str, participant: str | None, *, mark: str, order: str = ""
+) -> tuple[str, tuple[str, ...]]:
+    """`select` narrowed to one study's rows, and to one participant's if given, then ordered:
+    the query and its parameters, with `mark` the backend's placeholder (`?` or `%s`)."""
+    sql = f"{select} WHERE study_id = {mark}"
+    params: tuple[str, ...] = (study_id,)
+    if participant is not None:
+        sql, params = f"{sql} AND participant = {mark}", (study_id, participant)
+    return (f"{sql} ORDER BY {order}" if order else sql), params
+
+
 def when(value: str | datetime | None) -> datetime | None:
     """A stored timestamp as an aware datetime (None stays None)."""
     if value is None or isinstance(value, datetime):

@@ -7,6 +7,8 @@
 - `conversation`: the items, and the messages a wizard's task is built from;
 - `session`: the state machine of one WebSocket;
 - `reply`: one response, from the wizard's task to `response.done`;
+- `announce`: the wizard who will answer a session is told of it before its first task;
+- `listen`, `relay`: wizards hear a session live, on its process or another one;
 - `records`: what a voice turn adds to its record;
 - `socket`: the endpoint and its authentication.
 """

@@ -18,8 +18,8 @@ import wave
 from array import array
 from typing import Literal
 
-from woz.speech.base import OUTPUT_RATE
-from woz.speech.pcm import SAMPLE_WIDTH, Resampler, bytes_of, samples_of
+from woz.media.speech.base import OUTPUT_RATE
+from woz.media.speech.pcm import SAMPLE_WIDTH, Resampler, bytes_of, samples_of
 
 AudioFormat = Literal["audio/pcm", "audio/pcmu", "audio/pcma"]
 G711_RATE = 8_000

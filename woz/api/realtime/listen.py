@@ -1,120 +1,196 @@
 """Wizards hear the participant live: `GET /operator/voice/{session_id}` (WebSocket).
 
-A voice task's `voice.session_id` names its Realtime session. A console holding
-such a task opens this socket and, for as long as the session lasts, hears each
-utterance while it is being spoken (binary frames of PCM16 at 24 kHz, from the
-VAD's prefix padding on) and sees the session's state in text frames:
+A Realtime session is announced to the operator chosen to answer it as soon as it
+opens (the `voice_session` frame of the operator protocol; the dispatcher records
+that operator as the conversation's owner, so its tasks follow by affinity), and
+each of its tasks names it again (`voice.session_id`). A console told of a session
+opens this socket and, for as long as the session lasts, hears each utterance
+while it is being spoken (binary frames of PCM16 at 24 kHz, from the VAD's prefix
+padding on), the first one included, and sees the session's state in text frames:
 `speech_started` / `speech_stopped` / `committed` (with the utterance's
-`item_id`), and `reply` (`speaking`, `interrupted`, `done`). The task that follows
-each utterance still carries the whole recording, so a console that missed the
-live audio (it was not listening yet, or it reached another woz process than the
-session's) plays that instead.
+`item_id`), and `reply` (`speaking`, `interrupted`, `done`). The task that
+follows each utterance still carries the whole recording, so a console that
+missed the live audio plays that instead.
 
-Operators authenticate as for the operator socket (a bearer token, or the
-console's cookie from an allowed origin). Session ids are random and reach an
-operator only in a task assigned to them. Each listener's queue is bounded: a
-listener that falls behind loses audio rather than holding the session back.
+Only the operator the session's conversation is routed to hears it (its owner in
+the dispatcher), and only in their own study: anyone else gets a 404, as for a
+session that has ended; a listener whose conversation passes to another operator
+is cut off at the next utterance. Operators authenticate as for the operator
+socket (a bearer token, or the console's cookie from an allowed origin). Each
+listener's queue is bounded: a listener that falls behind loses audio rather
+than holding the session back. With several woz processes the session may be
+held by another one: its frames then come over the dispatcher's state
+(`woz.api.realtime.relay`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from woz.api.realtime import relay
+from woz.api.realtime.relay import QUEUE_FRAMES, Frame, Relay, RemoteListeners, put_latest
 from woz.context import runtime_of
+from woz.dispatch.kv import KeyValue, StateUnavailable
 from woz.jsontext import dumps
 from woz.operators.hub import authenticate_operator
 
-Frame = bytes | dict[str, Any] | None  # None: the session ended
-QUEUE_FRAMES = 500  # some 50 s of audio in 100 ms appends
+IDLE_CHECK_S = 5.0  # a listener to another process's session checks it is still open
+
+
+@dataclass
+class _Open:
+    """A session held by this process."""
+
+    study_id: str
+    conversation_id: str
+    listeners: set[asyncio.Queue[Frame]] = field(default_factory=set)
+    relay: Relay | None = None  # its frames to other processes (shared dispatchers)
+
+
+@dataclass
+class Listening:
+    """One listener's queue, and what it listens to."""
+
+    session_id: str
+    conversation_id: str
+    queue: asyncio.Queue[Frame]
+    remote: KeyValue | None = None  # the state the frames come through, if relayed
 
 
 class LiveVoice:
-    """The open sessions of this process, the study of each, and who listens to each."""
+    """The open sessions of this process and who listens to each, here or (through the
+    relay) on other processes; and this process's listeners to others' sessions."""
 
     def __init__(self) -> None:
-        self._listeners: dict[str, set[asyncio.Queue[Frame]]] = {}
-        self._study: dict[str, str] = {}
+        self._open: dict[str, _Open] = {}
+        self._remote = RemoteListeners()
 
-    def opened(self, session_id: str, study_id: str) -> None:
-        self._listeners[session_id] = set()
-        self._study[session_id] = study_id
+    async def opened(
+        self, session_id: str, study_id: str, conversation_id: str, kv: KeyValue
+    ) -> None:
+        session = self._open[session_id] = _Open(study_id, conversation_id)
+        if kv.shared:
+            doc = relay.SessionDoc(study=study_id, conversation_id=conversation_id)
+            session.relay = Relay(kv, session_id, doc)
+            await session.relay.open()
 
-    def closed(self, session_id: str) -> None:
-        self._study.pop(session_id, None)
-        for queue in self._listeners.pop(session_id, set()):
-            self._put(queue, None)
+    async def closed(self, session_id: str) -> None:
+        session = self._open.pop(session_id, None)
+        if session is None:
+            return
+        for queue in session.listeners:
+            put_latest(queue, None)
+        if session.relay is not None:
+            await session.relay.close()
 
     def publish(self, session_id: str, frame: bytes | dict[str, Any]) -> None:
-        for queue in self._listeners.get(session_id, ()):
-            self._put(queue, frame)
+        session = self._open.get(session_id)
+        if session is None:
+            return
+        for queue in session.listeners:
+            put_latest(queue, frame)
+        if session.relay is not None:
+            session.relay.put(frame)
 
     def listening(self, session_id: str) -> bool:
-        return bool(self._listeners.get(session_id))
+        """Whether anyone may hear the session's audio now (with a relay, someone on
+        another process may)."""
+        session = self._open.get(session_id)
+        return session is not None and (bool(session.listeners) or session.relay is not None)
 
-    def listen(self, session_id: str, study_id: str) -> asyncio.Queue[Frame] | None:
+    async def listen(self, session_id: str, study_id: str, kv: KeyValue) -> Listening | None:
         """A queue of the session's frames; None if it is not open, or of another study
         (an operator hears only their own study's sessions)."""
-        listeners = self._listeners.get(session_id)
-        if listeners is None or self._study.get(session_id) != study_id:
+        session = self._open.get(session_id)
+        if session is not None:
+            if session.study_id != study_id:
+                return None
+            queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
+            session.listeners.add(queue)
+            return Listening(session_id, session.conversation_id, queue)
+        if not kv.shared:
             return None
-        queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
-        listeners.add(queue)
-        return queue
+        found = await relay.find(kv, session_id)  # under the study's own prefix
+        if found is None or found.study != study_id:
+            return None
+        try:
+            queue = await self._remote.join(kv, session_id)
+        except StateUnavailable:
+            return None  # as good as ended: the console hears each task's recording
+        return Listening(session_id, found.conversation_id, queue, remote=kv)
 
-    def leave(self, session_id: str, queue: asyncio.Queue[Frame]) -> None:
-        self._listeners.get(session_id, set()).discard(queue)
-
-    @staticmethod
-    def _put(queue: asyncio.Queue[Frame], frame: Frame) -> None:
-        if queue.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
-                queue.get_nowait()  # the oldest goes: a slow listener hears the latest
-        queue.put_nowait(frame)
+    async def leave(self, listening: Listening) -> None:
+        if listening.remote is not None:
+            await self._remote.leave(listening.remote, listening.session_id, listening.queue)
+            return
+        session = self._open.get(listening.session_id)
+        if session is not None:
+            session.listeners.discard(listening.queue)
 
 
 LIVE_VOICE = web.AppKey("live_voice", LiveVoice)
 
 
 async def listen(request: web.Request) -> web.StreamResponse:
-    await authenticate_operator(request)
+    key = await authenticate_operator(request)
     session_id = request.match_info["session_id"]
+    runtime = runtime_of(request)
     live = request.app[LIVE_VOICE]
-    queue = live.listen(session_id, runtime_of(request).id)
-    if queue is None:
-        raise web.HTTPNotFound(
-            text=dumps({"error": {"message": "This voice session has ended."}}),
-            content_type="application/json",
-        )
-    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
+    heard = await live.listen(session_id, runtime.id, runtime.kv)
     try:
+        owner = None if heard is None else await _owner(request, heard)
+        if heard is None or owner != key.id:
+            raise web.HTTPNotFound(
+                text=dumps(
+                    {"error": {"message": "This voice session has ended, or is not yours."}}
+                ),
+                content_type="application/json",
+            )
+        ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
         await ws.prepare(request)
         reader = asyncio.create_task(_drain(ws))  # notices the console leaving
         try:
-            while (frame := await _next(queue, reader)) is not None:
+            while (frame := await _next(heard, reader)) is not None:
                 if isinstance(frame, bytes):
                     await ws.send_bytes(frame)
-                else:
-                    await ws.send_str(dumps(frame))
+                    continue
+                if frame.get("type") == "speech_started" and await _owner(request, heard) != key.id:
+                    break  # the conversation went to another operator
+                await ws.send_str(dumps(frame))
         finally:
             reader.cancel()
         await ws.close()
+        return ws
     finally:
-        live.leave(session_id, queue)
-    return ws
+        if heard is not None:
+            await live.leave(heard)
 
 
-async def _next(queue: asyncio.Queue[Frame], reader: asyncio.Task[None]) -> Frame:
-    getter = asyncio.ensure_future(queue.get())
-    done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-    if getter in done:
-        return getter.result()
-    getter.cancel()
-    return None  # the console left
+async def _owner(request: web.Request, heard: Listening) -> str | None:
+    return await runtime_of(request).dispatcher.conversation_owner(heard.conversation_id)
+
+
+async def _next(heard: Listening, reader: asyncio.Task[None]) -> Frame:
+    """The next frame; None when the session ended, or the console left."""
+    while True:
+        getter = asyncio.ensure_future(heard.queue.get())
+        timeout = IDLE_CHECK_S if heard.remote is not None else None
+        done, _ = await asyncio.wait(
+            {getter, reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if getter in done:
+            return getter.result()
+        getter.cancel()
+        if reader in done:
+            return None  # the console left
+        assert heard.remote is not None
+        if not await relay.still_open(heard.remote, heard.session_id):
+            return None  # its process is gone
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:

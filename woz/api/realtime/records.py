@@ -14,7 +14,7 @@ from datetime import datetime
 
 import structlog
 
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
 from woz.models.record import VoiceTurn
 from woz.models.task import Message
 from woz.store.base import Store

@@ -29,20 +29,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from woz.api.errors import as_client_sees
-from woz.api.exchange import stable_prefix
-from woz.api.pacing import count_tokens, input_tokens, paced, pacing_for
+from woz.api.core.errors import as_client_sees
+from woz.api.core.exchange import stable_prefix
+from woz.api.core.pacing import count_tokens, input_tokens, paced, pacing_for
+from woz.api.core.waiting import await_delivery
 from woz.api.realtime.audio import Encoder, b64encode, ms_of
 from woz.api.realtime.conversation import Item, assistant_item, function_call_item
 from woz.api.realtime.events import ResponseParams, event
 from woz.api.realtime.records import note_voice_turn
-from woz.api.waiting import await_delivery
 from woz.dispatch.base import TaskHandle
 from woz.errors import ErrorKind, WozError
+from woz.media.speech import SpeechError, split_sentences
+from woz.media.speech.sentences import finished_sentences
 from woz.models.record import VoiceTurn
 from woz.models.task import Answer, Task, new_id
-from woz.speech import SpeechError, split_sentences
-from woz.speech.sentences import finished_sentences
 
 if TYPE_CHECKING:
     from woz.api.realtime.session import RealtimeSession

@@ -29,8 +29,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from woz.api.intake import intake
+from woz.api.core.intake import intake
 from woz.api.realtime import conversation as conv
+from woz.api.realtime.announce import Announcer
 from woz.api.realtime.audio import BadAudio, Decoder, b64decode, bytes_for_ms, ms_of, wav_of
 from woz.api.realtime.config import Settings, tool_specs
 from woz.api.realtime.events import (
@@ -56,13 +57,15 @@ from woz.api.realtime.records import note_played
 from woz.api.realtime.reply import Reply
 from woz.api.realtime.vad import FRAME_MS, ONSET_FRAMES, SpeechStarted, Vad
 from woz.context import MEDIA, PAGE_PARTICIPANT, SETTINGS, STORE, app_key, runtime_of
+from woz.dispatch.backend import VoiceSession
 from woz.dispatch.base import Dispatcher
 from woz.errors import WozError
-from woz.media import MEDIA_URL_PREFIX
+from woz.media.files import MEDIA_URL_PREFIX
+from woz.media.speech import StudyVoice
+from woz.models.pseudonyms import pseudonym
 from woz.models.study import Persona, Study
 from woz.models.task import ContentPart, Message, Task, new_id
-from woz.research.pseudonyms import pseudonym
-from woz.speech import StudyVoice
+from woz.research.conditions import Conditions
 
 log = structlog.get_logger(__name__)
 
@@ -93,10 +96,30 @@ class RealtimeSession:
         self.keep_audio = self.study.voice.keep_audio
         self.settings = Settings(model=persona.id)
         self.conversation = conv.Conversation()
-        # The same caller as `intake` names: a page participant is their own caller.
+        # The same caller as `intake` names: a page participant is their own caller. An
+        # app's `X-Woz-Conversation` names the conversation, else the session is one.
         page = request.get(PAGE_PARTICIPANT)
         caller = f"page:{page}" if page is not None else app_key(request).id
-        self.conversation_id = pseudonym(runtime.secret, "conv", f"{caller}:{self.id}")
+        facts = intake(request, b"", None)
+        self.conversation_id = facts.conversation_id or pseudonym(
+            runtime.secret, "conv", f"{caller}:{self.id}"
+        )
+        self.runtime = runtime
+        notice = VoiceSession(
+            operator="",
+            session_id=self.id,
+            conversation_id=self.conversation_id,
+            model=persona.id,
+            participant=facts.participant,
+        )
+        # Its wizard is told of it, to hear it live from the first utterance.
+        self.announcer = Announcer(
+            notice,
+            self.dispatcher,
+            runtime.admission,
+            Conditions(self.study, self.store),
+            facts.requested_arm,
+        )
         self.started = time.time()
         self.reply: Reply | None = None
         self._send_lock = asyncio.Lock()
@@ -143,12 +166,14 @@ class RealtimeSession:
         )
 
     async def opened(self) -> None:
-        self.live.opened(self.id, self.study.id)
+        await self.live.opened(self.id, self.study.id, self.conversation_id, self.runtime.kv)
         await self.send(event("session.created", session=self._wire()))
+        self.announcer.announce()
 
     async def closed(self) -> None:
         """The socket closed: stop the response (its task is withdrawn) and tidy up."""
-        self.live.closed(self.id)
+        await self.live.closed(self.id)
+        await self.announcer.ended()
         if self.reply is not None and self.reply.runner is not None:
             self.reply.runner.cancel()
             await asyncio.gather(self.reply.runner, return_exceptions=True)
@@ -257,6 +282,7 @@ class RealtimeSession:
             if not self._buffer:  # a manual turn begins
                 self._speech_item = conv.item_id()
                 self.announce("speech_started", item_id=self._speech_item)
+                self.announcer.announce()
             self._buffer += pcm
             self._appended += len(pcm)
             self.live.publish(self.id, pcm)
@@ -301,6 +327,7 @@ class RealtimeSession:
         del self._buffer[:cut]
         self._speech_item = conv.item_id()
         self.announce("speech_started", item_id=self._speech_item)
+        self.announcer.announce()
         if detection.interrupt_response:
             self._interrupt("turn_detected")
         await self.send(

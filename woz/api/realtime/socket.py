@@ -14,7 +14,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from woz.api.intake import find_persona
+from woz.api.core.intake import find_persona
 from woz.api.realtime.events import MAX_EVENT_BYTES, EventError, error_event
 from woz.api.realtime.session import RealtimeSession
 from woz.context import runtime_of

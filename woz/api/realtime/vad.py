@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 from woz.api.realtime.audio import bytes_for_ms, ms_of
-from woz.speech.pcm import samples_of
+from woz.media.speech.pcm import samples_of
 
 FRAME_MS = 20
 FRAME_BYTES = bytes_for_ms(FRAME_MS)

@@ -1,0 +1,1 @@
+"""The OpenAI dialects: Chat Completions, Responses, transcriptions, moderations, speech."""

@@ -1,0 +1,1 @@
+"""The `woz` command line: `woz.cli.main` parses and dispatches; a module per noun."""

@@ -1,0 +1,1 @@
+"""Media: uploaded files, WebM, speech synthesis."""
