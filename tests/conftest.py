@@ -23,7 +23,6 @@ from tests.databases import drop_run_database, fresh_schema, suite_backend
 from tests.fake_upstream import upstream  # noqa: F401  (a fixture, shared by every test)
 from woz.app import create_app
 from woz.auth.tokens import create_key
-from woz.cli.serve import SHUTDOWN_GRACE_S
 from woz.config import Settings
 from woz.context import STORE, STUDIES
 from woz.dispatch.kv import KeyValue
@@ -229,11 +228,7 @@ async def _serve(
     own_data: bool,
     kv: KeyValue | None = None,
 ) -> AsyncIterator[Woz]:
-    # Stopping lets requests in progress finish for as long as `woz serve` does, then
-    # cancels them (aiohttp's default would wait 60 s for a handler that never ends).
-    server = await aiohttp_server(
-        create_app(study, settings, kv=kv), shutdown_timeout=SHUTDOWN_GRACE_S
-    )
+    server = await aiohttp_server(create_app(study, settings, kv=kv))
     store = server.app[STORE]
     _, app_key = await create_key(store, study.id, "app", "test app")
     _, operator_token = await create_key(store, study.id, "operator", "Olive")
